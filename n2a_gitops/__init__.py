@@ -1,0 +1,35 @@
+"""n2a: publish Jupyter notebooks as apps on Kubernetes, the GitOps way.
+
+The public Python API is ``publish()`` (and ``plan()``, its dry run). Nothing heavy is imported
+at package import time so that the CLI starts fast.
+"""
+
+__version__ = "0.1.0"
+
+
+def publish(notebook, **options):
+    """Publish NOTEBOOK into the GitOps repo; returns a ``model.PublishResult``.
+
+    Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
+    include (list of paths), push, dry_run.
+    """
+    from .publish import publish as _publish
+
+    return _publish(notebook, **options)
+
+
+def plan(notebook, **options):
+    """Render, build and validate without touching the repository (``publish(dry_run=True)``)."""
+    return publish(notebook, dry_run=True, **options)
+
+
+def deploy(name, notebook_file, requirements_file=None, command=None, **options):
+    """Compatibility with the notebook2app proof of concept's ``deploy()`` call.
+
+    It used to apply manifests with a service account; now it commits to the GitOps repo.
+    ``command`` is ignored: the framework's runtime decides how to serve.
+    """
+    return publish(notebook_file, name=name, requirements=requirements_file, **options)
+
+
+__all__ = ["publish", "plan", "deploy", "__version__"]

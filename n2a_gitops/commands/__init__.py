@@ -1,0 +1,1 @@
+"""One module per `n2a` subcommand (discovered by cli.py)."""

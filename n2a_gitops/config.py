@@ -1,0 +1,133 @@
+"""Platform settings (n2a.yaml), the user's config, and finding the GitOps clone.
+
+Precedence: command-line flags, then N2A_* environment variables, then the user's config
+(``$XDG_CONFIG_HOME/n2a/config.yaml``), then the repository's ``n2a.yaml``, then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import N2AError, UsageError
+
+SETTINGS_FILE = "n2a.yaml"
+DEFAULT_INDEX = "https://pypi.org/simple"
+ALL_FRAMEWORKS = [
+    "gradio", "streamlit", "dash", "panel", "bokeh", "voila",
+    "shiny", "solara", "flask", "fastapi", "python",
+]
+
+
+@dataclass
+class Settings:
+    """What the platform admin decides, stored in the GitOps repo's n2a.yaml."""
+
+    appsDomain: str = "apps.example.com"
+    namespace: str = "notebook-apps"
+    project: str = "notebook-apps"
+    repoURL: str = ""  # the URL Argo CD clones; also pinned in the AppProject
+    targetRevision: str = "main"
+    webURL: str = ""  # the git host's web view of the repo, for links back to notebooks
+    image: str = "ghcr.io/astral-sh/uv:python3.11-bookworm-slim"
+    ingressClass: str = "nginx"
+    tlsIssuer: str = "letsencrypt"  # cert-manager ClusterIssuer; empty to use tlsSecret
+    tlsSecret: str = ""  # a wildcard certificate's Secret, used when tlsIssuer is empty
+    ingressNamespace: str = "ingress-nginx"  # where the ingress controller runs (NetworkPolicy)
+    packageIndex: str = DEFAULT_INDEX
+    allowIndexOverride: bool = False  # let requirements carry --index-url and friends
+    allowShellEscapes: bool = True  # `!cmd` in notebooks: warn (True) or refuse (False)
+    frameworks: list[str] = field(default_factory=lambda: list(ALL_FRAMEWORKS))
+    resources: dict = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        }
+    )
+    kubernetesVersion: str = "1.32"
+    applicationSet: bool = False  # True: an ApplicationSet owns the child Applications
+    argocdNamespace: str = "argocd"
+    argocdURL: str = ""
+    crdsDir: str = ""  # Argo CD CRDs for `n2a validate` (repo-relative or absolute)
+    notify: str = ""  # e.g. "slack" to subscribe owners to Argo CD notifications
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> "Settings":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - {"apiVersion", "kind"})
+        if unknown:
+            raise N2AError(
+                f"{source}: unknown setting(s) {', '.join(unknown)}",
+                f"remove them or use one of: {', '.join(sorted(known))}",
+            )
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def load_settings(repo: Path) -> Settings:
+    import yaml
+
+    path = Path(repo) / SETTINGS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise not_a_gitops_repo(repo) from None
+    except yaml.YAMLError as exc:
+        raise N2AError(f"{path} is not valid YAML: {exc}", f"fix the syntax of {SETTINGS_FILE}") from None
+    if not isinstance(data, dict):
+        raise N2AError(f"{path} must hold a mapping of settings", f"see `n2a init --help`")
+    return Settings.from_dict(data, str(path))
+
+
+def not_a_gitops_repo(path: Path) -> N2AError:
+    return UsageError(
+        f"{path} is not an n2a GitOps repository (no {SETTINGS_FILE})",
+        "pass --repo with a clone of your GitOps repo, set N2A_REPO, or create one with `n2a init DIR`",
+    )
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "n2a" / "config.yaml"
+
+
+def user_config() -> dict:
+    """The user's own settings: repo, repo_url, argocd_url, argocd_token."""
+    import yaml
+
+    path = user_config_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise N2AError(f"{path} is not valid YAML: {exc}", "fix or delete that file") from None
+    return data if isinstance(data, dict) else {}
+
+
+def setting(key: str, env: str) -> str | None:
+    """A user-level value: the environment variable wins over the user's config."""
+    return os.environ.get(env) or user_config().get(key) or None
+
+
+def find_repo(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:
+    """The GitOps clone to work on: --repo, N2A_REPO, user config, else the cwd's repo."""
+    for candidate in (explicit, os.environ.get("N2A_REPO"), user_config().get("repo")):
+        if candidate:
+            path = Path(candidate).expanduser().resolve()
+            if not (path / SETTINGS_FILE).is_file():
+                raise not_a_gitops_repo(path)
+            return path
+    here = (start or Path.cwd()).resolve()
+    for path in (here, *here.parents):
+        if (path / SETTINGS_FILE).is_file() and (path / ".git").exists():
+            return path
+        if (path / ".git").exists():
+            break
+    raise UsageError(
+        "no GitOps repository given and the current directory is not inside one",
+        "pass --repo DIR, set N2A_REPO, or create one with `n2a init DIR`",
+    )

@@ -1,0 +1,91 @@
+"""Plain data shared by every step of the pipeline. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# The container port every runtime serves on inside the pod (and in `n2a preview`).
+CONTAINER_PORT = 8080
+
+
+@dataclass
+class Probe:
+    """How Kubernetes (and `n2a preview`) decides the app is up.
+
+    kind "http" GETs ``path`` and wants a 2xx/3xx; kind "tcp" only connects.
+    """
+
+    kind: str  # "http" | "tcp"
+    path: str | None = None
+
+
+@dataclass
+class Detection:
+    """What a runtime found in the converted code, and why it thinks it matches."""
+
+    framework: str
+    evidence: list[str]  # human sentences, e.g. "imports gradio (line 3)"
+    app_object: str | None = None  # name of the app object, e.g. "demo", "server"
+    strong: bool = True  # False: a weak guess (e.g. only an import), used only when alone
+
+
+@dataclass
+class LaunchSpec:
+    """How the container serves the app: everything the Deployment needs from a runtime."""
+
+    framework: str
+    command: list[str]  # argv, run in the working directory that holds the app's files
+    packages: list[str]  # what must be installed to serve (added to the user's requirements)
+    port: int = CONTAINER_PORT
+    probe: Probe = field(default_factory=lambda: Probe("tcp"))
+    env: dict[str, str] = field(default_factory=dict)
+    startup_seconds: int = 60  # how long the app may take before liveness counts
+    files: dict[str, str] = field(default_factory=dict)  # extra files, e.g. a launcher module
+    entry: str = "app.py"  # the file holding the user's code ("app.ipynb" for voila)
+
+
+@dataclass
+class ConvertedNotebook:
+    """A notebook turned into a script that runs outside IPython."""
+
+    source: str  # the script (with the IPython stand-in prologue when magics are used)
+    notebook_json: str  # the notebook with skipped cells removed (voila serves this)
+    pip_requirements: list[str]  # from %pip / !pip / %conda install lines
+    shell_escapes: list[str]  # every `!cmd` / `%%bash` found, for warnings and policy
+    warnings: list[str]
+    code_cells: int  # how many code cells were kept
+
+
+@dataclass
+class Requirement:
+    """One line of apps/<app>/requirements.txt and where it came from."""
+
+    spec: str  # e.g. "gradio==5.9.1"
+    source: str  # "requirements file", "%pip install (cell 2)", "import pandas", "framework gradio"
+
+
+@dataclass
+class PublishResult:
+    """What `n2a publish --json` prints and `n2a_gitops.publish()` returns."""
+
+    app: str
+    framework: str
+    path: str  # repo-relative folder, no trailing slash: "apps/<app>"
+    commit: str | None  # full SHA of the new commit, None when nothing was committed
+    url: str
+    requirements: list[str]
+    warnings: list[str]
+    pushed: bool
+    # Extra detail for humans, the plan view and the JupyterLab dialog.
+    name: str = ""
+    owner: str = ""
+    evidence: list[str] = field(default_factory=list)
+    requirement_sources: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)  # [{"path": ..., "bytes": ...}]
+    application: str | None = None  # repo-relative path of the child Application, if any
+    dry_run: bool = False
+    changed: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
