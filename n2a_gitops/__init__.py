@@ -33,3 +33,19 @@ def deploy(name, notebook_file, requirements_file=None, command=None, **options)
 
 
 __all__ = ["publish", "plan", "deploy", "__version__"]
+
+
+# Jupyter integration entry points. They live in n2a_gitops.jupyter; these thin hooks are what
+# `%load_ext n2a_gitops`, jupyter_server and JupyterLab look up on the top-level package.
+def load_ipython_extension(ipython):
+    from .jupyter.magic import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "n2a_gitops.jupyter.server"}]
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "n2a-gitops"}]
