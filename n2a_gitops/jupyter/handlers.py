@@ -1,0 +1,141 @@
+"""The server extension's HTTP API, under the server's own auth (token / XSRF cookie):
+
+- ``GET  /n2a/repo?notebook=PATH``  the GitOps clone a publish would use (cloned if missing)
+- ``POST /n2a/plan``                the dry run: the object `n2a publish --json --dry-run` prints
+- ``POST /n2a/publish``             commit (and push if asked): the object `n2a publish --json` prints
+- ``GET  /n2a/apps``                the apps committed in the clone
+
+Errors come back as ``{"error", "fix", "exit_code"}`` with a status from ``options.error_response``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from ..errors import UsageError
+from .locate import locate_repo
+from .options import error_response, publish_kwargs, repo_argument
+from .paths import relative_to_root, under_root
+
+# nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
+# time, because two publishes racing on the same clone would fight over git's index.
+_publish_lock = asyncio.Lock()
+
+
+class N2AHandler(APIHandler):
+    auth_resource = "n2a"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.settings["server_root_dir"]).expanduser().resolve()
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise UsageError(f"the request body is not JSON: {exc}", "send a JSON object") from None
+        if not isinstance(body, dict):
+            raise UsageError("the request body must be a JSON object", 'send {"notebook": "..."}')
+        return body
+
+    def reply(self, data: dict, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def fail(self, exc: BaseException) -> None:
+        status, body = error_response(exc)
+        if status == 500:
+            self.log.exception("n2a: unexpected error", exc_info=exc)
+        self.reply(body, status)
+
+    async def in_thread(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+    def locate(self, explicit: Path | None, notebook: Path | None):
+        return locate_repo(explicit, notebook, self.root)
+
+
+class RepoHandler(N2AHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        try:
+            notebook_arg = self.get_query_argument("notebook", None)
+            repo_arg = self.get_query_argument("repo", None)
+            notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
+            explicit = under_root(self.root, repo_arg, "repo") if repo_arg else None
+            path, cloned = await self.in_thread(self.locate, explicit, notebook)
+            from ..config import load_settings
+
+            settings = load_settings(path)
+            self.reply(
+                {
+                    "repo": relative_to_root(self.root, path),
+                    "path": str(path),
+                    "frameworks": list(settings.frameworks),
+                    "cloned": cloned,
+                }
+            )
+        except Exception as exc:  # every failure becomes a JSON answer with its fix
+            self.fail(exc)
+
+
+class PublishHandler(N2AHandler):
+    dry_run = False
+
+    def run_publish(self, body: dict) -> dict:
+        import n2a_gitops
+
+        notebook, kwargs = publish_kwargs(body, self.root)
+        repo, _ = self.locate(repo_argument(body, self.root), notebook)
+        kwargs["repo"] = str(repo)
+        if self.dry_run:
+            kwargs.pop("push", None)
+            result = n2a_gitops.plan(str(notebook), **kwargs)
+        else:
+            result = n2a_gitops.publish(str(notebook), **kwargs)
+        return result.to_dict()
+
+    @tornado.web.authenticated
+    async def post(self):
+        try:
+            body = self.json_body()
+            async with _publish_lock:
+                result = await self.in_thread(self.run_publish, body)
+            self.reply(result)
+        except Exception as exc:
+            self.fail(exc)
+
+
+class PlanHandler(PublishHandler):
+    dry_run = True
+
+
+class AppsHandler(N2AHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        try:
+            from .apps import list_apps
+
+            repo_arg = self.get_query_argument("repo", None)
+            notebook_arg = self.get_query_argument("notebook", None)
+            explicit = under_root(self.root, repo_arg, "repo") if repo_arg else None
+            notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
+            path, _ = await self.in_thread(self.locate, explicit, notebook)
+            apps = await self.in_thread(list_apps, path)
+            self.reply({"repo": relative_to_root(self.root, path), "apps": apps})
+        except Exception as exc:
+            self.fail(exc)
+
+
+ROUTES = [
+    ("repo", RepoHandler),
+    ("plan", PlanHandler),
+    ("publish", PublishHandler),
+    ("apps", AppsHandler),
+]

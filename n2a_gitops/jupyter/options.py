@@ -1,0 +1,107 @@
+"""A publish request (JSON from JupyterLab or the hub service) -> keyword arguments of
+``n2a_gitops.publish``; and an N2AError -> an HTTP status plus a JSON body.
+
+The keys are named like the options of `n2a publish`. Every path is relative to the Jupyter
+root and must stay inside it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
+from .paths import under_root
+
+KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push"}
+
+
+def _string(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"{key} must be a string, not {type(value).__name__}", f"send {key} as a JSON string")
+    return value
+
+
+def _env(value) -> dict[str, str] | None:
+    """A mapping, or a list of "KEY=VALUE" strings like the CLI's repeated --env."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        pairs = {}
+        for item in value:
+            if not isinstance(item, str) or "=" not in item:
+                raise UsageError(f"env item {item!r} is not KEY=VALUE", 'send env as {"KEY": "value"} or ["KEY=value"]')
+            key, _, val = item.partition("=")
+            pairs[key] = val
+        value = pairs
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise UsageError("env must map names to string values", 'send env as {"KEY": "value"}')
+    return dict(value)
+
+
+def publish_kwargs(body, root: Path, default_owner: str | None = None) -> tuple[Path, dict]:
+    """(notebook path, keyword arguments for publish) from a request body."""
+    if not isinstance(body, dict):
+        raise UsageError("the request body must be a JSON object", 'send {"notebook": "path/to/notebook.ipynb", ...}')
+    unknown = sorted(set(body) - KEYS)
+    if unknown:
+        raise UsageError(f"unknown option(s): {', '.join(unknown)}", f"use only: {', '.join(sorted(KEYS))}")
+    notebook = under_root(root, _string(body, "notebook") or "", "notebook")
+    if not notebook.is_file():
+        raise NotFoundError(f"notebook {body['notebook']!r} does not exist", "save the notebook, then publish again")
+    kwargs: dict = {}
+    for key in ("name", "owner", "framework"):
+        value = _string(body, key)
+        if value is not None:
+            kwargs[key] = value
+    owner = kwargs.get("owner") or default_owner or os.environ.get("JUPYTERHUB_USER")
+    if owner:
+        kwargs["owner"] = owner
+    requirements = _string(body, "requirements")
+    if requirements is not None:
+        kwargs["requirements"] = str(under_root(root, requirements, "requirements"))
+    env = _env(body.get("env"))
+    if env:
+        kwargs["env"] = env
+    include = body.get("include")
+    if include is not None:
+        if not isinstance(include, list) or not all(isinstance(p, str) for p in include):
+            raise UsageError("include must be a list of paths", 'send include as ["data/x.csv", ...]')
+        kwargs["include"] = [str(under_root(root, p, "include")) for p in include]
+    push = body.get("push", False)
+    if not isinstance(push, bool):
+        raise UsageError("push must be true or false", "send push as a JSON boolean")
+    kwargs["push"] = push
+    return notebook, kwargs
+
+
+def repo_argument(body: dict, root: Path) -> Path | None:
+    repo = _string(body, "repo") if isinstance(body, dict) else None
+    return under_root(root, repo, "repo") if repo is not None else None
+
+
+# UsageError -> 400, PolicyError -> 403, NotFoundError -> 404; a publish that could not be done
+# (bad notebook, kustomize or git failed) -> 422; Argo CD trouble -> 502.
+_STATUS = [
+    (UsageError, 400),
+    (PolicyError, 403),
+    (NotFoundError, 404),
+    (AuthError, 502),
+    (UnreachableError, 502),
+    (N2AError, 422),
+]
+
+
+def error_response(exc: BaseException) -> tuple[int, dict]:
+    if isinstance(exc, N2AError):
+        status = next(code for cls, code in _STATUS if isinstance(exc, cls))
+        return status, {"error": exc.message, "fix": exc.fix, "exit_code": exc.exit_code}
+    # A bug, not a user mistake: say so, and keep the traceback for the server log only.
+    return 500, {
+        "error": f"internal error: {type(exc).__name__}: {exc}",
+        "fix": "see the Jupyter server log, and report it to the n2a maintainers",
+        "exit_code": 1,
+    }

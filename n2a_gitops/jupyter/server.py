@@ -1,0 +1,20 @@
+"""Jupyter server extension entry point (named by ``n2a_gitops._jupyter_server_extension_points``)."""
+
+from __future__ import annotations
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    from jupyter_server.utils import url_path_join
+
+    from .handlers import ROUTES
+
+    web_app = serverapp.web_app
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(
+        ".*$", [(url_path_join(base_url, "n2a", route), handler) for route, handler in ROUTES]
+    )
+    serverapp.log.info("n2a: publish API at %s", url_path_join(base_url, "n2a/"))
+
+
+# Older jupyter_server / notebook versions look for this name.
+load_jupyter_server_extension = _load_jupyter_server_extension
