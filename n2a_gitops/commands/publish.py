@@ -1,0 +1,79 @@
+"""`n2a publish NOTEBOOK`: render, build, validate and commit the app's overlay."""
+
+from __future__ import annotations
+
+NAME = "publish"
+ORDER = 20
+HELP = "publish a notebook as an app: render its overlay, build, validate and commit it"
+DESCRIPTION = """\
+Convert NOTEBOOK with nbconvert, detect its framework, collect its requirements, render
+apps/<name>-<owner>/ (kustomize overlay + code ConfigMaps) and its Argo CD Application,
+build it with kustomize, validate it, and commit exactly those files to the GitOps repo.
+Other uncommitted work in the repo is left as it was. Publishing unchanged content makes
+no commit. Push with the Git panel's Push button, `git push`, or --push.
+
+examples:
+  n2a publish sales.ipynb --repo ~/gitops
+  n2a publish sales.ipynb --name sales --owner jane --push
+  n2a publish dash_app.ipynb --framework dash --env MODEL=small --include data/
+  n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
+  n2a publish sales.ipynb --json | jq .url
+"""
+
+
+def add_arguments(p):
+    p.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to publish")
+    p.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
+    p.add_argument("--name", help="app name (default: the notebook's file name)")
+    p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
+    p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
+    p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
+                   "voila, shiny, solara, flask, fastapi or python")
+    p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
+    p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
+    p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
+    p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KiB"
+
+
+def show(result, out) -> None:
+    """Human summary of a publish or a plan (stderr)."""
+    for note in result.notes:
+        out.info(f"note: {note}")
+    out.info(f"app          {result.app}")
+    out.info(f"framework    {result.framework}: " + "; ".join(result.evidence))
+    out.info("requirements " + (", ".join(f"{r['spec']} ({r['source']})" for r in result.requirement_sources) or "none"))
+    out.info("files")
+    for f in result.files:
+        out.info(f"  {f['path']}  {_size(f['bytes'])}")
+    out.info(f"url          {result.url}")
+    for w in result.warnings:
+        out.warn(w)
+
+
+def run(args, out) -> int:
+    from ..publish import publish
+
+    result = publish(
+        args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
+        framework=args.framework, env=args.env, include=args.include, push=args.push,
+        dry_run=args.dry_run, out=out,
+    )
+    show(result, out)
+    if result.dry_run:
+        out.info("dry run: nothing was written or committed")
+    elif result.commit:
+        out.info(f"committed    {result.commit[:12]} publish {result.app}")
+    else:
+        out.info("unchanged    the app is already published with this content; no commit made")
+    if result.pushed:
+        out.info("pushed       Argo CD syncs it at its next poll (or at once with a webhook)")
+    elif not result.dry_run:
+        out.info("next         push it: the Git panel's Push button, `git push`, or n2a publish --push")
+    out.result(result.to_dict())
+    return 0

@@ -1,0 +1,306 @@
+"""The publish pipeline: notebook -> converted code -> rendered overlay -> built -> committed.
+
+``prepare()`` does everything that does not touch the repository (it is also the dry run and
+what `n2a preview` starts from); ``publish()`` writes the app's files and commits them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import names
+from .config import Settings, find_repo, load_settings
+from .errors import N2AError, PolicyError, UsageError
+from .model import CONTAINER_PORT, PublishResult
+from .output import Output
+
+APPS_DIR = "apps"
+BASE_DIR = "apps/_base"
+APPLICATIONS_DIR = "argocd/apps"
+# A ConfigMap holds at most 1 MiB of data; keep headroom for keys and metadata.
+CONFIGMAP_BUDGET = 900 * 1024
+MAX_FILE = 1024 * 1024 - 4096
+RESERVED_ENV = {"PATH", "HOME", "VIRTUAL_ENV", "PORT", "PYTHONUNBUFFERED"}
+NOTIFY_TRIGGERS = ("on-deployed", "on-health-degraded", "on-sync-failed")
+IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git"}
+
+
+@dataclass
+class Prepared:
+    settings: Settings
+    repo_root: Path | None
+    app: str
+    app_dir: str  # "apps/<app>"
+    application_path: str | None  # "argocd/apps/<app>.yaml", None in ApplicationSet mode
+    files: dict[str, bytes]  # repo-relative path -> content, everything publish writes
+    manifests: list[dict]  # `kustomize build` output
+    result: PublishResult
+    framework: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _owner(owner: str | None, repo_root: Path | None) -> str:
+    from .gitops import user_name
+
+    owner = owner or os.environ.get("JUPYTERHUB_USER") or user_name(repo_root) or user_name()
+    if not owner:
+        raise UsageError(
+            "no owner for the app: --owner not given, JUPYTERHUB_USER not set, no git user.name",
+            "pass --owner YOUR_USERNAME",
+        )
+    return owner
+
+
+def _env(pairs) -> dict[str, str]:
+    env = {}
+    for item in pairs or ():
+        key, sep, value = (item.partition("=") if isinstance(item, str) else (item[0], "=", item[1]))
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise UsageError(f"--env {item!r} is not KEY=VALUE with a valid variable name", "e.g. --env MODEL_NAME=small")
+        if key in RESERVED_ENV:
+            raise UsageError(f"--env {key} is set by n2a itself", f"use another name than {', '.join(sorted(RESERVED_ENV))}")
+        env[key] = value
+    return env
+
+
+def _included(paths, notebook: Path) -> dict[str, bytes]:
+    """Extra files shipped with the app, keyed by their path relative to the notebook's folder."""
+    files: dict[str, bytes] = {}
+    for item in paths or ():
+        src = Path(item) if Path(item).is_absolute() else (notebook.parent / item if not Path(item).exists() else Path(item))
+        if not src.exists():
+            raise UsageError(f"--include {item}: no such file or directory", "give a path relative to the notebook or absolute")
+        base = notebook.parent.resolve()
+        for f in [src] if src.is_file() else sorted(src.rglob("*")):
+            if not f.is_file() or IGNORED_PARTS & set(f.parts):
+                continue
+            rf = f.resolve()
+            rel = rf.relative_to(base) if rf.is_relative_to(base) else Path(src.name) / f.relative_to(src) if src.is_dir() else Path(f.name)
+            files[rel.as_posix()] = f.read_bytes()
+    return files
+
+
+def _configmaps(app_files: dict[str, bytes]) -> list[dict]:
+    """Spread the code files over ConfigMaps of at most CONFIGMAP_BUDGET bytes each."""
+    too_big = {p: len(b) for p, b in app_files.items() if len(b) > MAX_FILE}
+    if too_big:
+        listing = ", ".join(f"{p} ({n / 1024 / 1024:.1f} MiB)" for p, n in sorted(too_big.items()))
+        raise PolicyError(
+            f"files too large for a ConfigMap (1 MiB each at most): {listing}",
+            "keep large data out of the app (object storage, a dataset URL) or shrink the file",
+        )
+    maps: list[dict] = []
+    used_keys: set[str] = set()
+    for path in sorted(app_files, key=lambda p: (-len(app_files[p]), p)):
+        key = re.sub(r"[^-._a-zA-Z0-9]", "_", path.replace("/", "__"))
+        while key in used_keys:
+            key = "_" + key
+        used_keys.add(key)
+        size = len(app_files[path])
+        target = next((m for m in maps if m["bytes"] + size <= CONFIGMAP_BUDGET), None)
+        if target is None:
+            target = {"name": "code" if not maps else f"code-{len(maps)}", "bytes": 0, "files": []}
+            maps.append(target)
+        target["bytes"] += size
+        target["files"].append({"key": key, "path": path, "source": f"src/{path}"})
+    for m in maps:
+        m["files"].sort(key=lambda f: f["path"])
+    return maps
+
+
+def _probes(launch) -> dict:
+    if launch.probe.kind == "http":
+        handler = {"httpGet": {"path": launch.probe.path or "/", "port": "http"}}
+    else:
+        handler = {"tcpSocket": {"port": "http"}}
+    return {
+        "startup": {**handler, "periodSeconds": 5, "timeoutSeconds": 5,
+                    "failureThreshold": max(6, math.ceil(launch.startup_seconds / 5))},
+        "readiness": {**handler, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+        "liveness": {**handler, "periodSeconds": 20, "timeoutSeconds": 10, "failureThreshold": 6},
+    }
+
+
+def _source_notebook(path: Path) -> bytes:
+    """The notebook as committed beside the app: outputs cleared (they can be large or sensitive)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nbformat.writes(nb).encode()
+
+
+def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
+    if repo or need_repo:
+        root = find_repo(repo)
+        return load_settings(root), root
+    try:
+        root = find_repo(None)
+        return load_settings(root), root
+    except N2AError:
+        return Settings(), None
+
+
+def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
+            env=None, include=(), out: Output | None = None, need_repo: bool = True) -> Prepared:
+    from . import kustomize, render, runtimes
+    from . import notebook as nbconv
+    from . import requirements as reqs
+    from . import secrets_scan
+
+    out = out or Output(quiet=True)
+    nb_path = Path(notebook).expanduser()
+    if not nb_path.is_file():
+        raise UsageError(f"notebook {notebook} does not exist", "give the path of an .ipynb file")
+    settings, root = _settings_for(repo, need_repo)
+
+    out.step(f"converting {nb_path.name} with nbconvert")
+    converted = nbconv.convert(nb_path)
+    warnings = list(converted.warnings)
+    if converted.shell_escapes and not settings.allowShellEscapes:
+        raise PolicyError(
+            f"the notebook runs shell commands, which n2a.yaml forbids: {', '.join(converted.shell_escapes[:3])}",
+            "move them out of the notebook or tag their cells n2a-skip",
+        )
+    findings = secrets_scan.scan(converted.source)
+    if findings:
+        where = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:5])
+        raise PolicyError(
+            f"the notebook seems to contain secrets ({where}); they would be committed to git",
+            "read them from the environment (os.environ[...]) and have your admin mount a Kubernetes Secret",
+        )
+
+    runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks)
+    launch = runtime.launch(detection, CONTAINER_PORT)
+    ident = names.app_id(name or nb_path.stem, _owner(owner, root))
+    app = ident.app
+
+    extra = _included(include, nb_path)
+    local_modules = [Path(p).stem for p in extra if p.endswith(".py")] + [Path(p).stem for p in launch.files]
+    requirement_list, req_warnings = reqs.resolve(
+        converted, converted.source, settings, requirements_file=requirements,
+        framework_packages=launch.packages, local_modules=local_modules,
+    )
+    warnings += req_warnings
+
+    entry_content = converted.notebook_json if launch.entry.endswith(".ipynb") else converted.source
+    app_files = {**extra, launch.entry: entry_content.encode(), "requirements.txt": reqs.render_requirements_txt(requirement_list).encode()}
+    app_files.update({p: c.encode() for p, c in launch.files.items()})
+    configmaps = _configmaps(app_files)
+
+    app_dir = f"{APPS_DIR}/{app}"
+    host = f"{app}.{settings.appsDomain}"
+    url = f"https://{host}/"
+    notebook_rel = f"{app_dir}/notebook.ipynb"
+    ctx = {
+        "app": app, "name": ident.name, "owner": ident.owner, "framework": runtime.name,
+        "notebook": nb_path.name, "settings": settings, "launch": launch,
+        "env": {**launch.env, **_env(env)}, "probes": _probes(launch), "configmaps": configmaps,
+        "host": host, "url": url, "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
+        "path": app_dir, "base_path": BASE_DIR,
+        "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
+        "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
+    }
+    files = {f"{app_dir}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
+    files.update({f"{app_dir}/src/{p}": c for p, c in app_files.items()})
+    files[notebook_rel] = _source_notebook(nb_path)
+    application_path = None
+    if not settings.applicationSet:
+        application_path = f"{APPLICATIONS_DIR}/{app}.yaml"
+        files[application_path] = render.render_application(ctx).encode()
+
+    out.step("building the overlay with kustomize")
+    manifests = _build(files, app_dir, root, settings)
+    problems = _check(settings, app, manifests, files.get(application_path) if application_path else None, root)
+    if problems:
+        raise PolicyError("the rendered app breaks the platform's rules:\n  " + "\n  ".join(problems),
+                          "adjust n2a.yaml or the shared base (apps/_base), or report it")
+
+    sizes = [{"path": p, "bytes": len(c)} for p, c in sorted(files.items())]
+    result = PublishResult(
+        app=app, framework=runtime.name, path=app_dir, commit=None, url=url,
+        requirements=[r.spec for r in requirement_list], warnings=warnings, pushed=False,
+        name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
+        requirement_sources=[{"spec": r.spec, "source": r.source} for r in requirement_list],
+        files=sizes, application=application_path, notes=list(ident.notes),
+    )
+    return Prepared(settings, root, app, app_dir, application_path, files, manifests, result,
+                    framework=runtime.name, warnings=warnings)
+
+
+def _build(files: dict[str, bytes], app_dir: str, root: Path | None, settings: Settings) -> list[dict]:
+    """Build the overlay in a scratch copy (repo's base + new files): the repo is not touched."""
+    from . import kustomize, render
+
+    with tempfile.TemporaryDirectory(prefix="n2a-build-") as tmp:
+        scratch = Path(tmp)
+        base = root / BASE_DIR if root else None
+        if base and base.is_dir():
+            shutil.copytree(base, scratch / BASE_DIR)
+        else:
+            for rel, content in render.render_repo(settings).items():
+                if rel.startswith(BASE_DIR + "/"):
+                    (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (scratch / rel).write_bytes(content)
+        for rel, content in files.items():
+            if rel.startswith(app_dir + "/"):
+                (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+                (scratch / rel).write_bytes(content)
+        return kustomize.build(scratch / app_dir)
+
+
+def _check(settings, app, manifests, application_yaml, root) -> list[str]:
+    """The validation that CI runs on the GitOps repo, applied to this one app before commit."""
+    import yaml
+
+    try:
+        from . import validate
+    except ImportError:  # pragma: no cover - validate ships with the package
+        return []
+    application = yaml.safe_load(application_yaml) if application_yaml else None
+    crds = None
+    if settings.crdsDir:
+        crds = Path(settings.crdsDir) if Path(settings.crdsDir).is_absolute() or not root else root / settings.crdsDir
+    return [str(p) for p in validate.check_app(settings, app, manifests, application, crds)]
+
+
+def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output | None = None,
+            **options) -> PublishResult:
+    from .gitops import GitOpsRepo
+
+    out = out or Output(quiet=True)
+    prepared = prepare(notebook, out=out, **options)
+    result = prepared.result
+    if dry_run:
+        result.dry_run = True
+        return result
+
+    repo = GitOpsRepo(prepared.repo_root)
+    repo.check_ready()
+    paths = [prepared.app_dir] + ([prepared.application_path] if prepared.application_path else [])
+    repo.ensure_clean(paths)
+    out.step(f"writing {prepared.app_dir} and committing")
+    try:
+        shutil.rmtree(repo.root / prepared.app_dir, ignore_errors=True)
+        for rel, content in prepared.files.items():
+            target = repo.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        result.commit = repo.commit_paths(paths, f"publish {prepared.app} from {Path(notebook).name}")
+    except BaseException:
+        repo.restore_paths(paths)
+        raise
+    result.changed = result.commit is not None
+    if push:
+        repo.push(out)
+        result.pushed = True
+    return result
