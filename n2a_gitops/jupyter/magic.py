@@ -1,0 +1,165 @@
+"""`%load_ext n2a_gitops`, then `%n2a publish [options] [NOTEBOOK]` (or `%n2a plan ...`).
+
+The notebook defaults to the one the kernel runs for: JupyterLab puts its path into the kernel's
+environment as ``JPY_SESSION_NAME`` (VS Code sets ``__vsc_ipynb_file__``). The file on disk is
+what gets published, so save first. The result renders as HTML with the app's link; assign it
+(``r = %n2a publish``) to read ``r.url``, ``r.commit`` and the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import shlex
+from pathlib import Path
+
+from ..errors import N2AError, UsageError
+
+USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
+            [--env KEY=VALUE ...] [--include PATH ...] [--repo DIR] [--push] [NOTEBOOK]
+%n2a plan    (same options: the dry run, nothing is committed)
+
+examples:
+  %n2a plan
+  %n2a publish --name sales-dashboard
+  %n2a publish --framework voila --include data/prices.csv --push"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would call sys.exit(), killing the cell's output
+        raise UsageError(message, f"usage:\n{USAGE}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="%n2a", add_help=False, usage=USAGE)
+    parser.add_argument("action", choices=["publish", "plan"])
+    parser.add_argument("notebook", nargs="?")
+    parser.add_argument("--name")
+    parser.add_argument("--owner")
+    parser.add_argument("--framework")
+    parser.add_argument("--requirements")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--include", action="append", default=[], metavar="PATH")
+    parser.add_argument("--repo")
+    parser.add_argument("--push", action="store_true")
+    parser.add_argument("--dry-run", action="store_true")
+    return parser
+
+
+def current_notebook(user_ns: dict) -> Path:
+    candidate = os.environ.get("JPY_SESSION_NAME") or user_ns.get("__vsc_ipynb_file__")
+    if candidate and candidate.endswith(".ipynb"):
+        path = Path(candidate).expanduser()
+        path = path if path.is_absolute() else Path.cwd() / path
+        if path.is_file():
+            return path.resolve()
+    raise UsageError(
+        "cannot tell which notebook this kernel belongs to",
+        "name it: %n2a publish path/to/notebook.ipynb",
+    )
+
+
+def _env_pairs(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env {item!r} is not KEY=VALUE", "write --env NAME=value")
+        env[key] = value
+    return env
+
+
+class PublishedApp:
+    """A PublishResult that renders itself as HTML in the notebook."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def __getattr__(self, name):
+        return getattr(self.result, name)
+
+    def to_dict(self) -> dict:
+        return self.result.to_dict()
+
+    def __repr__(self) -> str:
+        r = self.result
+        state = "plan" if r.dry_run else ("pushed" if r.pushed else "committed")
+        return f"<n2a {state}: {r.app} ({r.framework}) {r.url} commit={r.commit}>"
+
+    def _repr_html_(self) -> str:
+        r, e = self.result, html.escape
+        url = r.url if r.url.startswith(("https://", "http://")) else ""
+        link = f'<a href="{e(url)}" target="_blank" rel="noopener">{e(r.url)}</a>' if url else e(r.url)
+        if r.dry_run:
+            head = f"Plan for <b>{e(r.app)}</b> ({e(r.framework)}): nothing committed."
+        elif not r.changed:
+            head = f"<b>{e(r.app)}</b> is unchanged: nothing to commit."
+        elif r.pushed:
+            head = f"Published <b>{e(r.app)}</b> ({e(r.framework)}): commit <code>{e((r.commit or '')[:12])}</code> pushed."
+        else:
+            head = (
+                f"Committed <b>{e(r.app)}</b> ({e(r.framework)}) as <code>{e((r.commit or '')[:12])}</code>. "
+                "Push it (Git panel, or <code>%n2a publish --push</code>) to deploy."
+            )
+        rows = [f"<p class='n2a-result'>{head}</p>", f"<p>URL: {link}</p>"]
+        lists = [
+            ("Why " + r.framework, r.evidence),
+            ("Requirements", [f"{s['spec']}  ({s['source']})" for s in r.requirement_sources] or r.requirements),
+            ("Files", [f"{f['path']}  ({f['bytes']} bytes)" for f in r.files]),
+            ("Warnings", r.warnings),
+            ("Notes", r.notes),
+        ]
+        for title, items in lists:
+            if items:
+                lis = "".join(f"<li>{e(str(i))}</li>" for i in items)
+                rows.append(f"<details><summary>{e(title)} ({len(items)})</summary><ul>{lis}</ul></details>")
+        return "<div class='n2a'>" + "".join(rows) + "</div>"
+
+
+def run(line: str, user_ns: dict) -> PublishedApp:
+    """The magic's work, without IPython: parse, find notebook and clone, publish."""
+    import n2a_gitops
+
+    from .locate import locate_repo
+
+    try:
+        args = _parser().parse_args(shlex.split(line))
+    except ValueError as exc:  # unbalanced quotes
+        raise UsageError(f"cannot parse the options: {exc}", f"usage:\n{USAGE}") from None
+    notebook = Path(args.notebook).expanduser().resolve() if args.notebook else current_notebook(user_ns)
+    if not notebook.is_file():
+        raise UsageError(f"notebook {notebook} does not exist", "check the path (relative to the kernel's folder)")
+    home = Path.home().resolve()
+    root = home if home in notebook.parents else notebook.parent
+    explicit = Path(args.repo).expanduser().resolve() if args.repo else None
+    repo, _ = locate_repo(explicit, notebook, root)
+    kwargs: dict = {"repo": str(repo)}
+    for key in ("name", "framework", "requirements"):
+        if getattr(args, key):
+            kwargs[key] = getattr(args, key)
+    owner = args.owner or os.environ.get("JUPYTERHUB_USER")
+    if owner:
+        kwargs["owner"] = owner
+    if args.env:
+        kwargs["env"] = _env_pairs(args.env)
+    if args.include:
+        kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
+    if args.action == "plan" or args.dry_run:
+        return PublishedApp(n2a_gitops.plan(str(notebook), **kwargs))
+    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, **kwargs))
+
+
+def load_ipython_extension(ipython) -> None:
+    from IPython.core.error import UsageError as IPythonUsageError
+
+    def n2a(line):
+        try:
+            return run(line, ipython.user_ns)
+        except N2AError as exc:
+            # IPython shows a UsageError as one message, without a traceback, and stops the run.
+            fix = f"\nfix: {exc.fix}" if exc.fix else ""
+            raise IPythonUsageError(f"{exc.message}{fix}") from None
+
+    n2a.__doc__ = __doc__ + "\n" + USAGE
+    ipython.register_magic_function(n2a, magic_kind="line", magic_name="n2a")
