@@ -60,16 +60,6 @@ def current_notebook(user_ns: dict) -> Path:
     )
 
 
-def _env_pairs(items: list[str]) -> dict[str, str]:
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--env {item!r} is not KEY=VALUE", "write --env NAME=value")
-        env[key] = value
-    return env
-
-
 class PublishedApp:
     """A PublishResult that renders itself as HTML in the notebook."""
 
@@ -142,7 +132,7 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     if owner:
         kwargs["owner"] = owner
     if args.env:
-        kwargs["env"] = _env_pairs(args.env)
+        kwargs["env"] = list(args.env)  # publish() checks KEY=VALUE
     if args.include:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
     if args.action == "plan" or args.dry_run:

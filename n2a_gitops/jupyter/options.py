@@ -25,21 +25,20 @@ def _string(body: dict, key: str) -> str | None:
     return value
 
 
-def _env(value) -> dict[str, str] | None:
-    """A mapping, or a list of "KEY=VALUE" strings like the CLI's repeated --env."""
+def _env(value) -> list[str] | None:
+    """A mapping, or a list of "KEY=VALUE" strings like the CLI's repeated --env.
+
+    Returned as "KEY=VALUE" strings, the form publish() takes (and validates) from the CLI.
+    """
     if value is None:
         return None
-    if isinstance(value, list):
-        pairs = {}
-        for item in value:
-            if not isinstance(item, str) or "=" not in item:
-                raise UsageError(f"env item {item!r} is not KEY=VALUE", 'send env as {"KEY": "value"} or ["KEY=value"]')
-            key, _, val = item.partition("=")
-            pairs[key] = val
-        value = pairs
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise UsageError("env must map names to string values", 'send env as {"KEY": "value"}')
-    return dict(value)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise UsageError("env must map names to string values", 'send env as {"KEY": "value"}')
+        return [f"{k}={v}" for k, v in value.items()]
+    if isinstance(value, list) and all(isinstance(i, str) for i in value):
+        return list(value)
+    raise UsageError("env must be an object or a list of KEY=VALUE strings", 'send env as {"KEY": "value"}')
 
 
 def publish_kwargs(body, root: Path, default_owner: str | None = None) -> tuple[Path, dict]:
