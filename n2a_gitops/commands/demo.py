@@ -1,0 +1,67 @@
+"""`n2a demo`: the quick start. A local GitOps repo made on the fly, a bundled example published."""
+
+from __future__ import annotations
+
+NAME = "demo"
+ORDER = 90
+HELP = "publish a bundled example notebook into a new local GitOps repo (the quick start)"
+DESCRIPTION = """\
+Create a GitOps repository with `n2a init` (in DIR, default a new temporary folder) plus a bare
+"remote" beside it, publish the bundled example notebook into it and push, then show what
+was committed and what Argo CD would apply. Needs no cluster and no configuration.
+
+examples:
+  n2a demo
+  n2a demo --dir ./n2a-demo --example gradio_hello
+"""
+
+
+def add_arguments(p):
+    p.add_argument("--dir", metavar="DIR", help="where to create the demo repository (default: a new temp folder)")
+    p.add_argument("--example", default="gradio_hello", help="bundled example notebook name (default gradio_hello)")
+    p.add_argument("--json", action="store_true", help="print the publish result as one JSON object")
+
+
+def examples_dir():
+    from pathlib import Path
+
+    packaged = Path(__file__).resolve().parents[1] / "examples"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(args, out) -> int:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..publish import publish
+    from .init import init
+    from .publish import show
+
+    examples = examples_dir()
+    notebook = examples / f"{args.example}.ipynb"
+    if not notebook.is_file():
+        known = ", ".join(sorted(p.stem for p in examples.glob("*.ipynb")))
+        raise UsageError(f"no bundled example {args.example!r}", f"pick one of: {known}")
+    base = Path(args.dir).resolve() if args.dir else Path(tempfile.mkdtemp(prefix="n2a-demo-"))
+    repo, remote = base / "gitops", base / "remote.git"
+    if repo.exists():
+        raise UsageError(f"{repo} already exists", "pass --dir with a new folder")
+    remote.parent.mkdir(parents=True, exist_ok=True)
+    # A bare repository stands in for the git host, so the demo can push like a user would.
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    out.step(f"creating the GitOps repository {repo}")
+    init(repo, repo_url=str(remote), apps_domain="apps.example.com", out=out)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", str(remote)], check=True)
+    subprocess.run(["git", "-C", str(repo), "push", "-q", "-u", "origin", "main"], check=True)
+    out.step(f"publishing the bundled example {notebook.name}")
+    result = publish(notebook, repo=repo, owner="demo", push=True, out=out)
+    show(result, out)
+    out.info("")
+    out.info(f"committed and pushed {result.commit[:12]} to {remote}")
+    out.info(f"see it:      git -C {repo} show --stat HEAD")
+    out.info(f"manifests:   kubectl kustomize {repo}/{result.path}")
+    out.info(f"try it here: n2a preview --repo {repo} {result.app}")
+    out.result(result.to_dict())
+    return 0

@@ -1,0 +1,100 @@
+"""Shared fixtures: real git repositories, a GitOps repo made by `n2a init`, notebooks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+ARGOCD_CRDS = SHARED / "argocd"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """Fixed git identity, no user config or JupyterHub leaking in from the machine."""
+    home = tmp_path_factory.mktemp("home")
+    for key, value in {
+        "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
+        "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com",
+        "XDG_CONFIG_HOME": str(home / ".config"), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("N2A_REPO", "JUPYTERHUB_USER", "N2A_KUSTOMIZE", "N2A_ARGOCD_URL", "N2A_ARGOCD_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def git(cwd, *args) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def write_notebook(path: Path, cells: list, tags: dict | None = None) -> Path:
+    """cells: strings (code) or ("markdown", text) tuples; tags: {cell index: [tags]}."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for i, cell in enumerate(cells):
+        if isinstance(cell, tuple):
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell[1]))
+        else:
+            c = nbformat.v4.new_code_cell(cell)
+            c.metadata["tags"] = (tags or {}).get(i, [])
+            nb.cells.append(c)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+GRADIO_CELLS = [
+    "!pip install -q gradio",
+    "import gradio as gr\n\ndef greet(name):\n    return f'Hello {name}!'",
+    "with gr.Blocks(title='Greeter') as demo:\n    gr.Markdown('# Greeter app')\n"
+    "    name = gr.Textbox(label='Name')\n    out = gr.Textbox(label='Greeting')\n"
+    "    name.submit(greet, name, out)",
+    "if __name__ == '__main__':\n    demo.launch()",
+]
+
+
+@pytest.fixture
+def gradio_notebook(tmp_path) -> Path:
+    return write_notebook(tmp_path / "nb" / "greeter.ipynb", GRADIO_CELLS)
+
+
+@pytest.fixture
+def gitops(tmp_path) -> Path:
+    """A GitOps repository created by the real `n2a init`."""
+    from n2a_gitops.cli import main
+
+    root = tmp_path / "gitops"
+    assert main(["init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
+                 "--apps-domain", "apps.example.com"]) == 0
+    return root
+
+
+@pytest.fixture
+def remote_clone(tmp_path, gitops) -> tuple[Path, Path]:
+    """A bare remote holding the GitOps repo, and a clone of it: (clone, bare)."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(gitops), str(bare))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    return clone, bare
+
+
+def snapshot(repo: Path) -> dict:
+    """HEAD, index and working tree of a repo, to prove a failed command changed nothing."""
+    files = {}
+    for p in sorted(repo.rglob("*")):
+        if ".git" in p.relative_to(repo).parts or not p.is_file():
+            continue
+        files[str(p.relative_to(repo))] = p.read_bytes()
+    return {
+        "head": git(repo, "rev-parse", "HEAD").strip(),
+        "index": git(repo, "ls-files", "-s"),
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "files": files,
+    }
