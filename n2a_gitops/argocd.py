@@ -40,7 +40,8 @@ class ArgoCD:
                 f"set {URL_ENV}=https://argocd.example.com or `argocd_url:` in ~/.config/n2a/config.yaml",
             )
         if not token:
-            raise UsageError("no Argo CD token is set", TOKEN_FIX)
+            # An auth problem like a wrong token (exit 4), found before anything is sent.
+            raise AuthError(f"no Argo CD token is set ({TOKEN_ENV})", TOKEN_FIX)
         if "://" not in url:
             url = "https://" + url
         self.url = url.rstrip("/")

@@ -1,0 +1,57 @@
+"""`n2a logs APP`: the app's pod logs through the Argo CD API."""
+
+from __future__ import annotations
+
+NAME = "logs"
+HELP = "print an app's logs from every pod (Argo CD API)"
+ORDER = 41
+DESCRIPTION = """Print the output of the app's pods (the Deployment <app>-web), read through Argo CD:
+no cluster credentials needed. With several pods, each line starts with the pod's name.
+
+Needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN (a project role token whose role may `logs, get`),
+or `argocd_url` and `argocd_token` in ~/.config/n2a/config.yaml.
+
+examples:
+  n2a logs sales-dashboard-jane
+  n2a logs sales-dashboard-jane --tail 50
+  n2a logs sales-dashboard-jane --follow
+  n2a logs sales-dashboard-jane --container install   # the init container that installs packages
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
+    parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each pod")
+    parser.add_argument("-f", "--follow", action="store_true", help="keep printing new lines until interrupted")
+    parser.add_argument("--container", help="app (default) or install (the init container)")
+    parser.add_argument("--repo", help="the GitOps clone (only to find the Argo CD URL in n2a.yaml)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with the lines (not with --follow)")
+
+
+def run(args, out) -> int:
+    from ..argocd import ArgoCD
+    from ..errors import UsageError
+    from ..lifecycle import optional_repo
+
+    if args.json and args.follow:
+        raise UsageError("--json and --follow do not go together", "drop one of them")
+    if args.tail is not None and args.tail < 0:
+        raise UsageError(f"--tail must be 0 or more, not {args.tail}", "pass --tail 100")
+    _repo, settings = optional_repo(args.repo)
+    client = ArgoCD.from_settings(out, url=settings.argocdURL if settings else None)
+    app = client.get_app(args.app)  # 404/401 surface here, before any streaming
+    namespace = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
+    pods = [n["name"] for n in client.resource_tree(args.app).get("nodes") or [] if n.get("kind") == "Pod"]
+    if not pods:
+        out.warn(f"{args.app} has no pods right now; `n2a status {args.app}` says why")
+    prefix = len(pods) > 1
+    lines = []
+    for entry in client.logs(args.app, f"{args.app}-web", tail=args.tail, follow=args.follow,
+                             namespace=namespace, container=args.container):
+        if entry.get("last") and not entry.get("content"):
+            continue
+        content = entry.get("content", "")
+        lines.append({"pod": entry.get("podName", ""), "time": entry.get("timeStampStr", ""), "content": content})
+        out.text(f"[{entry.get('podName', '')}] {content}" if prefix else content)
+    out.result({"app": args.app, "pods": pods, "lines": lines})
+    return 0

@@ -1,0 +1,62 @@
+"""`n2a status APP`: what Argo CD says about a published app."""
+
+from __future__ import annotations
+
+NAME = "status"
+HELP = "show an app's sync status, revision, health and URLs (Argo CD API)"
+ORDER = 40
+DESCRIPTION = """Ask Argo CD how a published app is doing: sync status, the git revision it runs (and
+whether that is the last pushed commit), health, the last operation's message and the app's URLs.
+
+Needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN (a project role token), or `argocd_url` and
+`argocd_token` in ~/.config/n2a/config.yaml. Set N2A_ARGOCD_INSECURE=1 only for a test server
+with a self-signed certificate.
+
+examples:
+  n2a status sales-dashboard-jane
+  n2a status sales-dashboard-jane --refresh
+  n2a status sales-dashboard-jane --json
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
+    parser.add_argument("--repo", help="the GitOps clone, to compare with the last pushed commit (default: N2A_REPO or the current repo)")
+    parser.add_argument("--refresh", action="store_true", help="ask Argo CD to compare with git now instead of at its next poll")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: app, sync, health, revision, message, urls, ...")
+
+
+def run(args, out) -> int:
+    from ..argocd import ArgoCD, summary
+    from ..lifecycle import optional_repo, pushed_head
+
+    repo, settings = optional_repo(args.repo)
+    client = ArgoCD.from_settings(out, url=settings.argocdURL if settings else None)
+    info = summary(client.get_app(args.app, refresh="normal" if args.refresh else None))
+    urls = list(info["urls"])
+    if settings:
+        expected = f"https://{args.app}.{settings.appsDomain}/"
+        if expected.rstrip("/") not in {u.rstrip("/") for u in urls}:
+            urls.append(expected)
+    info["urls"] = urls
+    head = pushed_head(repo) if repo else None
+    info["pushed"] = head
+    info["current"] = (bool(info["revision"]) and info["revision"] == head) if head else None
+
+    out.text(f"app       {info['app'] or args.app}")
+    out.text(f"sync      {info['sync']}")
+    out.text(f"health    {info['health']}")
+    rev = info["revision"][:12] or "-"
+    if info["current"] is True:
+        rev += " (the last pushed commit)"
+    elif info["current"] is False:
+        rev += f" (the last pushed commit is {head[:12]}: Argo CD has not caught up yet)"
+    out.text(f"revision  {rev}")
+    if info["message"]:
+        out.text(f"message   {info['message']}")
+    for url in urls:
+        out.text(f"url       {url}")
+    if info["health"] not in ("Healthy", "Unknown") or info["sync"] == "OutOfSync":
+        out.info(f"see the pods' output with `n2a logs {args.app}`")
+    out.result(info)
+    return 0

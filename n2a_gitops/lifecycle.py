@@ -1,0 +1,122 @@
+"""What the lifecycle commands (list, delete, history, rollback, status) share: where an app's
+files live in the GitOps repo, and reading the published apps from the working tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import N2AError, NotFoundError, UsageError
+
+APPS_DIR = "apps"
+BASE_DIR = "_base"
+CHILD_APPS_DIR = "argocd/apps"
+
+
+def app_paths(settings, app: str) -> list[str]:
+    """Repo-relative paths that make up one app: its folder and (app-of-apps mode) its child Application."""
+    paths = [f"{APPS_DIR}/{app}"]
+    if not settings.applicationSet:
+        paths.append(f"{CHILD_APPS_DIR}/{app}.yaml")
+    return paths
+
+
+def app_names(root: Path) -> list[str]:
+    folder = Path(root) / APPS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != BASE_DIR and not p.name.startswith("."))
+
+
+def require_app(root: Path, settings, app: str) -> None:
+    """NotFoundError unless the app has a folder or a child Application in the working tree."""
+    if not any((Path(root) / p).exists() for p in app_paths(settings, app)):
+        known = app_names(root)
+        raise NotFoundError(
+            f"no app {app!r} in {root}",
+            f"pick one of: {', '.join(known)}" if known else "publish one first with `n2a publish NOTEBOOK`",
+        )
+
+
+def read_application(root: Path, app: str) -> dict | None:
+    """The child Application of ``app`` as data, None when there is none (or it is unreadable)."""
+    import yaml
+
+    path = Path(root) / CHILD_APPS_DIR / f"{app}.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def app_summary(root: Path, settings, app: str) -> dict:
+    """owner, framework, url and notebook of one app, from its child Application (else its overlay)."""
+    info = {"app": app, "owner": "", "framework": "", "url": f"https://{app}.{settings.appsDomain}/", "notebook": ""}
+    application = read_application(root, app)
+    if application:
+        labels = (application.get("metadata") or {}).get("labels") or {}
+        info["owner"] = labels.get("n2a.dev/owner", "")
+        info["framework"] = labels.get("n2a.dev/framework", "")
+        for item in (application.get("spec") or {}).get("info") or []:
+            if isinstance(item, dict) and item.get("name") in ("owner", "framework", "url", "notebook") and item.get("value"):
+                info[item["name"]] = str(item["value"])
+    else:
+        info.update({k: v for k, v in _overlay_labels(root, app).items() if v})
+    return info
+
+
+def _overlay_labels(root: Path, app: str) -> dict:
+    """owner/framework from the overlay's kustomization labels (ApplicationSet mode has no child app)."""
+    import yaml
+
+    try:
+        kust = yaml.safe_load((Path(root) / APPS_DIR / app / "kustomization.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    pairs = {}
+    for entry in kust.get("labels") or []:
+        if isinstance(entry, dict):
+            pairs.update(entry.get("pairs") or {})
+    return {"owner": pairs.get("n2a.dev/owner", ""), "framework": pairs.get("n2a.dev/framework", "")}
+
+
+def optional_repo(explicit: str | None):
+    """(GitOpsRepo, Settings) when a GitOps clone is at hand, else (None, None).
+
+    Status and logs work without a clone; an explicit --repo that is wrong is still an error.
+    """
+    from .config import find_repo, load_settings
+    from .gitops import GitOpsRepo
+
+    try:
+        root = find_repo(explicit)
+    except UsageError:
+        if explicit:
+            raise
+        return None, None
+    return GitOpsRepo(root), load_settings(root)
+
+
+def open_repo(explicit: str | None):
+    from .config import find_repo, load_settings
+    from .gitops import GitOpsRepo
+
+    root = find_repo(explicit)
+    return GitOpsRepo(root), load_settings(root)
+
+
+def pushed_head(repo) -> str | None:
+    """The commit the remote branch points at, as this clone last saw it (None without upstream)."""
+    for rev in ("@{upstream}", f"origin/{_branch(repo)}"):
+        try:
+            return repo.resolve(rev)
+        except (N2AError, ValueError):
+            continue
+    return None
+
+
+def _branch(repo) -> str:
+    try:
+        return repo.branch
+    except N2AError:
+        return "HEAD"
