@@ -1,0 +1,402 @@
+"""Notebook -> script that runs outside IPython, plus what the notebook asked for.
+
+``convert()`` drops cells tagged ``n2a-skip`` (or ``skip``), converts the rest with nbconvert's
+PythonExporter (IPython turns magics into ``get_ipython()`` calls), and reads those calls back
+from the AST: package installs become requirements, shell escapes become warnings. When the
+script needs ``get_ipython()`` or ``display()``, the stand-in from ``ipython_shim.py`` is put in
+front of it. Cells are numbered as JupyterLab shows them: 1-based, markdown cells included.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import N2AError, UsageError
+from .model import ConvertedNotebook
+
+SKIP_TAGS = {"n2a-skip", "skip"}
+# Cell magics that just run their body: the body is converted too, so the stand-in can run it.
+RUNNING_CELL_MAGICS = {"capture", "time", "timeit", "prun"}
+SHELL_CELL_MAGICS = {"bash", "sh", "script"}
+# What ipython_shim handles without a word (tests check the two agree).
+QUIET_MAGICS = {
+    "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport",
+    "pinfo", "pinfo2", "who", "whos", "pip", "conda", "mamba", "micromamba", "uv",
+    "html", "HTML", "markdown", "javascript", "js", "latex", "svg",
+}
+LINE_MAGICS = QUIET_MAGICS | {"time", "timeit", "env", "set_env", "cd", "pwd", "system", "sx"}
+CELL_MAGICS = QUIET_MAGICS | RUNNING_CELL_MAGICS | SHELL_CELL_MAGICS | {"writefile", "file"}
+INSTALLERS = {"pip", "conda", "mamba", "micromamba"}
+
+REOPEN_FIX = "open it in JupyterLab and save it again (File > Save Notebook), then retry"
+SHIM_BEGIN = "# ---- n2a: stand-in for IPython (n2a_gitops/ipython_shim.py), used outside a kernel ----"
+SHIM_END = "# ---- n2a: end of the stand-in; the notebook's code follows ----"
+
+# `!pip install`, `!python -m pip install`, `!{sys.executable} -m pip install`, `!uv pip install`.
+_SHELL_INSTALL = re.compile(
+    r"^\s*(?P<tool>(?:(?:\S*python[\d.]*|\{sys\.executable\}|\$sys\.executable)\s+-m\s+)?"
+    r"(?:pip[\d.]*|conda|mamba|micromamba|uv\s+pip))\s+install\b(?P<rest>.*)$",
+    re.S,
+)
+_PIP_FLAGS = {
+    "-q", "-qq", "-qqq", "--quiet", "-U", "--upgrade", "--user", "--no-cache-dir", "-v",
+    "--verbose", "--force-reinstall", "-I", "--ignore-installed", "--no-warn-script-location",
+    "--disable-pip-version-check", "--no-input", "--break-system-packages", "--system",
+    "--no-build-isolation", "--compile", "--no-compile", "-y", "--yes", "--no-deps", "--exists-action",
+}
+_PIP_FLAGS_WITH_VALUE = {"--upgrade-strategy", "--progress-bar", "--root-user-action", "--cache-dir", "--python"}
+# Kept as requirement-file option lines, so requirements.py applies the index policy to them.
+_PIP_POLICY_OPTIONS = {
+    "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
+    "--trusted-host": "--trusted-host", "-f": "--find-links", "--find-links": "--find-links",
+    "-e": "-e", "--editable": "-e",
+}
+_PIP_KEPT_FLAGS = {"--pre", "--no-index", "--prefer-binary"}
+_CONDA_FLAGS = {"-y", "--yes", "-q", "--quiet", "--override-channels", "--freeze-installed", "--no-update-deps"}
+_CONDA_FLAGS_WITH_VALUE = {"-c", "--channel", "-n", "--name", "-p", "--prefix"}
+# conda-forge names that differ from the PyPI names uv installs.
+_CONDA_TO_PYPI = {"pytorch": "torch", "py-opencv": "opencv-python-headless", "pytables": "tables"}
+
+
+@dataclass
+class NotebookConversion(ConvertedNotebook):
+    """ConvertedNotebook plus where each pip requirement came from (same order)."""
+
+    requirement_sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Findings:
+    requirements: list[tuple[str, str]] = field(default_factory=list)  # (line, source)
+    shell_escapes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def convert(path: Path) -> NotebookConversion:
+    path = Path(path)
+    nb = read_notebook(path)
+    kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
+    skipped = len(nb.cells) - len(kept)
+    code = [(n, cell) for n, cell in kept if cell.cell_type == "code" and cell.source.strip()]
+    if not code:
+        why = f" ({skipped} cell(s) tagged n2a-skip)" if skipped else ""
+        raise N2AError(
+            f"{path} has no code to publish{why}",
+            "add the app's code to the notebook, or remove the n2a-skip tag from its cells",
+        )
+
+    findings = _Findings()
+    script_nb = copy.deepcopy(nb)
+    script_nb.cells = []
+    for number, cell in kept:
+        cell = copy.deepcopy(cell)
+        if cell.cell_type == "code":
+            cell.source = _python_source(number, cell.source)
+            _scan(number, cell.source, findings)
+            cell.outputs, cell.execution_count = [], None
+        script_nb.cells.append(cell)
+
+    source = _add_prologue(_export(script_nb))
+    served = _served_notebook(nb, kept)
+    return NotebookConversion(
+        source=source,
+        notebook_json=served,
+        pip_requirements=[line for line, _ in findings.requirements],
+        shell_escapes=findings.shell_escapes,
+        warnings=findings.warnings,
+        code_cells=len(code),
+        requirement_sources=[src for _, src in findings.requirements],
+    )
+
+
+def read_notebook(path: Path):
+    """The notebook as nbformat v4, or one clear error saying what is wrong with the file."""
+    import nbformat
+
+    if not path.exists():
+        raise UsageError(f"notebook {path} does not exist", "check the path (it is relative to the current directory)")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a file", "pass the notebook's .ipynb file")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise N2AError(f"{path} is not a notebook: it is not valid JSON ({exc})", REOPEN_FIX) from None
+    if not isinstance(data, dict) or "nbformat" not in data:
+        raise N2AError(f"{path} is JSON but not a Jupyter notebook (no 'nbformat' field)", REOPEN_FIX)
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises assorted errors (ValidationError, KeyError, ...)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise N2AError(f"{path} is not a valid notebook: {detail}", REOPEN_FIX) from None
+    return nb
+
+
+def _skipped(cell) -> bool:
+    return bool(SKIP_TAGS & set(cell.get("metadata", {}).get("tags", [])))
+
+
+def _python_source(number: int, source: str) -> str:
+    """The cell as Python, the way PythonExporter converts it (and checked to parse)."""
+    from nbconvert.filters import ipython2python
+
+    stripped = source.lstrip("\n")
+    head, _, body = stripped.partition("\n")
+    magic, _, line = head[2:].partition(" ") if head.startswith("%%") else ("", "", "")
+    if magic in RUNNING_CELL_MAGICS:
+        # IPython would run the body as IPython code; convert it now so the stand-in can exec it.
+        inner = _python_source(number, body)
+        python = f"get_ipython().run_cell_magic({magic!r}, {line.strip()!r}, {inner!r})\n"
+    else:
+        python = ipython2python(source)
+    try:
+        _parse(python)
+    except SyntaxError as exc:
+        raise N2AError(
+            f"cell {number} is not valid Python: {exc.msg} (line {exc.lineno} of the cell)",
+            "fix the cell, or tag it n2a-skip to leave it out of the app",
+        ) from None
+    return python
+
+
+def _parse(python: str) -> ast.Module:
+    # Notebooks may `await` at top level (IPython's autoawait); that is a run-time matter.
+    return compile(python, "<cell>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
+def _scan(number: int, python: str, found: _Findings) -> None:
+    """Read the get_ipython() calls of one converted cell."""
+    tree = _parse(python)
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+    for node in calls:  # in source order, so requirements keep the notebook's order
+        call = _ipython_call(node)
+        if call is None:
+            continue
+        method, args = call
+        if method in ("system", "getoutput") and args:
+            _shell(number, "!", args[0], found)
+        elif method == "run_line_magic" and len(args) >= 2:
+            _line_magic(number, args[0], args[1], found)
+        elif method == "run_cell_magic" and len(args) >= 3:
+            name, line, body = args[:3]
+            if name in RUNNING_CELL_MAGICS:
+                _scan(number, body, found)
+            elif name in SHELL_CELL_MAGICS:
+                first = body.strip().splitlines()[0] if body.strip() else ""
+                more = " …" if len(body.strip().splitlines()) > 1 else ""
+                _escape(number, f"%%{name} {line}".strip() + f": {first}{more}", found)
+            elif name not in CELL_MAGICS:
+                found.warnings.append(f"cell {number}: %%{name} only works inside IPython; n2a ignores it")
+
+
+def _ipython_call(node) -> tuple[str, list[str]] | None:
+    """``get_ipython().method('literal', ...)`` -> (method, literal args), else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    target = node.func.value
+    if not (isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "get_ipython"):
+        return None
+    args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return node.func.attr, args
+
+
+def _line_magic(number: int, name: str, line: str, found: _Findings) -> None:
+    if name in INSTALLERS:
+        sub, _, rest = line.strip().partition(" ")
+        if sub == "install":
+            _install(number, f"%{name} install", name, rest, found)
+        elif sub in ("uninstall", "remove"):
+            found.warnings.append(f"cell {number}: `%{name} {line.strip()}` is ignored in the app")
+    elif name in ("system", "sx"):
+        _shell(number, f"%{name} ", line, found)
+    elif name not in LINE_MAGICS:
+        found.warnings.append(f"cell {number}: %{name} only works inside IPython; n2a ignores it")
+
+
+def _shell(number: int, prefix: str, command: str, found: _Findings) -> None:
+    match = _SHELL_INSTALL.match(command)
+    if match:
+        tool = " ".join(match["tool"].split())
+        installer = "conda" if tool in ("conda", "mamba", "micromamba") else "pip"
+        _install(number, f"!{tool} install", installer, match["rest"], found)
+    else:
+        _escape(number, prefix + command.strip(), found)
+
+
+def _escape(number: int, command: str, found: _Findings) -> None:
+    shown = command if len(command) <= 100 else command[:99] + "…"
+    found.shell_escapes.append(f"cell {number}: {shown}")
+    found.warnings.append(f"cell {number}: shell command `{shown}` runs in the app's container at every start")
+
+
+def _install(number: int, how: str, installer: str, rest: str, found: _Findings) -> None:
+    source = f"{how} in cell {number}"
+    try:
+        tokens = list(shlex.shlex(rest, posix=True, punctuation_chars=";&|<>"))
+    except ValueError as exc:
+        found.warnings.append(f"cell {number}: cannot read `{how}{rest}` ({exc}); list its packages in --requirements")
+        return
+    for i, token in enumerate(tokens):
+        if set(token) <= set(";&|<>"):  # `pip install x && echo done`: the rest is a shell command
+            found.warnings.append(f"cell {number}: `{' '.join(tokens[i:])}` after {how} is not run in the app")
+            tokens = tokens[:i]
+            break
+    parse = _conda_tokens if installer == "conda" else _pip_tokens
+    for line in parse(number, how, tokens, found.warnings):
+        found.requirements.append((line, source))
+
+
+def _pip_tokens(number: int, how: str, tokens: list[str], warnings: list[str]):
+    tokens = iter(tokens)
+    for token in tokens:
+        option, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if option in _PIP_FLAGS or re.fullmatch(r"-[qUvIy]+", option):
+            continue
+        if option in _PIP_FLAGS_WITH_VALUE:
+            if not eq:
+                next(tokens, None)
+        elif option in _PIP_POLICY_OPTIONS:
+            value = value if eq else next(tokens, "")
+            yield f"{_PIP_POLICY_OPTIONS[option]} {value}".strip()
+        elif option in _PIP_KEPT_FLAGS:
+            yield option
+        elif option in ("-r", "--requirement", "-c", "--constraint"):
+            value = value if eq else next(tokens, "")
+            warnings.append(
+                f"cell {number}: `{how} {option} {value}` is not followed; "
+                f"pass --requirements {value or 'FILE'} to n2a publish instead"
+            )
+        elif token.startswith("-"):
+            warnings.append(f"cell {number}: option {token} of {how} is ignored")
+        elif _runtime_value(token):
+            warnings.append(f"cell {number}: `{token}` is only known when the notebook runs; list it in --requirements")
+        else:
+            yield token
+
+
+def _conda_tokens(number: int, how: str, tokens: list[str], warnings: list[str]):
+    names = []
+    tokens = iter(tokens)
+    for token in tokens:
+        if token in _CONDA_FLAGS:
+            continue
+        if token in _CONDA_FLAGS_WITH_VALUE:
+            next(tokens, None)
+        elif token.startswith("-"):
+            warnings.append(f"cell {number}: option {token} of {how} is ignored")
+        elif _runtime_value(token):
+            warnings.append(f"cell {number}: `{token}` is only known when the notebook runs; list it in --requirements")
+        else:
+            spec = _conda_spec(token)
+            if spec is None:
+                warnings.append(f"cell {number}: `{token}` from {how} is not a Python package; n2a skips it")
+                continue
+            names.append(spec)
+            yield spec
+    if names:
+        warnings.append(
+            f"cell {number}: {how} packages are installed with uv from the package index (PyPI names): "
+            + ", ".join(names)
+        )
+
+
+def _conda_spec(token: str) -> str | None:
+    """A conda match spec as a PEP 508 requirement: ``numpy=1.26`` -> ``numpy==1.26.*``."""
+    token = token.split("::")[-1]  # conda-forge::numpy
+    match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[.*\])?\s*(.*)", token)
+    if not match:
+        return token
+    name, version = match.groups()
+    if name.lower() in ("python", "pip"):
+        return None
+    name = _CONDA_TO_PYPI.get(name.lower(), name)
+    if re.fullmatch(r"=[^=<>!~]+(=.*)?", version):  # `=1.26` (a prefix) or `=1.26.4=build`
+        number = version[1:].split("=")[0]
+        return f"{name}=={number}" if "=" in version[1:] else f"{name}=={number.rstrip('*').rstrip('.')}.*"
+    return name + version
+
+
+def _runtime_value(token: str) -> bool:
+    return "$" in token or bool(re.search(r"\{[^}]*\}", token))
+
+
+def _export(nb) -> str:
+    from nbconvert import PythonExporter
+
+    source, _ = PythonExporter().from_notebook_node(nb)
+    return source
+
+
+def _needs_prologue(source: str) -> bool:
+    tree = _parse(source)
+    return any(isinstance(n, ast.Name) and n.id in ("get_ipython", "display") for n in ast.walk(tree))
+
+
+def shim_source() -> str:
+    return (Path(__file__).with_name("ipython_shim.py")).read_text(encoding="utf-8")
+
+
+def _add_prologue(source: str) -> str:
+    if not _needs_prologue(source):
+        return source
+    lines = source.splitlines(keepends=True)
+    header = [ln for ln in lines[:2] if ln.startswith("#")]  # shebang and coding line
+    body = lines[len(header):]
+    # `from __future__` must stay the first statement of the file.
+    future = [ln for ln in body if re.match(r"from __future__ import [\w ,]+$", ln.rstrip())]
+    body = [ln for ln in body if ln not in future]
+    shim = shim_source().rstrip("\n") + "\n"
+    return "".join(header + future + [SHIM_BEGIN + "\n", shim, SHIM_END + "\n"] + body)
+
+
+def _served_notebook(nb, kept) -> str:
+    """What voila serves: kept cells, no outputs, no install lines (each view would run pip)."""
+    import nbformat
+
+    served = copy.deepcopy(nb)
+    served.cells = []
+    for _, cell in kept:
+        cell = copy.deepcopy(cell)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.source = _without_installs(cell.source)
+        served.cells.append(cell)
+    return nbformat.writes(served)
+
+
+def _without_installs(source: str) -> str:
+    stripped = source.lstrip("\n")
+    if stripped.startswith("%%") and stripped[2:].split(maxsplit=1)[0] not in RUNNING_CELL_MAGICS:
+        return source  # the body is not Python (%%bash, %%writefile ...)
+    out, logical = [], []
+    for line in source.splitlines(keepends=True):
+        logical.append(line)
+        if line.rstrip("\r\n").endswith("\\"):
+            continue  # a continued line: decide once it is complete
+        text = "".join(logical)
+        if _is_install_line(text):
+            indent = text[: len(text) - len(text.lstrip())]
+            if indent:  # inside a block: keep the block valid
+                out.append(f"{indent}pass  # n2a: packages are installed when the app is deployed\n")
+        else:
+            out.append(text)
+        logical = []
+    out.extend(logical)
+    return "".join(out)
+
+
+def _is_install_line(text: str) -> bool:
+    line = " ".join(text.replace("\\\n", " ").split())
+    if line.startswith("%") and not line.startswith("%%"):
+        name, _, rest = line[1:].partition(" ")
+        return name in INSTALLERS and rest.split(" ")[0] == "install"
+    if line.startswith("!"):
+        return bool(_SHELL_INSTALL.match(line.lstrip("!")))
+    return False
