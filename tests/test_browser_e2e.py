@@ -1,0 +1,143 @@
+"""The user's whole path in a real browser: JupyterLab (with jupyterlab-git and this package's
+prebuilt lab extension) in Debian's headless chromium, driven by playwright.
+
+Open the notebook, click "Publish as app", review the plan (and change the name), publish,
+open the Git panel from the notification, press Push, and find the commit on the bare remote.
+A screenshot of the plan dialog is kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import GRADIO_CELLS, git, write_notebook
+from e2e import jupyter_server
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]
+
+
+def _browser_ready() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return f"{CHROMIUM} is missing"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _browser_ready()
+    if missing:
+        message = f"{missing}: run tests/e2e/install.sh"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(message)  # CI must run this test, never skip it silently
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab serving a root with ~/gitops (clone of a bare remote) and a notebook."""
+    home, root = tmp_path / "home", tmp_path / "root"
+    # The lab extension under test is this checkout's committed build, found first on JUPYTER_PATH
+    # (an installed copy in the environment could be older).
+    data = tmp_path / "jupyter-data"
+    (data / "labextensions").mkdir(parents=True)
+    (data / "labextensions" / "n2a-gitops").symlink_to(REPO_ROOT / "n2a_gitops" / "labextension")
+    env = jupyter_server.server_env(home, JUPYTER_PATH=str(data), JUPYTERHUB_USER="jane")
+    run = lambda *cmd: subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, text=True)
+    run(sys.executable, "-m", "n2a_gitops", "init", str(tmp_path / "seed"), "--repo-url",
+        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run("git", "clone", "-q", "--bare", str(tmp_path / "seed"), str(tmp_path / "remote.git"))
+    root.mkdir()
+    run("git", "clone", "-q", str(tmp_path / "remote.git"), str(root / "gitops"))
+    write_notebook(root / "notebooks" / "greeter.ipynb", GRADIO_CELLS)
+    server = jupyter_server.start(root, env, tmp_path / "jupyterlab.log", lab=True, timeout=120)
+    yield {"server": server, "root": root, "clone": root / "gitops", "bare": tmp_path / "remote.git"}
+    server.stop()
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
+    server, clone, bare = lab["server"], lab["clone"], lab["bare"]
+    remote_before = git(bare, "rev-parse", "main").strip()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{server.url}lab/tree/notebooks/greeter.ipynb?token={server.token}")
+        button = page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first
+        button.wait_for(state="visible")
+        # Also offered in the File menu and the command palette (same command).
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
+        button.click()
+
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        dialog.wait_for(state="visible")
+        assert dialog.locator(".jp-n2a-app").inner_text() == "greeter-jane"
+        assert dialog.locator(".jp-n2a-url").inner_text() == "https://greeter-jane.apps.example.com/"
+        assert "gradio" in dialog.locator(".jp-n2a-evidence h3").inner_text()
+        assert dialog.locator(".jp-n2a-requirements .jp-n2a-spec", has_text="gradio").count() >= 1
+        assert dialog.locator(".jp-n2a-files tr", has_text="kustomization.yaml").count() >= 1
+
+        # Rename the app and re-plan: the dialog shows the new id before anything is written.
+        dialog.locator("input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        page.locator(".jp-Dialog .jp-n2a-app", has_text="hello-world-jane").wait_for(state="visible")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog.png"))
+        assert git(clone, "rev-parse", "HEAD").strip() == remote_before  # the plan wrote nothing
+
+        page.locator(".jp-Dialog-button", has_text="Publish").click()
+        toast = page.locator(".Toastify__toast", has_text="hello-world-jane")
+        toast.wait_for(state="visible")
+        head = git(clone, "rev-parse", "HEAD").strip()
+        assert head != remote_before
+        assert head[:8] in toast.inner_text()
+        assert "https://hello-world-jane.apps.example.com/" in toast.inner_text()
+        assert "hello-world-jane" in git(clone, "log", "-1", "--format=%s")
+        assert git(bare, "rev-parse", "main").strip() == remote_before  # not pushed yet
+
+        toast.locator("button", has_text="Open Git panel").click()
+        push = page.locator('#jp-git-sessions [title^="Push committed changes"]')
+        push.wait_for(state="visible")
+        push.click()
+        wait_until(lambda: git(bare, "rev-parse", "main").strip() == head, 90, "the push to reach the remote")
+        page.screenshot(path=str(ARTIFACTS / "after-push.png"))
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failure.png"))
+        raise
+    finally:
+        context.close()

@@ -1,0 +1,211 @@
+"""The n2a server extension inside a real Jupyter server (token auth, loopback), next to the
+real jupyterlab-git: POST /n2a/publish commits into a clone of a bare remote, and
+jupyterlab-git's own POST /git/<repo>/push delivers the commit to that remote."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import GRADIO_CELLS, git, snapshot, write_notebook
+from e2e import jupyter_server
+from n2a_gitops.model import PublishResult
+
+pytestmark = pytest.mark.slow
+
+RESULT_KEYS = {f.name for f in dataclasses.fields(PublishResult)}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A Jupyter root holding a GitOps clone (of a bare remote) and notebooks, and its server."""
+    base = tmp_path_factory.mktemp("jupyter-site")
+    home, root = base / "home", base / "root"
+    env = jupyter_server.server_env(home)
+    run = lambda *cmd, cwd=base: subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
+        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
+    root.mkdir()
+    run("git", "clone", "-q", str(base / "remote.git"), str(root / "gitops"))
+    write_notebook(root / "notebooks" / "greeter.ipynb", GRADIO_CELLS)
+    server = jupyter_server.start(root, env, base / "jupyter.log")
+    yield {"server": server, "root": root, "clone": root / "gitops", "bare": base / "remote.git", "base": base}
+    server.stop()
+
+
+def error_body(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "fix", "exit_code"}
+    assert body["error"] and body["fix"]
+    return body
+
+
+def test_extension_is_enabled_by_the_shipped_config(site):
+    log = site["server"].log.read_text()
+    assert "n2a: publish API at /n2a/" in log
+
+
+def test_repo_endpoint_finds_the_clone_next_to_the_notebook(site):
+    response = site["server"].get("n2a/repo", params={"notebook": "notebooks/greeter.ipynb"})
+    assert response.status_code == 200, response.text
+    info = response.json()
+    assert info["repo"] == "gitops"
+    assert Path(info["path"]) == site["clone"].resolve()
+    assert info["cloned"] is False
+    assert "gradio" in info["frameworks"]
+
+
+def test_plan_shows_everything_and_touches_nothing(site):
+    before = snapshot(site["clone"])
+    response = site["server"].post("n2a/plan", {"notebook": "notebooks/greeter.ipynb", "owner": "jane"})
+    assert response.status_code == 200, response.text
+    plan = response.json()
+    assert set(plan) == RESULT_KEYS
+    assert plan["dry_run"] is True and plan["commit"] is None and plan["pushed"] is False
+    assert plan["app"] == "greeter-jane"
+    assert plan["framework"] == "gradio" and plan["evidence"]
+    assert plan["url"] == "https://greeter-jane.apps.example.com/"
+    assert any(r["spec"].startswith("gradio") for r in plan["requirement_sources"])
+    paths = {f["path"] for f in plan["files"]}
+    assert "apps/greeter-jane/kustomization.yaml" in paths
+    assert all(f["bytes"] > 0 for f in plan["files"])
+    assert snapshot(site["clone"]) == before
+
+
+def test_plan_is_the_cli_dry_run_object(site):
+    """The HTTP answer is exactly what `n2a publish --json --dry-run` prints."""
+    body = {"notebook": "notebooks/greeter.ipynb", "owner": "jane", "name": "Same As CLI",
+            "env": {"GREETING": "hi"}}
+    http = site["server"].post("n2a/plan", body)
+    assert http.status_code == 200, http.text
+    env = jupyter_server.server_env(site["base"] / "home")
+    cli = subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", "publish", str(site["root"] / "notebooks" / "greeter.ipynb"),
+         "--repo", str(site["clone"]), "--owner", "jane", "--name", "Same As CLI", "--env", "GREETING=hi",
+         "--dry-run", "--json", "--quiet"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    assert http.json() == json.loads(cli.stdout.strip().splitlines()[-1])
+
+
+def test_publish_commits_and_jupyterlab_git_pushes_it(site):
+    server, clone, bare = site["server"], site["clone"], site["bare"]
+    remote_before = git(bare, "rev-parse", "main").strip()
+    response = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "Jane.Doe@corp.com"})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert set(result) == RESULT_KEYS
+    assert result["app"] == "greeter-jane-doe-corp-com"
+    assert result["path"] == "apps/greeter-jane-doe-corp-com"
+    assert result["pushed"] is False and result["dry_run"] is False
+    assert result["commit"] == git(clone, "rev-parse", "HEAD").strip()
+    committed = git(clone, "show", "--name-only", "--format=", result["commit"]).split()
+    assert "apps/greeter-jane-doe-corp-com/kustomization.yaml" in committed
+    assert all(p.startswith(("apps/greeter-jane-doe-corp-com/", "argocd/apps/")) for p in committed)
+    assert git(bare, "rev-parse", "main").strip() == remote_before  # not pushed yet
+
+    # jupyterlab-git's own endpoint, as the Git panel's Push button calls it.
+    push = server.post("git/gitops/push", {})
+    assert push.status_code == 200, push.text
+    assert push.json()["code"] == 0
+    assert git(bare, "rev-parse", "main").strip() == result["commit"]
+
+
+def test_apps_lists_what_is_committed(site):
+    server = site["server"]
+    published = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed"})
+    assert published.status_code == 200, published.text
+    response = server.get("n2a/apps", params={"repo": "gitops"})
+    assert response.status_code == 200, response.text
+    listing = response.json()
+    assert listing["repo"] == "gitops"
+    apps = {a["app"]: a for a in listing["apps"]}
+    assert "listed-lister" in apps
+    assert apps["listed-lister"]["path"] == "apps/listed-lister"
+    assert apps["listed-lister"]["application"] == "argocd/apps/listed-lister.yaml"
+
+
+def test_republishing_unchanged_content_makes_no_commit(site):
+    server, clone = site["server"], site["clone"]
+    body = {"notebook": "notebooks/greeter.ipynb", "owner": "same", "name": "twice"}
+    first = server.post("n2a/publish", body)
+    assert first.status_code == 200, first.text
+    head = git(clone, "rev-parse", "HEAD").strip()
+    second = server.post("n2a/publish", body).json()
+    assert second["commit"] is None and second["changed"] is False
+    assert git(clone, "rev-parse", "HEAD").strip() == head
+
+
+@pytest.mark.parametrize(
+    "body, status, exit_code",
+    [
+        ({"notebook": "../outside.ipynb"}, 400, 2),
+        ({"notebook": "/etc/passwd"}, 404, 5),  # leading "/" is the root's own: root/etc/passwd
+        ({"notebook": "notebooks/missing.ipynb"}, 404, 5),
+        ({"notebook": "notebooks/greeter.ipynb", "colour": "red"}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "repo": "../../.."}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "include": ["../../home"]}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "push": "yes"}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "name": "!!!"}, 400, 2),
+        ({}, 400, 2),
+    ],
+)
+def test_bad_requests_get_a_message_and_a_fix_and_change_nothing(site, body, status, exit_code):
+    before = snapshot(site["clone"])
+    body_out = error_body(site["server"].post("n2a/publish", body), status)
+    assert body_out["exit_code"] == exit_code
+    assert snapshot(site["clone"]) == before
+
+
+def test_body_that_is_not_json_is_a_usage_error(site):
+    server = site["server"]
+    response = requests.post(server.url + "n2a/publish", data=b"{not json", timeout=30,
+                             headers={**server.headers(), "Content-Type": "application/json"})
+    assert error_body(response, 400)["exit_code"] == 2
+
+
+def test_policy_refusal_is_403(site):
+    """A notebook with a token in it must not reach git: the core refuses, the API says 403."""
+    root = site["root"]
+    write_notebook(root / "notebooks" / "leaky.ipynb", [
+        "import gradio as gr\nGITHUB_TOKEN = 'ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'",
+        "demo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()",
+    ])
+    before = snapshot(site["clone"])
+    body = error_body(site["server"].post("n2a/publish", {"notebook": "notebooks/leaky.ipynb", "owner": "x"}), 403)
+    assert body["exit_code"] == 3
+    assert snapshot(site["clone"]) == before
+
+
+def test_requests_without_the_token_are_refused(site):
+    server, clone = site["server"], site["clone"]
+    head = git(clone, "rev-parse", "HEAD").strip()
+    response = requests.post(server.url + "n2a/publish", json={"notebook": "notebooks/greeter.ipynb"}, timeout=30)
+    assert response.status_code == 403
+    assert requests.get(server.url + "n2a/apps", timeout=30).status_code == 403
+    assert git(clone, "rev-parse", "HEAD").strip() == head
+
+
+def test_cookie_session_without_xsrf_is_refused(site):
+    """A browser session (cookie) must also send the XSRF token, or a foreign page could publish."""
+    server, clone = site["server"], site["clone"]
+    session = requests.Session()
+    # Logging in with the token sets the login cookie (and the _xsrf cookie).
+    assert session.get(server.url + f"lab?token={server.token}", timeout=30).status_code in (200, 404)
+    head = git(clone, "rev-parse", "HEAD").strip()
+    refused = session.post(server.url + "n2a/publish", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"}, timeout=60)
+    assert refused.status_code == 403
+    assert git(clone, "rev-parse", "HEAD").strip() == head
+    xsrf = session.cookies.get("_xsrf")
+    assert xsrf
+    allowed = session.post(server.url + "n2a/plan", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"},
+                           headers={"X-XSRFToken": xsrf}, timeout=120)
+    assert allowed.status_code == 200, allowed.text

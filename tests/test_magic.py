@@ -1,0 +1,149 @@
+"""`%load_ext n2a_gitops` + `%n2a publish` in a real IPython kernel started by jupyter_client,
+with JPY_SESSION_NAME set the way JupyterLab sets it for a notebook's kernel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from conftest import GRADIO_CELLS, git, write_notebook
+from e2e.jupyter_server import server_env
+
+pytestmark = pytest.mark.slow
+
+
+def run_cell(kc, code: str, timeout: float = 300) -> dict:
+    """Execute code; collect what the front end would show: html/plain outputs, streams, status."""
+    msg_id = kc.execute(code)
+    shown = {"html": [], "text": [], "stdout": "", "stderr": "", "error": None}
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind in ("display_data", "execute_result"):
+            shown["html"].append(content["data"].get("text/html", ""))
+            shown["text"].append(content["data"].get("text/plain", ""))
+        elif kind == "stream":
+            shown[content["name"]] += content["text"]
+        elif kind == "error":
+            shown["error"] = content
+        elif kind == "status" and content["execution_state"] == "idle":
+            break
+    reply = kc.get_shell_msg(timeout=timeout)
+    shown["status"] = reply["content"]["status"]
+    return shown
+
+
+@pytest.fixture
+def home_site(tmp_path):
+    """HOME holding a GitOps clone (~/gitops, of a bare remote) and ~/work/greeter.ipynb."""
+    home = tmp_path / "home"
+    env = server_env(home)
+    run = lambda *cmd: subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, text=True)
+    run(sys.executable, "-m", "n2a_gitops", "init", str(tmp_path / "seed"), "--repo-url",
+        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run("git", "clone", "-q", "--bare", str(tmp_path / "seed"), str(tmp_path / "remote.git"))
+    notebook = write_notebook(home / "work" / "greeter.ipynb", GRADIO_CELLS)
+    return {"home": home, "env": env, "notebook": notebook, "bare": tmp_path / "remote.git", "run": run}
+
+
+def kernel(site, **extra):
+    env = {**site["env"], "JPY_SESSION_NAME": str(site["notebook"]), **extra}
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(site["notebook"].parent))
+    return km, kc
+
+
+def stop(km, kc):
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def test_magic_publishes_the_current_notebook_and_links_the_app(home_site):
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    clone = home_site["home"] / "gitops"
+    km, kc = kernel(home_site)
+    try:
+        assert run_cell(kc, "%load_ext n2a_gitops")["status"] == "ok"
+        shown = run_cell(kc, "%n2a publish --owner jane")
+        assert shown["status"] == "ok", shown
+        head = git(clone, "rev-parse", "HEAD").strip()
+        html = "".join(shown["html"])
+        assert 'href="https://greeter-jane.apps.example.com/"' in html
+        assert head[:12] in html and "Committed" in html
+        assert "apps/greeter-jane/kustomization.yaml" in git(clone, "show", "--name-only", "--format=", head)
+        # The result is also a value: attributes of the PublishResult.
+        shown = run_cell(kc, "r = %n2a plan --owner jane --name Other\nprint(r.app, r.dry_run, r.commit)")
+        assert shown["stdout"].split() == ["other-jane", "True", "None"]
+        assert git(clone, "rev-parse", "HEAD").strip() == head  # the plan committed nothing
+    finally:
+        stop(km, kc)
+
+
+def test_magic_push_reaches_the_remote(home_site):
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    km, kc = kernel(home_site, JUPYTERHUB_USER="Hub.User")
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        shown = run_cell(kc, "r = %n2a publish --push\nr")
+        assert shown["status"] == "ok", shown
+        html = "".join(shown["html"])
+        assert "pushed" in html and "greeter-hub-user" in html
+        assert git(home_site["bare"], "rev-parse", "main").strip() in html
+    finally:
+        stop(km, kc)
+
+
+def test_missing_clone_is_cloned_from_N2A_REPO_URL(home_site):
+    clone = home_site["home"] / "gitops"
+    assert not clone.exists()
+    km, kc = kernel(home_site, N2A_REPO_URL=str(home_site["bare"]))
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        shown = run_cell(kc, "%n2a publish --owner jane")
+        assert shown["status"] == "ok", shown
+        assert (clone / "n2a.yaml").is_file()
+        assert "greeter-jane" in git(clone, "log", "-1", "--format=%s")
+    finally:
+        stop(km, kc)
+
+
+def test_errors_are_one_message_with_a_fix_and_no_traceback(home_site):
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    clone = home_site["home"] / "gitops"
+    head = git(clone, "rev-parse", "HEAD").strip()
+    km, kc = kernel(home_site)
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        for line, words in [
+            ("%n2a publish --owner jane --name '!!!'", ["name", "fix:"]),
+            ("%n2a deploy", ["invalid choice", "fix:"]),
+            ("%n2a publish --owner jane missing.ipynb", ["does not exist", "fix:"]),
+        ]:
+            shown = run_cell(kc, line)
+            assert shown["status"] == "error", (line, shown)
+            assert "UsageError" in shown["stderr"], (line, shown)
+            assert all(w in shown["stderr"] for w in words), (line, shown["stderr"])
+            assert "Traceback" not in shown["stderr"] and shown["error"] is None
+        assert git(clone, "rev-parse", "HEAD").strip() == head
+    finally:
+        stop(km, kc)
+
+
+def test_without_a_session_name_the_magic_asks_for_the_notebook(home_site):
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    env = {k: v for k, v in home_site["env"].items() if k != "JPY_SESSION_NAME"}
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(home_site["notebook"].parent))
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        shown = run_cell(kc, "%n2a plan")
+        assert shown["status"] == "error"
+        assert "which notebook" in shown["stderr"] and "%n2a publish path/to/notebook.ipynb" in shown["stderr"]
+        shown = run_cell(kc, "r = %n2a plan greeter.ipynb --owner jane\nprint(r.app)")
+        assert shown["stdout"].strip() == "greeter-jane", shown
+    finally:
+        stop(km, kc)
