@@ -82,8 +82,13 @@ def start(root: Path, env: dict[str, str], log: Path, lab: bool = False, timeout
     cmd = [
         sys.executable, "-m", module, "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        # No network from tests: no update checks or news fetching.
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
     ]
+    if os.geteuid() == 0:  # CI containers run as root; jupyter refuses that unless told
+        cmd.append("--allow-root")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT)
