@@ -22,8 +22,39 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar in plain ASCII: every other character is escaped.
+
+    JSON's escapes are not enough: YAML reads a JSON surrogate pair as two broken characters.
+    """
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
 def quote(value) -> str:
-    return json.dumps(value, ensure_ascii=True)
+    """Any JSON-like value as YAML that cannot carry structure of its own (flow style, quoted)."""
+    if isinstance(value, str):
+        return _yaml_string(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_yaml_string(str(k))}: {quote(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(quote(v) for v in value) + "]"
+    return json.dumps(value)  # numbers, booleans, null
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +69,12 @@ def _environment():
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["q"] = quote
+    def q(value):
+        if isinstance(value, jinja2.Undefined):  # StrictUndefined must fail, even inside a filter
+            value._fail_with_undefined_error()
+        return quote(value)
+
+    env.filters["q"] = q
     return env
 
 
