@@ -1,0 +1,395 @@
+"""Run a built app on this machine the way its pod would run it (`n2a preview`).
+
+Everything comes from the built manifests, nothing from the runtime modules: the ConfigMaps
+are laid out as the pod's projected ``code`` volume would mount them, every emptyDir becomes a
+temporary directory, and each ``mountPath`` is mapped to its local directory (command, args,
+env values and workingDir that start with a mountPath are rewritten). The init containers run
+their own command with their own env, except that ``VIRTUAL_ENV`` points at a cached virtual
+environment keyed by requirements.txt and the Python version (a second preview installs
+nothing) and ``UV_CACHE_DIR`` at n2a's uv cache. Then the main container's command runs with
+the container port replaced by the local port, and the rendered readiness probe decides when
+the app is up.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import fcntl
+import hashlib
+import http.client
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import EXIT_FAILURE, N2AError, UsageError
+from .output import Output
+
+TAIL_LINES = 40
+DEFAULT_WAIT = 180  # seconds, when the Deployment has no startup probe
+# Host variables a local process needs that a pod gets from its image or cluster.
+PASSTHROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
+               "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+               "https_proxy", "no_proxy", "UV_INDEX_USERNAME", "UV_INDEX_PASSWORD", "UV_OFFLINE")
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+class PreviewError(N2AError):
+    """The app could not be started or never became ready (exit code 1)."""
+
+
+def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    if cache_dir:
+        return Path(cache_dir).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "n2a"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- reading the manifests -----------------------------------------------------------------
+
+def _one(manifests: list[dict], kind: str) -> dict:
+    found = [m for m in manifests if isinstance(m, dict) and m.get("kind") == kind]
+    if len(found) != 1:
+        raise UsageError(f"the built overlay holds {len(found)} {kind} objects; preview needs exactly one",
+                         "preview an app rendered by n2a (apps/<app>/)")
+    return found[0]
+
+
+def _configmaps(manifests: list[dict]) -> dict[str, dict]:
+    return {m["metadata"]["name"]: m for m in manifests if isinstance(m, dict) and m.get("kind") == "ConfigMap"}
+
+
+def _safe_rel(path: str) -> PurePosixPath:
+    rel = PurePosixPath(path)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise UsageError(f"refusing volume item path {path!r}: it must stay inside the volume",
+                         "re-render the app with n2a")
+    return rel
+
+
+def _write_configmap(cm: dict, items: list[dict] | None, dest: Path) -> None:
+    data = cm.get("data") or {}
+    binary = cm.get("binaryData") or {}
+    pairs = [(i["key"], i.get("path") or i["key"]) for i in items] if items else [(k, k) for k in [*data, *binary]]
+    for key, path in pairs:
+        target = dest / _safe_rel(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if key in data:
+            target.write_bytes(data[key].encode("utf-8"))
+        elif key in binary:
+            target.write_bytes(base64.b64decode(binary[key]))
+        else:
+            raise UsageError(f"ConfigMap {cm['metadata']['name']} has no key {key!r}", "re-render the app with n2a")
+
+
+def _env_of(container: dict) -> dict[str, str]:
+    env = {}
+    for item in container.get("env") or ():
+        if "value" in item:
+            env[item["name"]] = str(item["value"])
+        # valueFrom (Secrets, fieldRefs) has no local counterpart: left unset on purpose.
+    return env
+
+
+# -- the local pod ---------------------------------------------------------------------------
+
+@dataclass
+class LocalPod:
+    deployment: dict
+    root: Path  # scratch directory holding the emptyDirs and the code volume
+    cache: Path
+    port: int
+    volumes: dict[str, Path] = field(default_factory=dict)  # volume name -> local dir
+    venv_key: str = ""
+
+    @property
+    def spec(self) -> dict:
+        return self.deployment["spec"]["template"]["spec"]
+
+    def mounts(self, container: dict) -> list[tuple[str, Path]]:
+        pairs = [(m["mountPath"].rstrip("/") or "/", self.volumes[m["name"]])
+                 for m in container.get("volumeMounts") or () if m["name"] in self.volumes]
+        return sorted(pairs, key=lambda p: -len(p[0]))  # longest mountPath first
+
+    def localise(self, value: str, mounts: list[tuple[str, Path]]) -> str:
+        """Rewrite a path that starts with a mountPath (each element of a PATH-like list)."""
+        if ":" in value and all(part.startswith("/") for part in value.split(":") if part):
+            return ":".join(self.localise(part, mounts) for part in value.split(":"))
+        for mount, local in mounts:
+            if value == mount or value.startswith(mount + "/"):
+                return str(local) + value[len(mount):]
+        return value
+
+
+def _container_port(container: dict) -> int | None:
+    ports = container.get("ports") or []
+    return int(ports[0]["containerPort"]) if ports else None
+
+
+def _replace_port(value: str, container_port: int | None, port: int) -> str:
+    if container_port is None:
+        return value
+    value = re.sub(rf"(?<!\d){container_port}(?!\d)", str(port), value)
+    # Listen on loopback only: the preview is for the user, not the network.
+    return re.sub(r"(?<![\d.])0\.0\.0\.0(?![\d.])", "127.0.0.1", value)
+
+
+def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cache: Path, port: int) -> LocalPod:
+    pod = LocalPod(deployment, root, cache, port)
+    spec = pod.spec
+    inits = spec.get("initContainers") or []
+    special = {}  # volume name -> cached local dir (the venv and the uv cache)
+    for init in inits:
+        env = _env_of(init)
+        for m in init.get("volumeMounts") or ():
+            if env.get("VIRTUAL_ENV") == m["mountPath"]:
+                special[m["name"]] = "venv"
+            if env.get("UV_CACHE_DIR") == m["mountPath"]:
+                special[m["name"]] = "uv"
+    requirements = []
+    for vol in spec.get("volumes") or ():
+        name = vol["name"]
+        local = root / "volumes" / name
+        local.mkdir(parents=True)
+        if "projected" in vol:
+            for src in vol["projected"].get("sources") or ():
+                if "configMap" in src:
+                    ref = src["configMap"]
+                    if ref["name"] not in configmaps:
+                        raise UsageError(f"the Deployment mounts ConfigMap {ref['name']}, which the overlay does not build",
+                                         "re-render the app with n2a")
+                    _write_configmap(configmaps[ref["name"]], ref.get("items"), local)
+        elif "configMap" in vol:
+            _write_configmap(configmaps[vol["configMap"]["name"]], vol["configMap"].get("items"), local)
+        if (local / "requirements.txt").is_file():
+            requirements.append((local / "requirements.txt").read_bytes())
+        pod.volumes[name] = local
+    key = hashlib.sha256(b"\0".join(requirements) + f"\0{platform.python_version()}\0{sys.base_prefix}".encode())
+    pod.venv_key = key.hexdigest()[:24]
+    for name, kind in special.items():
+        if name in pod.volumes:
+            target = cache / "venvs" / pod.venv_key if kind == "venv" else cache / "uv"
+            target.mkdir(parents=True, exist_ok=True)
+            pod.volumes[name] = target
+    return pod
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+def _container_env(pod: LocalPod, container: dict, init: bool) -> dict[str, str]:
+    mounts = pod.mounts(container)
+    env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
+    env["PATH"] = SYSTEM_PATH
+    for key, value in _env_of(container).items():
+        env[key] = pod.localise(value, mounts)
+    if init:
+        import uv
+
+        # The image has uv and python on PATH; here they are n2a's own uv and this Python.
+        env["PATH"] = f"{Path(uv.find_uv_bin()).parent}:{env['PATH']}"
+        env.setdefault("UV_PYTHON", sys.executable)
+        env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    else:
+        cport = _container_port(container)
+        env = {k: _replace_port(v, cport, pod.port) for k, v in env.items()}
+    return env
+
+
+def _argv(pod: LocalPod, container: dict, init: bool) -> list[str]:
+    mounts = pod.mounts(container)
+    argv = [pod.localise(str(a), mounts) for a in [*(container.get("command") or ()), *(container.get("args") or ())]]
+    if not argv:
+        raise UsageError(f"container {container.get('name')} has no command; preview cannot know what the image runs",
+                         "re-render the app with n2a")
+    if not init:
+        argv = [_replace_port(a, _container_port(container), pod.port) for a in argv]
+    return argv
+
+
+def _cwd(pod: LocalPod, container: dict) -> Path:
+    wd = container.get("workingDir")
+    return Path(pod.localise(wd, pod.mounts(container))) if wd else pod.root
+
+
+def _tail(lines) -> str:
+    text = "\n".join(list(lines)[-TAIL_LINES:]).rstrip()
+    return f"\n--- last {TAIL_LINES} lines of its output ---\n{text}" if text else " (it printed nothing)"
+
+
+@contextlib.contextmanager
+def _venv_lock(pod: LocalPod):
+    lock = pod.cache / "venvs" / f"{pod.venv_key}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # two previews of the same app share one venv
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_init(pod: LocalPod, container: dict, out: Output) -> None:
+    argv, env, cwd = _argv(pod, container, True), _container_env(pod, container, True), _cwd(pod, container)
+    out.step(f"running init container {container.get('name')!r} (environment cached in {pod.volumes.get('venv', pod.cache)})")
+    with _venv_lock(pod):
+        try:
+            proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, errors="replace")
+        except FileNotFoundError:
+            raise PreviewError(f"init container {container.get('name')}: {argv[0]} not found on this machine",
+                               f"install {argv[0]} or run the preview where it is available") from None
+    if proc.returncode != 0:
+        raise PreviewError(
+            f"init container {container.get('name')!r} failed with exit code {proc.returncode}"
+            + _tail(proc.stdout.splitlines()),
+            "check requirements.txt (names, versions, the package index in n2a.yaml) and try again",
+        )
+
+
+class _App:
+    """The main container's process, its output tail, and its probe."""
+
+    def __init__(self, pod: LocalPod, container: dict, out: Output, echo: bool):
+        self.pod, self.container, self.out, self.echo = pod, container, out, echo
+        self.lines: collections.deque[str] = collections.deque(maxlen=400)
+        self.argv = _argv(pod, container, False)
+        env, cwd = _container_env(pod, container, False), _cwd(pod, container)
+        cwd.mkdir(parents=True, exist_ok=True)
+        try:
+            self.proc = subprocess.Popen(self.argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        except FileNotFoundError:
+            raise PreviewError(f"{self.argv[0]} is not installed in the app's environment",
+                               "add the package that provides it to the requirements") from None
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.lines.append(line)
+            if self.echo:
+                self.out.info(line)
+
+    def output(self) -> str:
+        self.reader.join(timeout=2)
+        return _tail(self.lines)
+
+    def probe_ok(self, probe: dict) -> bool:
+        port = self.pod.port
+        try:
+            if "httpGet" in probe:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                try:
+                    conn.request("GET", probe["httpGet"].get("path") or "/")
+                    status = conn.getresponse().status
+                finally:
+                    conn.close()
+                return 200 <= status < 400  # what the kubelet counts as success
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # Children left behind in the group (workers, kernels) go too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.reader.join(timeout=5)
+
+
+def _wait_seconds(container: dict) -> float:
+    startup = container.get("startupProbe")
+    if not startup:
+        return DEFAULT_WAIT
+    return (startup.get("initialDelaySeconds", 0)
+            + startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3))
+
+
+@contextlib.contextmanager
+def serve(manifests: list[dict], port: int | None = None, out: Output | None = None,
+          cache_dir=None, echo: bool = False, wait: float | None = None):
+    """Start the app; yields its base URL once the readiness probe answers; stops it on exit."""
+    out = out or Output(quiet=True)
+    deployment = _one(manifests, "Deployment")
+    spec = deployment["spec"]["template"]["spec"]
+    containers = spec.get("containers") or []
+    if not containers:
+        raise UsageError("the Deployment has no container", "re-render the app with n2a")
+    main = containers[0]
+    port = port or free_port()
+    root = Path(tempfile.mkdtemp(prefix="n2a-preview-"))
+    app = None
+    try:
+        pod = _materialise(deployment, _configmaps(manifests), root, cache_root(cache_dir), port)
+        for init in spec.get("initContainers") or ():
+            _run_init(pod, init, out)
+        out.step(f"starting `{' '.join(_argv(pod, main, False))}`")
+        app = _App(pod, main, out, echo)
+        probe = main.get("readinessProbe") or main.get("startupProbe") or {"tcpSocket": {}}
+        deadline = time.monotonic() + (wait or _wait_seconds(main))
+        while not app.probe_ok(probe):
+            code = app.proc.poll()
+            if code is not None:
+                raise PreviewError(f"the app exited with code {code} before it was ready" + app.output(),
+                                   "fix the error above in the notebook, then run the preview again")
+            if time.monotonic() > deadline:
+                what = probe.get("httpGet", {}).get("path") or "its port"
+                raise PreviewError(
+                    f"the app did not answer its readiness probe ({what}) within {wait or _wait_seconds(main):.0f} s"
+                    + app.output(),
+                    "check that the app starts without waiting for input; a slow start needs more "
+                    "time (see the Deployment's startupProbe)",
+                )
+            time.sleep(0.25)
+        app.url = f"http://127.0.0.1:{port}/"
+        yield app
+    finally:
+        if app is not None:
+            app.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wait: float | None = None) -> int:
+    """`n2a preview`: serve until Ctrl-C (exit 0) or until the app dies (exit 1)."""
+    with serve(manifests, port, out, cache_dir, echo=True, wait=wait) as app:
+        out.info(f"app ready: {app.url}  (Ctrl-C stops it)")
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+        if prefix:
+            out.info(f"from JupyterLab: {prefix.rstrip('/')}/proxy/{app.pod.port}/ (needs jupyter-server-proxy)")
+        out.result({"url": app.url, "port": app.pod.port, "command": app.argv})
+        try:
+            while app.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            out.info("stopping the app")
+            return 0
+        out.error(f"the app exited with code {app.proc.returncode}" + app.output(), None, EXIT_FAILURE)
+        return EXIT_FAILURE
