@@ -1,0 +1,154 @@
+"""Optional JupyterHub service for sites that give users no git write access.
+
+Run by the hub as a managed service (``python -m n2a_gitops.jupyter.hub_service``). It holds its
+own clone of the GitOps repository (``N2A_REPO``, or cloned from ``N2A_REPO_URL``) and its own
+git credentials. A user (the JupyterLab extension, the singleuser server, a script) sends the
+notebook itself with the publish options; the service publishes and pushes.
+
+Authentication is JupyterHub's: a token (or the service's OAuth cookie) that carries the scope
+``access:services!service=<this service>``; anything else gets 403. The app's owner is always the
+authenticated user's name, whatever the request says.
+
+API (under the service prefix, e.g. /services/n2a/):
+  POST publish  {"notebook": <nbformat JSON>, "filename": "sales.ipynb", "name", "framework",
+                 "env", "requirements": "<requirements.txt text>"}  -> the `n2a publish --json` object
+  POST plan     same body -> the dry run
+  GET  whoami   -> {"user": name}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import tornado.web
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+
+from ..errors import UsageError
+from .options import error_response, publish_kwargs
+
+KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner"}
+_lock = asyncio.Lock()  # one publish at a time on the service's clone
+
+
+class ServiceHandler(HubOAuthenticated, tornado.web.RequestHandler):
+    def reply(self, data: dict, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def fail(self, exc: BaseException) -> None:
+        status, body = error_response(exc)
+        if status == 500:
+            import logging
+
+            logging.getLogger("n2a.hub").exception("unexpected error", exc_info=exc)
+        self.reply(body, status)
+
+
+class WhoAmIHandler(ServiceHandler):
+    @tornado.web.authenticated
+    def get(self):
+        self.reply({"user": self.get_current_user()["name"]})
+
+
+def _stage(body: dict, folder: Path) -> dict:
+    """Write the sent notebook (and requirements) into FOLDER; the body publish_kwargs expects."""
+    if not isinstance(body, dict):
+        raise UsageError("the request body must be a JSON object", 'send {"notebook": {...}, "filename": "x.ipynb"}')
+    unknown = sorted(set(body) - KEYS)
+    if unknown:
+        raise UsageError(f"unknown option(s): {', '.join(unknown)}", f"use only: {', '.join(sorted(KEYS))}")
+    notebook = body.get("notebook")
+    if not isinstance(notebook, dict) or "cells" not in notebook:
+        raise UsageError("notebook must be the notebook's JSON (nbformat 4)", "send the .ipynb file's content as an object")
+    filename = body.get("filename") or "notebook.ipynb"
+    if not isinstance(filename, str):
+        raise UsageError("filename must be a string", 'send e.g. "filename": "sales.ipynb"')
+    # Only the base name matters (it names the app by default); nothing may leave the folder.
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(filename).stem).strip(".-") or "notebook"
+    path = folder / f"{stem}.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    staged = {"notebook": path.name}
+    for key in ("name", "framework", "env"):
+        if body.get(key) is not None:
+            staged[key] = body[key]
+    requirements = body.get("requirements")
+    if requirements is not None:
+        if not isinstance(requirements, str):
+            raise UsageError("requirements must be the text of a requirements.txt", "send it as one string")
+        (folder / "requirements.txt").write_text(requirements, encoding="utf-8")
+        staged["requirements"] = "requirements.txt"
+    return staged
+
+
+class PublishHandler(ServiceHandler):
+    dry_run = False
+
+    def run_publish(self, body: dict, owner: str) -> dict:
+        import n2a_gitops
+
+        from .locate import locate_repo
+
+        repo, _ = locate_repo()
+        with tempfile.TemporaryDirectory(prefix="n2a-hub-") as tmp:
+            folder = Path(tmp)
+            notebook, kwargs = publish_kwargs(_stage(body, folder), folder)
+            kwargs["owner"] = owner  # never what the request claims
+            kwargs["repo"] = str(repo)
+            if self.dry_run:
+                kwargs.pop("push", None)
+                return n2a_gitops.plan(str(notebook), **kwargs).to_dict()
+            kwargs["push"] = True  # the service holds the credentials; users cannot push
+            return n2a_gitops.publish(str(notebook), **kwargs).to_dict()
+
+    @tornado.web.authenticated
+    async def post(self):
+        try:
+            try:
+                body = json.loads(self.request.body or b"{}")
+            except ValueError as exc:
+                raise UsageError(f"the request body is not JSON: {exc}", "send a JSON object") from None
+            owner = self.get_current_user()["name"]
+            async with _lock:
+                result = await asyncio.get_running_loop().run_in_executor(None, self.run_publish, body, owner)
+            self.reply(result)
+        except Exception as exc:
+            self.fail(exc)
+
+
+class PlanHandler(PublishHandler):
+    dry_run = True
+
+
+def make_app() -> tornado.web.Application:
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/n2a/")
+    return tornado.web.Application(
+        [
+            (url_path_join(prefix, "publish"), PublishHandler),
+            (url_path_join(prefix, "plan"), PlanHandler),
+            (url_path_join(prefix, "whoami"), WhoAmIHandler),
+            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        ],
+        cookie_secret=os.urandom(32),
+    )
+
+
+def main() -> None:
+    from urllib.parse import urlparse
+
+    import tornado.ioloop
+
+    url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
+    app = make_app()
+    app.listen(url.port or 80, url.hostname or "127.0.0.1")
+    tornado.ioloop.IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""The optional hub-side publish service under a real JupyterHub on loopback.
+
+The hub runs with the dummy authenticator and a stand-in proxy (routes kept in memory: the
+requests below go straight to the hub's API and the service's port, so no proxy is needed).
+The service holds its own clone of a bare remote and pushes with its own git identity.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+
+from conftest import GRADIO_CELLS, git, write_notebook
+from e2e.jupyter_server import free_port, server_env
+
+pytest.importorskip("jupyterhub")
+pytestmark = pytest.mark.slow
+
+HUB_CONFIG = '''
+import json, sys
+from jupyterhub.proxy import Proxy
+
+class MemoryProxy(Proxy):
+    """Keeps the routing table in memory: this test talks to hub and service directly."""
+    should_start = False
+    routes = {{}}
+    async def add_route(self, routespec, target, data):
+        self.routes[routespec] = {{"routespec": routespec, "target": target, "data": data}}
+    async def delete_route(self, routespec):
+        self.routes.pop(routespec, None)
+    async def get_all_routes(self):
+        return dict(self.routes)
+
+settings = json.loads({settings!r})
+c.JupyterHub.proxy_class = MemoryProxy
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = settings["proxy_port"]
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = settings["hub_port"]
+c.JupyterHub.db_url = "sqlite:///" + settings["dir"] + "/hub.sqlite"
+c.JupyterHub.cookie_secret_file = settings["dir"] + "/cookie_secret"
+c.JupyterHub.pid_file = settings["dir"] + "/hub.pid"
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+c.JupyterHub.services = [
+    {{
+        "name": "n2a",
+        "url": "http://127.0.0.1:%d" % settings["service_port"],
+        "command": [sys.executable, "-m", "n2a_gitops.jupyter.hub_service"],
+        "environment": settings["service_env"],
+        "oauth_no_confirm": True,
+    }},
+    {{"name": "test-admin", "api_token": settings["admin_token"]}},
+]
+c.JupyterHub.load_roles = [
+    {{"name": "user", "scopes": ["self", "access:services!service=n2a"]}},
+    {{"name": "test-admin", "scopes": ["admin:users", "tokens", "access:services"], "services": ["test-admin"]}},
+]
+'''
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hub")
+    home = base / "service-home"
+    env = server_env(home)
+    run = lambda *cmd: subprocess.run(cmd, cwd=base, env=env, check=True, capture_output=True, text=True)
+    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
+        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
+    run("git", "clone", "-q", str(base / "remote.git"), str(base / "service-clone"))
+    service_env = {k: env[k] for k in ("PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL",
+                                       "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT",
+                                       "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+                                       "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")}
+    service_env["N2A_REPO"] = str(base / "service-clone")
+    settings = {
+        "dir": str(base), "proxy_port": free_port(), "hub_port": free_port(),
+        "service_port": free_port(), "admin_token": secrets.token_hex(16), "service_env": service_env,
+    }
+    config = base / "jupyterhub_config.py"
+    config.write_text(HUB_CONFIG.format(settings=json.dumps(settings)))
+    log = base / "hub.log"
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=base, env=env,
+                                stdout=sink, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{settings['hub_port']}/hub/api/"
+    admin = {"Authorization": f"token {settings['admin_token']}"}
+    service = f"http://127.0.0.1:{settings['service_port']}/services/n2a/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "hub did not start:\n" + log.read_text()
+            try:
+                if requests.get(api, timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        for user in ("jane", "bob"):
+            r = requests.post(api + f"users/{user}", headers=admin, timeout=30)
+            assert r.status_code in (201, 409), r.text
+
+        def token(user, scopes=None):
+            body = {"note": "test"} | ({"scopes": scopes} if scopes is not None else {})
+            r = requests.post(api + f"users/{user}/tokens", headers=admin, json=body, timeout=30)
+            assert r.status_code == 201, r.text
+            return r.json()["token"]
+
+        jane = token("jane")
+        deadline = time.monotonic() + 60
+        while True:  # the managed service starts with the hub; wait until it answers
+            assert time.monotonic() < deadline, "service did not start:\n" + log.read_text()
+            try:
+                requests.get(service + "whoami", headers={"Authorization": f"token {jane}"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        yield {"service": service, "token": token, "jane": jane, "bare": base / "remote.git",
+               "clone": base / "service-clone", "log": log, "base": base}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def notebook_json(tmp_path: Path) -> dict:
+    path = write_notebook(tmp_path / "greeter.ipynb", GRADIO_CELLS)
+    return json.loads(path.read_text())
+
+
+def post(hub, endpoint, body, token=None):
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.post(hub["service"] + endpoint, json=body, headers=headers, timeout=300)
+
+
+def test_whoami_is_the_token_owner(hub):
+    r = requests.get(hub["service"] + "whoami", headers={"Authorization": f"token {hub['jane']}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"user": "jane"}
+
+
+def test_publish_as_the_authenticated_user_whatever_the_request_says(hub, tmp_path):
+    before = git(hub["bare"], "rev-parse", "main").strip()
+    body = {"notebook": notebook_json(tmp_path), "filename": "greeter.ipynb", "owner": "mallory"}
+    r = post(hub, "publish", body, hub["jane"])
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["owner"] == "jane" and result["app"] == "greeter-jane"
+    assert result["pushed"] is True and result["commit"]
+    # The service pushed with its own credentials: the commit is on the remote.
+    assert git(hub["bare"], "rev-parse", "main").strip() == result["commit"] != before
+    files = git(hub["bare"], "show", "--name-only", "--format=", result["commit"]).split()
+    assert "apps/greeter-jane/kustomization.yaml" in files
+    assert not any("mallory" in f for f in files)
+
+
+def test_plan_commits_nothing(hub, tmp_path):
+    before = git(hub["bare"], "rev-parse", "main").strip()
+    r = post(hub, "plan", {"notebook": notebook_json(tmp_path), "filename": "x/../../other.ipynb",
+                           "name": "Plan Only"}, hub["jane"])
+    assert r.status_code == 200, r.text
+    assert r.json()["app"] == "plan-only-jane" and r.json()["dry_run"] is True
+    assert git(hub["bare"], "rev-parse", "main").strip() == before
+
+
+def test_token_without_the_service_scope_gets_403(hub, tmp_path):
+    before = git(hub["bare"], "rev-parse", "main").strip()
+    narrow = hub["token"]("bob", ["read:users:name!user=bob"])
+    r = post(hub, "publish", {"notebook": notebook_json(tmp_path), "filename": "greeter.ipynb"}, narrow)
+    assert r.status_code == 403
+    assert post(hub, "publish", {"notebook": notebook_json(tmp_path)}).status_code == 403  # no token at all
+    assert git(hub["bare"], "rev-parse", "main").strip() == before
+
+
+def test_bad_body_is_a_usage_error_with_a_fix(hub):
+    r = post(hub, "publish", {"notebook": "greeter.ipynb"}, hub["jane"])
+    assert r.status_code == 400
+    body = r.json()
+    assert body["exit_code"] == 2 and body["fix"]
