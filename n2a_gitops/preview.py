@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .errors import EXIT_FAILURE, N2AError, UsageError
+from .errors import N2AError, UsageError
 from .output import Output
 
 TAIL_LINES = 40
@@ -377,8 +377,16 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wait: float | None = None) -> int:
     """`n2a preview`: serve until Ctrl-C (exit 0) or until the app dies (exit 1)."""
+    if threading.current_thread() is threading.main_thread():
+        # A closed terminal or `kill` must stop the app too, not orphan it.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _interrupt)
     with serve(manifests, port, out, cache_dir, echo=True, wait=wait) as app:
         out.info(f"app ready: {app.url}  (Ctrl-C stops it)")
         prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
@@ -391,5 +399,7 @@ def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wa
         except KeyboardInterrupt:
             out.info("stopping the app")
             return 0
-        out.error(f"the app exited with code {app.proc.returncode}" + app.output(), None, EXIT_FAILURE)
-        return EXIT_FAILURE
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise PreviewError(f"the app exited with code {app.proc.returncode}" + app.output(),
+                           "fix the error above in the notebook, then run the preview again")

@@ -1,0 +1,84 @@
+"""`n2a preview`: run an app on this machine exactly as its pod would, before publishing."""
+
+from __future__ import annotations
+
+NAME = "preview"
+ORDER = 15
+HELP = "run a notebook's app (or a published app) on this machine before publishing it"
+DESCRIPTION = """\
+Render NOTEBOOK's overlay (or read apps/APP/ of a GitOps repo with --repo), build it with
+kustomize, and run the Deployment's main container here: the code ConfigMaps laid out as the
+pod mounts them, the init container's install step into a cached virtual environment
+(~/.cache/n2a/venvs; a second preview of the same requirements installs nothing), then the
+same command, env and working directory, listening on 127.0.0.1:PORT. It waits for the
+rendered readiness probe, prints the URL and serves until Ctrl-C. If the app dies or never
+answers, it exits 1 and shows the app's last output lines. Nothing is committed.
+
+examples:
+  n2a preview examples/gradio_hello.ipynb
+  n2a preview sales.ipynb --port 8501 --framework streamlit
+  n2a preview --repo ~/gitops sales-jane          # an app already in the repo
+  n2a preview sales.ipynb --json                  # {"url": ...} once it is ready
+"""
+
+
+def add_arguments(p):
+    p.add_argument("target", metavar="NOTEBOOK|APP",
+                   help="an .ipynb file to render, or with --repo the name of an app in apps/")
+    p.add_argument("--repo", metavar="DIR", help="GitOps clone: its n2a.yaml and shared base are used; "
+                   "required to preview an already published APP")
+    p.add_argument("--name", help="app name (default: the notebook's file name)")
+    p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
+    p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
+                   "voila, shiny, solara, flask, fastapi or python")
+    p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
+    p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
+    p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
+    p.add_argument("--port", type=int, metavar="PORT", help="local port (default: a free one)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="how long to wait for the readiness probe (default: the Deployment's startup allowance)")
+    p.add_argument("--json", action="store_true", help="print {\"url\", \"port\", \"command\"} as one JSON object once ready")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def _manifests(args, out):
+    from pathlib import Path
+
+    from ..errors import NotFoundError, UsageError
+
+    target = Path(args.target).expanduser()
+    if target.suffix == ".ipynb" or target.is_file():
+        from ..publish import prepare
+
+        prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
+                           requirements=args.requirements, framework=args.framework, env=args.env,
+                           include=args.include, out=out, need_repo=bool(args.repo))
+        out.info(f"framework    {prepared.framework}: " + "; ".join(prepared.result.evidence))
+        for warning in prepared.warnings:
+            out.warn(warning)
+        return prepared.manifests
+    if not args.repo:
+        raise UsageError(f"{args.target} is not a notebook file",
+                         "give an .ipynb file, or --repo DIR APP for an app already in a GitOps repo")
+    from .. import kustomize
+    from ..config import find_repo
+
+    root = find_repo(args.repo)
+    app_dir = root / "apps" / args.target
+    if args.target.startswith((".", "_")) or "/" in args.target or not (app_dir / "kustomization.yaml").is_file():
+        known = sorted(p.name for p in (root / "apps").iterdir()
+                       if (p / "kustomization.yaml").is_file() and not p.name.startswith("_")) if (root / "apps").is_dir() else []
+        raise NotFoundError(f"no app {args.target!r} in {root}/apps",
+                            "one of: " + (", ".join(known) or "(none published yet)"))
+    out.step(f"building {app_dir} with kustomize")
+    return kustomize.build(app_dir)
+
+
+def run(args, out) -> int:
+    from .. import preview
+
+    if args.port is not None and not 0 < args.port < 65536:
+        from ..errors import UsageError
+
+        raise UsageError(f"--port {args.port} is not a TCP port", "pass a number between 1024 and 65535")
+    return preview.run(_manifests(args, out), args.port, out, wait=args.timeout)
