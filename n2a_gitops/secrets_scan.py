@@ -41,9 +41,11 @@ TOKEN_RULES = [
 ]
 _TOKENS = [(kind, re.compile(pattern)) for kind, pattern in TOKEN_RULES]
 
-# `api_key = "..."`, `"password": "..."`, `Client(token="...")`, `if pwd == "..."`.
+# `api_key = "..."`, `"password": "..."`, `Client(token="...")`, `if pwd == "..."`; the optional
+# backslashes let it read code inside notebook JSON, where quotes are escaped.
 _ASSIGNMENT = re.compile(
-    r"""(?P<name>[A-Za-z_][\w.\-]*)["']?\s*(?:==|:=|[:=])\s*[rbuRBU]?(?P<q>["'])(?P<secret>[^"'\n]*)(?P=q)"""
+    r"""(?P<name>[A-Za-z_][\w.\-]*)\\?["']?\s*(?:==|:=|[:=])\s*[rbuRBU]?\\?(?P<q>["'])"""
+    r"""(?P<secret>[^"'\n\\]*)\\?(?P=q)"""
 )
 # Name parts that mean "this holds a secret"; `key` only after api/access/secret/private/...
 _SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "credential", "credentials"}
