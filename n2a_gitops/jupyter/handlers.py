@@ -89,16 +89,16 @@ class PublishHandler(N2AHandler):
     dry_run = False
 
     def run_publish(self, body: dict) -> dict:
-        import n2a_gitops
+        from . import core
 
         notebook, kwargs = publish_kwargs(body, self.root)
         repo, _ = self.locate(repo_argument(body, self.root), notebook)
         kwargs["repo"] = str(repo)
         if self.dry_run:
             kwargs.pop("push", None)
-            result = n2a_gitops.plan(str(notebook), **kwargs)
+            result = core.plan(str(notebook), **kwargs)
         else:
-            result = n2a_gitops.publish(str(notebook), **kwargs)
+            result = core.publish(str(notebook), **kwargs)
         return result.to_dict()
 
     @tornado.web.authenticated

@@ -91,7 +91,7 @@ class PublishHandler(ServiceHandler):
     dry_run = False
 
     def run_publish(self, body: dict, owner: str) -> dict:
-        import n2a_gitops
+        from . import core
 
         from .locate import locate_repo
 
@@ -103,9 +103,9 @@ class PublishHandler(ServiceHandler):
             kwargs["repo"] = str(repo)
             if self.dry_run:
                 kwargs.pop("push", None)
-                return n2a_gitops.plan(str(notebook), **kwargs).to_dict()
+                return core.plan(str(notebook), **kwargs).to_dict()
             kwargs["push"] = True  # the service holds the credentials; users cannot push
-            return n2a_gitops.publish(str(notebook), **kwargs).to_dict()
+            return core.publish(str(notebook), **kwargs).to_dict()
 
     @tornado.web.authenticated
     async def post(self):

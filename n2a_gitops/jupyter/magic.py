@@ -109,7 +109,7 @@ class PublishedApp:
 
 def run(line: str, user_ns: dict) -> PublishedApp:
     """The magic's work, without IPython: parse, find notebook and clone, publish."""
-    import n2a_gitops
+    from . import core
 
     from .locate import locate_repo
 
@@ -136,8 +136,8 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     if args.include:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
     if args.action == "plan" or args.dry_run:
-        return PublishedApp(n2a_gitops.plan(str(notebook), **kwargs))
-    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, **kwargs))
+        return PublishedApp(core.plan(str(notebook), **kwargs))
+    return PublishedApp(core.publish(str(notebook), push=args.push, **kwargs))
 
 
 def load_ipython_extension(ipython) -> None:
