@@ -1,0 +1,67 @@
+"""`n2a validate`: the offline gate for the GitOps repo (pre-push hook and CI)."""
+
+from __future__ import annotations
+
+NAME = "validate"
+HELP = "check the GitOps repo as Argo CD and the API server would (for CI and pre-push hooks)"
+ORDER = 30
+DESCRIPTION = """Check every app (or the named ones, or those touched since a revision) offline:
+child Applications pinned to the apps AppProject, namespace and folder; `kustomize build`;
+strict Kubernetes schemas (the version in n2a.yaml) and Argo CD CRDs; kinds allowed by the
+AppProject; Pod Security "restricted"; ConfigMaps within 1 MiB; unique hosts and names; each
+folder belonging to its owner. Prints one line per problem (file, resource, rule, fix) and
+exits 3 when there is any.
+
+The Argo CD CRDs come from crdsDir in n2a.yaml or --crds DIR (export them with `kubectl get crd
+applications.argoproj.io appprojects.argoproj.io applicationsets.argoproj.io -o yaml`); without
+them only the Argo CD fields n2a writes are checked.
+
+examples:
+  n2a validate
+  n2a validate sales-dashboard-jane
+  n2a validate --changed-since origin/main        # in a pre-push hook or a merge request
+  n2a validate --crds ci/argocd-crds --json
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("apps", nargs="*", metavar="APP", help="only these apps (default: all)")
+    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
+    parser.add_argument("--changed-since", metavar="REV", help="only apps touched since REV (all, when the base or settings changed)")
+    parser.add_argument("--crds", metavar="DIR", help="folder with the Argo CD CRDs (overrides crdsDir of n2a.yaml)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: ok, problems, notes")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the problems")
+
+
+def run(args, out) -> int:
+    import sys
+    from pathlib import Path
+
+    if "jsonschema" not in sys.modules:
+        # jsonschema imports the optional rfc3987_syntax (a 2-second grammar build) only for the
+        # "iri" format checks, which no Kubernetes or CRD schema uses: skip it so that a
+        # pre-push hook stays fast. Only this short-lived process is affected.
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+    from ..config import find_repo, load_settings
+    from ..errors import EXIT_POLICY, UsageError
+    from ..validate import validate_repo
+
+    if args.apps and args.changed_since:
+        raise UsageError("name apps or pass --changed-since, not both", "drop one of them")
+    root = find_repo(args.repo)
+    settings = load_settings(root)
+    notes: list[str] = []
+    out.step(f"validating {root}")
+    problems = validate_repo(root, settings, apps=args.apps or None, changed_since=args.changed_since,
+                             crds_dir=Path(args.crds).resolve() if args.crds else None, notes=notes)
+    for note in notes:
+        out.info(f"note: {note}")
+    for problem in problems:
+        out.text(str(problem))
+    if problems:
+        out.info(f"{len(problems)} problem(s)")
+    else:
+        out.info("ok: no problems")
+    out.result({"ok": not problems, "problems": [p.to_dict() for p in problems], "notes": notes})
+    return EXIT_POLICY if problems else 0

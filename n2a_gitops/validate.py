@@ -1,0 +1,286 @@
+"""`n2a validate`: offline, what Argo CD and the API server would say about the GitOps repo.
+
+For every app (or those touched since a revision): the child Application is pinned to the apps
+AppProject, namespace and folder; `kustomize build` passes; every manifest is strictly valid for
+the Kubernetes version of n2a.yaml and every Argo CD resource against its CRD; the AppProject
+allows every kind; pods meet Pod Security "restricted"; ConfigMaps stay within 1 MiB; hosts and
+names are unique and each folder belongs to the owner its resources name.
+
+``publish`` runs ``check_app`` on one freshly built app before committing; the GitOps repo's CI
+runs ``validate_repo`` (the server-side gate: users can push anything to git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .checks import application as app_checks
+from .checks import bootstrap, overlay
+from .checks.problem import Problem, resource_id
+from .errors import N2AError, NotFoundError, UsageError
+
+__all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+CRD_SKIPPED = ("Argo CD CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
+               "fields n2a writes; the full CRD check was skipped")
+
+
+def check_app(settings, app: str, manifests: list[dict], application: dict | None, crds_dir: Path | None,
+              *, project: dict | None = None, notes: list[str] | None = None) -> list[Problem]:
+    """Every rule for one app, given its built manifests and its child Application (if any)."""
+    from .checks.project import default_project
+    from .checks.schemas import bundled_version
+    from .names import MAX_APP_ID
+
+    folder = f"apps/{app}"
+    app_file = f"{bootstrap.ROOT_APP_DIR}/{app}.yaml"
+    problems: list[Problem] = []
+    if not DNS1123_LABEL.match(app) or len(app) > MAX_APP_ID:
+        problems.append(Problem(folder, "", "app-name", f"app id {app!r} is not a DNS-1123 label of at most {MAX_APP_ID} characters",
+                                "publish again with `n2a publish` (it normalises the name)"))
+    version, note = bundled_version(settings.kubernetesVersion)
+    if note and notes is not None and note not in notes:
+        notes.append(note)
+    project = project or default_project(settings)
+    problems += overlay.check_manifests(settings, app, manifests, project, version, folder)
+
+    if settings.applicationSet:
+        if application is not None:
+            problems.append(Problem(app_file, resource_id(application), "application-unexpected",
+                                    "n2a.yaml says an ApplicationSet generates the apps; this child Application is never synced",
+                                    f"delete {app_file}"))
+        return problems
+    problems += app_checks.check_application(settings, app, application, app_file)
+    if isinstance(application, dict):
+        problems += _argocd_schema(application, app_file, crds_dir)
+        problems += _application_owner(application, overlay.owner_of(manifests), app_file)
+    return problems
+
+
+def validate_repo(root, settings, apps: list[str] | None = None, changed_since: str | None = None,
+                  crds_dir: Path | None = None, notes: list[str] | None = None) -> list[Problem]:
+    """Problems of the whole repo (or of ``apps``, or of the apps touched since ``changed_since``)."""
+    from .lifecycle import app_names
+
+    root = Path(root)
+    notes = notes if notes is not None else []
+    crds = crds_folder(root, settings, crds_dir)
+    if crds is None:
+        notes.append(CRD_SKIPPED)
+    argocd_docs, problems = _load_argocd(root)
+
+    found = bootstrap.find_project(argocd_docs, settings.project)
+    project = found[1] if found else None
+    check_bootstrap = not apps
+    if changed_since:
+        changed = _changed(root, changed_since)
+        selected = _touched_apps(changed, set(app_names(root)) | set(_child_apps(root)))
+        check_bootstrap = any(_is_shared(p) for p in changed)
+        if check_bootstrap:  # the base or the settings changed: every app is affected
+            selected = sorted(set(app_names(root)) | set(_child_apps(root)))
+        notes.append(f"changed since {changed_since}: {len(selected)} app(s)" + (", the bootstrap and the shared base" if check_bootstrap else ""))
+    elif apps:
+        known = set(app_names(root)) | set(_child_apps(root))
+        missing = [a for a in apps if a not in known]
+        if missing:
+            raise NotFoundError(f"no app {', '.join(missing)} in {root}",
+                                f"pick from: {', '.join(sorted(known))}" if known else "publish an app first")
+        selected = list(apps)
+    else:
+        selected = sorted(set(app_names(root)) | set(_child_apps(root)))
+
+    if check_bootstrap:
+        problems += _check_bootstrap(root, settings, argocd_docs, crds, found, notes)
+    problems += _check_apps(root, settings, selected, crds, project, notes, full=not (apps or changed_since))
+    return problems
+
+
+def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
+    chosen = explicit or (settings.crdsDir or None)
+    if not chosen:
+        return None
+    path = Path(chosen)
+    if not path.is_absolute() and not explicit:
+        path = root / path
+    if not path.is_dir():
+        raise UsageError(f"the Argo CD CRDs folder {path} does not exist",
+                         "export them: kubectl get crd applications.argoproj.io appprojects.argoproj.io "
+                         "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml")
+    return path
+
+
+# -- per app ---------------------------------------------------------------------------------
+
+
+def _check_apps(root, settings, selected, crds, project, notes, full: bool) -> list[Problem]:
+    from . import kustomize
+
+    def build(app):
+        folder = root / "apps" / app
+        if not (folder / "kustomization.yaml").is_file():
+            return app, None, None
+        try:
+            return app, kustomize.build(folder), None
+        except N2AError as exc:
+            return app, None, exc.message
+        except Exception as exc:  # e.g. kustomize printed YAML we cannot parse
+            return app, None, f"{type(exc).__name__}: {exc}"
+
+    # kustomize is a subprocess: building apps side by side keeps CI fast on many apps.
+    workers = min(8, max(1, (os.cpu_count() or 1)), max(1, len(selected)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        built = list(pool.map(build, selected))
+
+    problems: list[Problem] = []
+    hosts: dict[str, set[str]] = {}
+    names: dict[tuple, set[str]] = {}
+    for app, manifests, error in built:
+        folder = f"apps/{app}"
+        app_file = f"{bootstrap.ROOT_APP_DIR}/{app}.yaml"
+        application, parse_problem = _read_application(root, app_file)
+        if parse_problem:
+            problems.append(parse_problem)
+        if not (root / folder).is_dir():
+            problems.append(Problem(app_file, resource_id(application or {}), "application-folder",
+                                    f"points at {folder}, which does not exist", f"delete {app_file} or restore {folder} (n2a delete {app})"))
+            continue
+        if manifests is None:
+            problems.append(Problem(folder, "", "kustomize-build", error or "no kustomization.yaml",
+                                    "fix the overlay (or re-publish the app); `kubectl kustomize " + folder + "` shows the same error"))
+            continue
+        problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
+        for doc in manifests:
+            if isinstance(doc, dict):
+                for host in overlay.hosts_of(doc):
+                    hosts.setdefault(host, set()).add(app)
+                key = (doc.get("kind"), (doc.get("metadata") or {}).get("namespace"), (doc.get("metadata") or {}).get("name"))
+                names.setdefault(key, set()).add(app)
+    if full:
+        for host, owners in sorted(hosts.items()):
+            if len(owners) > 1:
+                for app in sorted(owners):
+                    others = ", ".join(sorted(owners - {app}))
+                    problems.append(Problem(f"apps/{app}", "", "ingress-host-conflict", f"host {host} is also claimed by {others}",
+                                            "each app serves only its own host <app>.<appsDomain>"))
+        for (kind, _ns, name), owners in sorted(names.items(), key=str):
+            if len(owners) > 1:
+                for app in sorted(owners):
+                    problems.append(Problem(f"apps/{app}", f"{kind}/{name}", "resource-conflict",
+                                            f"{kind}/{name} is also produced by {', '.join(sorted(owners - {app}))}",
+                                            "keep each app's namePrefix <app>-"))
+    return problems
+
+
+def _argocd_schema(doc: dict, file: str, crds: Path | None) -> list[Problem]:
+    if crds is None:
+        return app_checks.own_field_checks(doc, file)
+    from .crdschema import validate_against_crds
+
+    res = resource_id(doc)
+    return [Problem(file, res, "argocd-crd", line.split(": ", 1)[1] if ": " in line else line,
+                    "fix the field (see the Argo CD CRD); `n2a publish` writes valid ones")
+            for line in validate_against_crds(doc, crds)]
+
+
+def _application_owner(application: dict, owner: str | None, file: str) -> list[Problem]:
+    labels = (application.get("metadata") or {}).get("labels") or {}
+    info = {i.get("name"): i.get("value") for i in (application.get("spec") or {}).get("info") or [] if isinstance(i, dict)}
+    claimed = {v for v in (labels.get(overlay.OWNER_LABEL), info.get("owner")) if v is not None}
+    if owner and claimed and claimed != {owner}:
+        return [Problem(file, resource_id(application), "ownership",
+                        f"the child Application names owner {', '.join(sorted(claimed))} but the app's resources say {owner!r}",
+                        "re-publish the app; do not edit other users' apps")]
+    return []
+
+
+def _read_application(root: Path, app_file: str) -> tuple[dict | None, Problem | None]:
+    import yaml
+
+    path = root / app_file
+    if not path.is_file():
+        return None, None
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return None, Problem(app_file, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix or re-publish")
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        return None, Problem(app_file, "", "application-file", "must hold exactly one Application", "one file per app; re-publish the app")
+    return docs[0], None
+
+
+# -- the bootstrap in argocd/ ----------------------------------------------------------------
+
+
+def _load_argocd(root: Path) -> tuple[dict[str, list[dict]], list[Problem]]:
+    import yaml
+
+    docs: dict[str, list[dict]] = {}
+    problems = []
+    folder = root / "argocd"
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        rel = str(path.relative_to(root))
+        try:
+            items = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)]
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problems.append(Problem(rel, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix the syntax"))
+            continue
+        docs[rel] = [d for d in items if d.get("kind") != "Kustomization"]
+    return docs, problems
+
+
+def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
+    from .checks.schemas import bundled_version, kubernetes_errors
+
+    problems = []
+    if found is None:
+        problems.append(Problem("argocd/", "", "appproject-missing", f"no AppProject {settings.project!r} in argocd/",
+                                "restore argocd/project-apps.yaml (see `n2a init`)"))
+    else:
+        problems += bootstrap.check_project(settings, *found)
+    problems += bootstrap.check_mode(settings, docs)
+    version, _note = bundled_version(settings.kubernetesVersion)
+    for file, items in docs.items():
+        for doc in items:
+            if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
+                if crds is not None:
+                    problems += _argocd_schema(doc, file, crds)
+                elif doc.get("kind") == "Application":
+                    problems += app_checks.own_field_checks(doc, file)
+            else:
+                problems += [Problem(file, resource_id(doc), "kubernetes-schema", e, "fix the field")
+                             for e in kubernetes_errors(doc, version)]
+    return problems
+
+
+# -- which apps ------------------------------------------------------------------------------
+
+
+def _child_apps(root: Path) -> list[str]:
+    folder = root / bootstrap.ROOT_APP_DIR
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _changed(root: Path, since: str) -> list[str]:
+    from .gitops import GitOpsRepo
+
+    return GitOpsRepo(root).changed_paths(since)
+
+
+def _is_shared(path: str) -> bool:
+    return path == "n2a.yaml" or path.startswith("apps/_base/") or (
+        path.startswith("argocd/") and not path.startswith(bootstrap.ROOT_APP_DIR + "/"))
+
+
+def _touched_apps(changed: list[str], known: set[str]) -> list[str]:
+    touched = set()
+    for path in changed:
+        parts = path.split("/")
+        if len(parts) >= 3 and parts[0] == "apps" and parts[1] != "_base":
+            touched.add(parts[1])
+        elif path.startswith(bootstrap.ROOT_APP_DIR + "/") and path.endswith(".yaml"):
+            touched.add(Path(path).stem)
+    return sorted(touched & known)
