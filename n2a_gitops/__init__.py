@@ -13,7 +13,7 @@ def publish(notebook, **options):
     Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
     include (list of paths), push, dry_run.
     """
-    from .publish import publish as _publish
+    from .pipeline import publish as _publish
 
     return _publish(notebook, **options)
 

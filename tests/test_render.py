@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from n2a_gitops import render
 from n2a_gitops.config import Settings
 from n2a_gitops.model import LaunchSpec, Probe
-from n2a_gitops.publish import _configmaps, _probes
+from n2a_gitops.pipeline import _configmaps, _probes
 
 hostile = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40

@@ -35,7 +35,7 @@ def run(args, out) -> int:
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..publish import publish
+    from ..pipeline import publish
     from .init import init
     from .publish import show
 

@@ -57,7 +57,7 @@ def show(result, out) -> None:
 
 
 def run(args, out) -> int:
-    from ..publish import publish
+    from ..pipeline import publish
 
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
