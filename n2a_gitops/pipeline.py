@@ -262,10 +262,8 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     """The validation that CI runs on the GitOps repo, applied to this one app before commit."""
     import yaml
 
-    try:
-        from . import validate
-    except ImportError:  # pragma: no cover - validate ships with the package
-        return []
+    from . import validate
+
     application = yaml.safe_load(application_yaml) if application_yaml else None
     crds = None
     if settings.crdsDir:
