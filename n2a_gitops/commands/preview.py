@@ -48,7 +48,7 @@ def _manifests(args, out):
 
     target = Path(args.target).expanduser()
     if target.suffix == ".ipynb" or target.is_file():
-        from ..publish import prepare
+        from ..pipeline import prepare
 
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
