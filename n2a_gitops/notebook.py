@@ -239,13 +239,23 @@ def _escape(number: int, command: str, found: _Findings) -> None:
 def _install(number: int, how: str, installer: str, rest: str, found: _Findings) -> None:
     source = f"{how} in cell {number}"
     try:
-        tokens = list(shlex.shlex(rest, posix=True, punctuation_chars=";&|<>"))
+        lexer = shlex.shlex(rest, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True  # split on blanks and shell operators only, like sh
+        tokens = list(lexer)
     except ValueError as exc:
         found.warnings.append(f"cell {number}: cannot read `{how}{rest}` ({exc}); list its packages in --requirements")
         return
     for i, token in enumerate(tokens):
         if set(token) <= set(";&|<>"):  # `pip install x && echo done`: the rest is a shell command
-            found.warnings.append(f"cell {number}: `{' '.join(tokens[i:])}` after {how} is not run in the app")
+            rest = " ".join(tokens[i:])
+            if token[0] in "<>" and i:  # `pip install scipy>=1.11`: the shell redirected to a file
+                written = tokens[i - 1] + "".join(tokens[i:])
+                found.warnings.append(
+                    f"cell {number}: the shell reads `{token}` in {written} as a redirection, so only "
+                    f"`{tokens[i - 1]}` was installed; quote the requirement: \"{written}\""
+                )
+            else:
+                found.warnings.append(f"cell {number}: `{rest}` after {how} is not run in the app")
             tokens = tokens[:i]
             break
     parse = _conda_tokens if installer == "conda" else _pip_tokens
