@@ -34,7 +34,10 @@ def run_cell(kc, code: str, timeout: float = 300) -> dict:
             shown["error"] = content
         elif kind == "status" and content["execution_state"] == "idle":
             break
-    reply = kc.get_shell_msg(timeout=timeout)
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
     shown["status"] = reply["content"]["status"]
     return shown
 
@@ -93,7 +96,9 @@ def test_magic_push_reaches_the_remote(home_site):
         assert shown["status"] == "ok", shown
         html = "".join(shown["html"])
         assert "pushed" in html and "greeter-hub-user" in html
-        assert git(home_site["bare"], "rev-parse", "main").strip() in html
+        pushed = git(home_site["bare"], "rev-parse", "main").strip()
+        assert pushed == git(home_site["home"] / "gitops", "rev-parse", "HEAD").strip()
+        assert pushed[:12] in html
     finally:
         stop(km, kc)
 

@@ -114,7 +114,7 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     from .locate import locate_repo
 
     try:
-        args = _parser().parse_args(shlex.split(line))
+        args = _parser().parse_intermixed_args(shlex.split(line))  # NOTEBOOK may follow options
     except ValueError as exc:  # unbalanced quotes
         raise UsageError(f"cannot parse the options: {exc}", f"usage:\n{USAGE}") from None
     notebook = Path(args.notebook).expanduser().resolve() if args.notebook else current_notebook(user_ns)
