@@ -388,12 +388,12 @@ def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wa
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, _interrupt)
     with serve(manifests, port, out, cache_dir, echo=True, wait=wait) as app:
-        out.info(f"app ready: {app.url}  (Ctrl-C stops it)")
-        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
-        if prefix:
-            out.info(f"from JupyterLab: {prefix.rstrip('/')}/proxy/{app.pod.port}/ (needs jupyter-server-proxy)")
-        out.result({"url": app.url, "port": app.pod.port, "command": app.argv})
-        try:
+        try:  # from the moment the URL is out, Ctrl-C is the normal way to stop
+            out.info(f"app ready: {app.url}  (Ctrl-C stops it)")
+            prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+            if prefix:
+                out.info(f"from JupyterLab: {prefix.rstrip('/')}/proxy/{app.pod.port}/ (needs jupyter-server-proxy)")
+            out.result({"url": app.url, "port": app.pod.port, "command": app.argv})
             while app.proc.poll() is None:
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -1,0 +1,255 @@
+"""`n2a preview` end to end: each example notebook is rendered, built with the real kustomize,
+installed with uv from the package index into the cached venv (~/.cache/n2a, warm on reruns)
+and served by its real framework on loopback. Slow tier: `pytest -m slow tests/test_preview.py`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from n2a_gitops import preview
+from n2a_gitops.errors import N2AError
+from n2a_gitops.output import Output
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+# framework -> (example notebook, where the app's own string shows, the string).
+# Gradio, Dash, Streamlit and Solara render their pages with JavaScript: the HTML of `/` is a
+# shell. The app's content then comes from the endpoint the page loads it from (gradio /config,
+# dash /_dash-layout), or from the websocket the browser opens (streamlit's protobuf stream,
+# solara's Jupyter-widget channel), spoken by a small client run in the app's own venv.
+CASES = {
+    "gradio": ("gradio_hello", "/config", "Hello from Gradio"),
+    "streamlit": ("streamlit_hello", "ws:streamlit", "Hello from Streamlit"),
+    "dash": ("dash_hello", "/_dash-layout", "Hello from Dash"),
+    "panel": ("panel_hello", "/", "<title>Panel Hello</title>"),
+    "bokeh": ("bokeh_hello", "/", "<title>Bokeh Hello</title>"),
+    "voila": ("voila_hello", "/", "Hello from Voila"),
+    "shiny": ("shiny_hello", "/", "Hello from Shiny"),
+    "solara": ("solara_hello", "ws:solara", "Hello from Solara"),
+    "flask": ("flask_hello", "/", "Hello from Flask"),
+    "fastapi": ("fastapi_hello", "/", "Hello from FastAPI"),
+    "python": ("python_hello", "/", "Hello from plain Python"),
+}
+
+STREAMLIT_CLIENT = r'''
+import sys
+from websockets.sync.client import connect
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+url, needle = sys.argv[1], sys.argv[2]
+with connect(url.replace("http", "ws", 1) + "_stcore/stream", subprotocols=["streamlit"]) as ws:
+    msg = BackMsg()
+    msg.rerun_script.query_string = ""
+    msg.rerun_script.page_script_hash = ""
+    ws.send(msg.SerializeToString())  # what the browser sends to run the script
+    while True:
+        fm = ForwardMsg()
+        fm.ParseFromString(ws.recv(timeout=60))
+        if needle in str(fm):
+            sys.exit(0)
+        if fm.WhichOneof("type") == "script_finished":
+            sys.exit("script finished without rendering " + repr(needle))
+'''
+
+SOLARA_CLIENT = r'''
+import http.cookiejar, json, sys, urllib.request, uuid
+from websockets.sync.client import connect
+
+url, needle = sys.argv[1], sys.argv[2]
+jar = http.cookiejar.CookieJar()
+urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(url).read()
+session = str(uuid.uuid4())
+
+def message(msg_type, content):
+    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session,
+              "username": "n2a", "date": "2020-01-01T00:00:00Z", "version": "5.3"}
+    return json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
+                       "channel": "shell", "buffers": []})
+
+ws_url = url.replace("http", "ws", 1) + f"jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={session}"
+cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+with connect(ws_url, additional_headers={"Cookie": cookie}) as ws:
+    comm = uuid.uuid4().hex  # the page's control channel, then "run the app"
+    ws.send(message("comm_open", {"comm_id": comm, "target_name": "solara.control", "data": {}}))
+    ws.send(message("comm_msg", {"comm_id": comm, "data": {"method": "run",
+                                 "args": {"path": "", "appName": "__default__"}}}))
+    while True:
+        data = ws.recv(timeout=60)
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        if needle in text:
+            sys.exit(0)
+        if '"finished"' in text:
+            sys.exit("app rendered without " + repr(needle))
+'''
+
+
+@pytest.fixture
+def clean_cwd(tmp_path, monkeypatch):
+    """Outside any GitOps repo, so prepare() uses default settings in a temp dir."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("N2A_REPO", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+def _prepare(notebook: Path, **kw):
+    from n2a_gitops.pipeline import prepare
+
+    return prepare(notebook, owner="ci", need_repo=False, **kw)
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=60) as resp:  # follows redirects, like a browser
+        return resp.status, resp.read().decode("utf-8", "replace")
+
+
+def _probe_status(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def _deployment(manifests):
+    return next(m for m in manifests if m["kind"] == "Deployment")
+
+
+def _notebook(tmp_path: Path, name: str, cells: list[str]) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [new_code_cell(c) for c in cells]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.mark.parametrize("framework", list(CASES))
+def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path):
+    example, where, needle = CASES[framework]
+    prepared = _prepare(EXAMPLES / f"{example}.ipynb")
+    assert prepared.framework == framework  # detected, not forced
+    container = _deployment(prepared.manifests)["spec"]["template"]["spec"]["containers"][0]
+    probe = container["readinessProbe"]
+
+    with preview.serve(prepared.manifests, out=Output(quiet=True)) as app:
+        port = app.pod.port
+        if "httpGet" in probe:
+            assert _probe_status(port, probe["httpGet"]["path"]) == 200
+        else:
+            assert "tcpSocket" in probe  # preview already connected; connect once more
+            import socket
+
+            socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        status, page = _get(app.url)
+        assert status == 200
+        if where.startswith("ws:"):
+            client = tmp_path / "client.py"
+            client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
+            venv_python = app.pod.volumes["venv"] / "bin" / "python"
+            done = subprocess.run([str(venv_python), str(client), app.url, needle],
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-2000:]
+        else:
+            body = page if where == "/" else _get(app.url.rstrip("/") + where)[1]
+            assert needle in body, body[:2000]
+
+
+def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
+    nb = _notebook(tmp_path, "crash", [
+        "import os\nport = int(os.environ.get('PORT', '8000'))",
+        "def load_model(path):\n    raise FileNotFoundError(f'model weights missing at {path}')\n\nmodel = load_model('weights-4711.bin')",
+    ])
+    prepared = _prepare(nb)
+    assert prepared.framework == "python"
+    with pytest.raises(N2AError) as info:
+        with preview.serve(prepared.manifests, out=Output(quiet=True), wait=60):
+            pass
+    message = info.value.message
+    assert "exited with code 1" in message
+    assert "FileNotFoundError: model weights missing at weights-4711.bin" in message
+    assert 'in load_model' in message  # the app's own frames ...
+    assert "n2a_gitops" not in message  # ... not ours
+    assert info.value.exit_code == 1
+
+
+def test_app_that_never_answers_times_out_with_its_output(clean_cwd, tmp_path):
+    nb = _notebook(tmp_path, "sleepy", [
+        "import os, time\nprint('warming up on port', os.environ.get('PORT'), flush=True)\ntime.sleep(3600)",
+    ])
+    prepared = _prepare(nb, framework="python")
+    with pytest.raises(N2AError) as info:
+        with preview.serve(prepared.manifests, out=Output(quiet=True), wait=3):
+            pass
+    assert "did not answer its readiness probe" in info.value.message
+    assert "warming up on port" in info.value.message
+
+
+def test_second_preview_reuses_the_cached_environment(clean_cwd, tmp_path):
+    prepared = _prepare(EXAMPLES / "flask_hello.ipynb")
+    with preview.serve(prepared.manifests) as app:
+        venv = app.pod.volumes["venv"]
+        first = {p: p.stat().st_mtime_ns for p in venv.rglob("*") if p.is_file()}
+    with preview.serve(prepared.manifests) as app:
+        assert app.pod.volumes["venv"] == venv
+        assert _get(app.url)[0] == 200
+    second = {p: p.stat().st_mtime_ns for p in venv.rglob("*") if p.is_file()}
+    changed = sorted(str(p) for p in first if second.get(p) != first[p])
+    assert not changed, changed[:5]
+    assert any("flask" in p.name for p in venv.glob("lib/python*/site-packages/*"))
+
+
+def test_preview_stops_the_app_and_removes_its_files(clean_cwd):
+    prepared = _prepare(EXAMPLES / "python_hello.ipynb")
+    with preview.serve(prepared.manifests) as app:
+        work = app.pod.root
+        pid = app.proc.pid
+        assert (work / "volumes").is_dir()
+    assert app.proc.poll() is not None
+    assert not work.exists()
+    with pytest.raises(OSError):
+        import os
+
+        os.kill(pid, 0)
+
+
+def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
+    """`n2a preview --repo DIR APP` on a published app, run as a user would (then Ctrl-C)."""
+    import os
+    import signal
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
+           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    repo = tmp_path / "gitops"
+    n2a = [sys.executable, "-m", "n2a_gitops"]
+    subprocess.run([*n2a, "init", str(repo)], check=True, env=env, capture_output=True)
+    subprocess.run([*n2a, "publish", str(EXAMPLES / "python_hello.ipynb"), "--repo", str(repo),
+                    "--owner", "jane"], check=True, env=env, capture_output=True)
+    proc = subprocess.Popen([*n2a, "preview", "--repo", str(repo), "python-hello-jane", "--json"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        result = json.loads(line)
+        assert _get(result["url"]) == (200, "<h1>Hello from plain Python</h1>")
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    missing = subprocess.run([*n2a, "preview", "--repo", str(repo), "nope"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 5
+    assert "python-hello-jane" in missing.stderr  # the fix lists the apps that exist
