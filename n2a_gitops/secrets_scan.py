@@ -49,6 +49,11 @@ _ASSIGNMENT = re.compile(
 )
 # Name parts that mean "this holds a secret"; `key` only after api/access/secret/private/...
 _SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "credential", "credentials"}
+# ... unless the name says it holds something *about* the secret: secret_name, token_env, password_file.
+_ABOUT_WORDS = {
+    "name", "names", "id", "type", "file", "path", "dir", "url", "uri", "env", "var", "field", "header",
+    "prefix", "label", "kind", "endpoint", "format", "version", "length", "ref", "mount", "key_name",
+}
 _KEY_PREFIXES = {"api", "access", "secret", "private", "client", "auth", "signing", "encryption", "master"}
 _PLACEHOLDERS = re.compile(
     r"change.?me|xxx|your|example|placeholder|dummy|redacted|replace|insert|todo|fixme|fake|sample"
@@ -81,6 +86,8 @@ def _secret_name(name: str) -> bool:
     """api_key, openai.api_key, apiKey, GITHUB_TOKEN, db_password -> True; tokenizer, key -> False."""
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     parts = [p for p in re.split(r"[_.\-]+", words) if p]
+    if not parts or parts[-1] in _ABOUT_WORDS:
+        return False
     if any(p in _SECRET_WORDS for p in parts):
         return True
     return any(p == "key" and i > 0 and parts[i - 1] in _KEY_PREFIXES for i, p in enumerate(parts))
@@ -89,6 +96,8 @@ def _secret_name(name: str) -> bool:
 def _random_looking(value: str, name: str) -> bool:
     """Long enough, varied enough and no placeholder: what real credentials look like."""
     if _placeholder(value) or " " in value or value.startswith(("/", "./", "~", "http://", "https://")):
+        return False
+    if re.fullmatch(r"[A-Z][A-Z0-9_]*", value):  # the *name* of an environment variable
         return False
     password = re.search(r"pass|pwd", name, re.I) is not None
     if len(value) < (8 if password else 16):
