@@ -1,0 +1,50 @@
+"""`n2a list`: the published apps in the GitOps clone."""
+
+from __future__ import annotations
+
+NAME = "list"
+HELP = "list published apps: owner, framework, URL, last commit"
+ORDER = 50
+DESCRIPTION = """List the apps in the GitOps clone's working tree (apps/*/, except the shared base),
+with owner, framework and URL from each app's child Application and the last commit that
+touched the app.
+
+examples:
+  n2a list
+  n2a list --owner jane
+  n2a list --json
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
+    parser.add_argument("--owner", help="only this owner's apps")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: {apps: [...]}")
+
+
+def run(args, out) -> int:
+    from ..lifecycle import app_names, app_paths, app_summary, open_repo
+
+    repo, settings = open_repo(args.repo)
+    rows = []
+    for app in app_names(repo.root):
+        info = app_summary(repo.root, settings, app)
+        if args.owner and info["owner"] != args.owner:
+            continue
+        last = repo.history(app_paths(settings, app), limit=1)
+        info["path"] = f"apps/{app}"
+        info["last_commit"] = last[0] if last else None
+        rows.append(info)
+    if not rows:
+        out.info("no apps published yet" + (f" by {args.owner}" if args.owner else "") + "; publish one with `n2a publish NOTEBOOK`")
+    else:
+        table = [("APP", "OWNER", "FRAMEWORK", "URL", "LAST COMMIT")]
+        for r in rows:
+            c = r["last_commit"]
+            table.append((r["app"], r["owner"] or "-", r["framework"] or "-", r["url"],
+                          f"{c['sha'][:12]} {c['date'][:10]} {c['message']}" if c else "(not committed)"))
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        for row in table:
+            out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    out.result({"apps": rows})
+    return 0
