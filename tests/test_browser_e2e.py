@@ -92,6 +92,8 @@ def wait_until(check, timeout: float, what: str):
 def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
     server, clone, bare = lab["server"], lab["clone"], lab["bare"]
     remote_before = git(bare, "rev-parse", "main").strip()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "failure.png").unlink(missing_ok=True)  # a stale one would mislead
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(90_000)
@@ -115,6 +117,9 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         dialog.locator("input.jp-n2a-name").fill("Hello World")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         page.locator(".jp-Dialog .jp-n2a-app", has_text="hello-world-jane").wait_for(state="visible")
+        # Only the name changed: the framework is still explained by detection, not forced.
+        evidence = page.locator(".jp-Dialog .jp-n2a-evidence").inner_text()
+        assert "imports gradio" in evidence and "--framework" not in evidence
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog.png"))
         assert git(clone, "rev-parse", "HEAD").strip() == remote_before  # the plan wrote nothing

@@ -80,11 +80,16 @@ async function publishNotebook(
     await showErrorMessage('Publish as app', explain(error));
     return;
   }
+  // The framework n2a detects on its own; sent only when the user picks another, so the plan
+  // keeps explaining the detection instead of saying "chosen with --framework".
+  let detected: string | null = null;
   const options = (): api.IPublishOptions => ({
     notebook,
     ...(info.repo !== null ? { repo: info.repo } : {}),
     ...(choice.name ? { name: choice.name } : {}),
-    ...(choice.framework ? { framework: choice.framework } : {})
+    ...(choice.framework && choice.framework !== detected
+      ? { framework: choice.framework }
+      : {})
   });
 
   // Plan, let the user adjust name and framework, plan again, until they publish or cancel.
@@ -92,6 +97,9 @@ async function publishNotebook(
     let plan: api.IPublishResult;
     try {
       plan = await api.plan(options());
+      if (detected === null) {
+        detected = plan.framework;
+      }
     } catch (error) {
       await showErrorMessage('Publish as app: plan', explain(error));
       return;
@@ -132,12 +140,13 @@ async function publishNotebook(
   }
   Notification.dismiss(pending);
   const commit = published.commit ? published.commit.slice(0, 8) : null;
+  // Notifications cut messages at 140 characters: the URL (it names the app) comes first.
   const what = !published.changed
-    ? `${published.app} is unchanged: nothing to commit.`
+    ? `${published.url} is unchanged: nothing to commit.`
     : published.pushed
-      ? `Published ${published.app} (commit ${commit}, pushed).`
-      : `Committed ${published.app} (commit ${commit}) in the GitOps clone. Push it from the Git panel to deploy.`;
-  Notification.success(`${what} URL: ${published.url}`, {
+      ? `${published.url} published: commit ${commit} pushed.`
+      : `${published.url} committed as ${commit}. Push it from the Git panel to deploy.`;
+  Notification.success(what, {
     autoClose: false,
     actions: [
       {
