@@ -1,19 +1,19 @@
-"""The publish API as the Jupyter parts call it.
+"""The core as the Jupyter parts call it: the public Python API, nothing else.
 
-``n2a_gitops.publish`` is the public function, but once the submodule ``n2a_gitops.publish`` is
-imported (it is on the first call) Python rebinds that package attribute to the module. Calling
-the function from its module is the same API without that trap.
+``plan`` drops ``push`` (a dry run never pushes) so one set of options serves both calls.
 """
 
 from __future__ import annotations
 
 
 def publish(notebook: str, **options):
-    from ..publish import publish as _publish
+    import n2a_gitops
 
-    return _publish(notebook, **options)
+    return n2a_gitops.publish(notebook, **options)
 
 
 def plan(notebook: str, **options):
+    import n2a_gitops
+
     options.pop("push", None)
-    return publish(notebook, dry_run=True, **options)
+    return n2a_gitops.plan(notebook, **options)
