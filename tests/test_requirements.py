@@ -313,3 +313,35 @@ def test_rendered_comments_cannot_add_lines():
 
     text = requirements.render_requirements_txt([Requirement("gradio", "x.txt\n--index-url https://evil line 1")])
     assert text.splitlines()[2:] == ["gradio  # x.txt --index-url https://evil line 1"]
+
+
+def _wheel(folder: Path, name: str, version: str) -> None:
+    """A minimal pure-Python wheel, so uv can resolve offline from a local folder."""
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-{version}"
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as whl:
+        whl.writestr(f"{name.replace('-', '_')}/__init__.py", "")
+        whl.writestr(f"{dist}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        whl.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: n2a-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr(f"{dist}.dist-info/RECORD", "")
+
+
+def test_uv_reads_the_rendered_file(tmp_path):
+    """What the init container does with requirements.txt: uv must parse every line we write."""
+    import subprocess
+    import sys
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for name, version in [("n2a-alpha", "1.0"), ("n2a-alpha", "2.0"), ("n2a-beta", "0.5"), ("n2a-gamma", "3.1")]:
+        _wheel(wheels, name, version)
+    conv = converted_with("n2a-alpha<2", 'n2a-beta; python_version >= "3.8"', "n2a_Alpha")
+    reqs, _ = requirements.resolve(conv, "", Settings(), framework_packages=["n2a-gamma", "n2a-alpha"], framework="x")
+    path = tmp_path / "requirements.txt"
+    path.write_text(requirements.render_requirements_txt(reqs))
+    uv = Path(sys.executable).with_name("uv")
+    done = subprocess.run([str(uv), "pip", "compile", "--offline", "--no-index", "--find-links", str(wheels),
+                           "--no-header", "--no-annotate", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["n2a-alpha==1.0", "n2a-beta==0.5", "n2a-gamma==3.1"]
