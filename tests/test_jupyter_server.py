@@ -119,7 +119,7 @@ def test_publish_commits_and_jupyterlab_git_pushes_it(site):
     assert git(bare, "rev-parse", "main").strip() == result["commit"]
 
 
-def test_apps_lists_what_is_committed(site):
+def test_apps_lists_what_is_committed_like_n2a_list(site):
     server = site["server"]
     published = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed"})
     assert published.status_code == 200, published.text
@@ -128,9 +128,16 @@ def test_apps_lists_what_is_committed(site):
     listing = response.json()
     assert listing["repo"] == "gitops"
     apps = {a["app"]: a for a in listing["apps"]}
-    assert "listed-lister" in apps
     assert apps["listed-lister"]["path"] == "apps/listed-lister"
-    assert apps["listed-lister"]["application"] == "argocd/apps/listed-lister.yaml"
+    assert apps["listed-lister"]["owner"] == "lister" and apps["listed-lister"]["framework"] == "gradio"
+    assert apps["listed-lister"]["last_commit"]["sha"] == published.json()["commit"]
+    only = server.get("n2a/apps", params={"repo": "gitops", "owner": "lister"}).json()["apps"]
+    assert [a["app"] for a in only] == ["listed-lister"]
+    # The same rows as the CLI prints.
+    env = jupyter_server.server_env(site["base"] / "home")
+    cli = subprocess.run([sys.executable, "-m", "n2a_gitops", "list", "--repo", str(site["clone"]), "--json"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert json.loads(cli.stdout.strip().splitlines()[-1])["apps"] == listing["apps"]
 
 
 def test_republishing_unchanged_content_makes_no_commit(site):

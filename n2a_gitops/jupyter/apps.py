@@ -1,43 +1,25 @@
-"""The apps published in a GitOps clone, read from their child Argo CD Applications.
+"""The apps published in a GitOps clone: the same rows `n2a list --json` prints.
 
-A small reader of ``argocd/apps/*.yaml`` so that `GET /n2a/apps` needs nothing from Argo CD:
-what is committed is what the clone knows.
+Built from the lifecycle helpers `n2a list` uses (apps/*/ in the working tree, each app's child
+Application, the last commit that touched it), so the panel and the CLI never disagree.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-APPLICATIONS_DIR = "argocd/apps"
 
+def list_apps(repo_root: Path, owner: str | None = None) -> list[dict]:
+    from ..lifecycle import app_names, app_paths, app_summary, open_repo
 
-def _info(spec: dict) -> dict[str, str]:
-    info = spec.get("info") or []
-    return {str(i.get("name")): str(i.get("value")) for i in info if isinstance(i, dict)}
-
-
-def list_apps(repo: Path) -> list[dict]:
-    import yaml
-
-    apps = []
-    for path in sorted((repo / APPLICATIONS_DIR).glob("*.yaml")):
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue  # `n2a validate` reports broken files; a listing should not fail on one
-        if not isinstance(doc, dict) or doc.get("kind") != "Application":
+    repo, settings = open_repo(str(repo_root))
+    rows = []
+    for app in app_names(repo.root):
+        info = app_summary(repo.root, settings, app)
+        if owner and info["owner"] != owner:
             continue
-        meta, spec = doc.get("metadata") or {}, doc.get("spec") or {}
-        labels = meta.get("labels") or {}
-        info = _info(spec)
-        apps.append(
-            {
-                "app": meta.get("name"),
-                "path": ((spec.get("source") or {}).get("path") or "").rstrip("/"),
-                "application": path.relative_to(repo).as_posix(),
-                "owner": labels.get("n2a.dev/owner") or info.get("owner") or info.get("Owner"),
-                "framework": labels.get("n2a.dev/framework") or info.get("framework") or info.get("Framework"),
-                "info": info,
-            }
-        )
-    return apps
+        last = repo.history(app_paths(settings, app), limit=1)
+        info["path"] = f"apps/{app}"
+        info["last_commit"] = last[0] if last else None
+        rows.append(info)
+    return rows

@@ -3,7 +3,7 @@
 - ``GET  /n2a/repo?notebook=PATH``  the GitOps clone a publish would use (cloned if missing)
 - ``POST /n2a/plan``                the dry run: the object `n2a publish --json --dry-run` prints
 - ``POST /n2a/publish``             commit (and push if asked): the object `n2a publish --json` prints
-- ``GET  /n2a/apps``                the apps committed in the clone
+- ``GET  /n2a/apps[?owner=]``       the apps in the clone: the rows of `n2a list --json`
 
 Errors come back as ``{"error", "fix", "exit_code"}`` with a status from ``options.error_response``.
 """
@@ -127,7 +127,8 @@ class AppsHandler(N2AHandler):
             explicit = under_root(self.root, repo_arg, "repo") if repo_arg else None
             notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
             path, _ = await self.in_thread(self.locate, explicit, notebook)
-            apps = await self.in_thread(list_apps, path)
+            owner = self.get_query_argument("owner", None)
+            apps = await self.in_thread(list_apps, path, owner)
             self.reply({"repo": relative_to_root(self.root, path), "apps": apps})
         except Exception as exc:
             self.fail(exc)
