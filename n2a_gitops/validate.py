@@ -132,9 +132,15 @@ def _check_apps(root, settings, selected, crds, project, notes, full: bool) -> l
 
     # kustomize is a subprocess: building apps side by side keeps CI fast on many apps.
     workers = min(8, max(1, (os.cpu_count() or 1)), max(1, len(selected)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        built = list(pool.map(build, selected))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        return _check_built(root, settings, pool.map(build, selected), crds, project, notes, full)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
+
+def _check_built(root, settings, built, crds, project, notes, full: bool) -> list[Problem]:
+    """Check each app as its build arrives (in order), then the conflicts between apps."""
     problems: list[Problem] = []
     hosts: dict[str, set[str]] = {}
     names: dict[tuple, set[str]] = {}

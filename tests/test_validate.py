@@ -296,3 +296,27 @@ def test_applicationset_mode_passes_then_fails_when_its_pins_move(published_apps
     problems = problems_of(repo, crds_dir=CRDS)
     assert {(p.file, p.rule) for p in problems} == {("argocd/applicationset.yaml", "applicationset-project"),
                                                    ("argocd/applicationset.yaml", "argocd-crd")}
+
+
+def test_cached_schema_check_answers_exactly_like_kubernetes_validate(repo):
+    """schemas.kubernetes_errors builds kubernetes-validate's validator once; same verdicts."""
+    import kubernetes_validate
+    from n2a_gitops import kustomize
+    from n2a_gitops.checks.schemas import kubernetes_errors
+
+    docs = kustomize.build(repo / "apps/hello-bob")
+    broken = copy.deepcopy(docs)
+    for doc in broken:
+        doc["spec" if "spec" in doc else "data"]["surplus"] = 1
+    broken.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "eighty"}]}})
+    broken.append({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+    for doc in docs + broken:
+        try:
+            kubernetes_validate.validate(doc, "1.32", strict=True)
+            expected = []
+        except kubernetes_validate.ValidationError as exc:
+            expected = [f"{'.'.join(str(p) for p in exc.path) or '(root)'}: {exc.message}"]
+        except kubernetes_validate.utils.SchemaNotFoundError as exc:
+            expected = [exc.message]
+        assert kubernetes_errors(doc, "1.32") == expected
+    assert all(kubernetes_errors(doc, "1.32") for doc in broken)

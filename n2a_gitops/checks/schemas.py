@@ -33,16 +33,70 @@ def bundled_version(wanted: str) -> tuple[str, str | None]:
 
 
 def kubernetes_errors(doc: dict, version: str) -> list[str]:
-    """Strict schema problems of one built manifest ("" path means the whole document)."""
+    """Strict schema problems of one built manifest (the first one, as kubernetes-validate reports)."""
     import kubernetes_validate
     from kubernetes_validate.utils import SchemaNotFoundError
 
-    try:
+    validator = _cached_validator(version, str(doc.get("apiVersion", "")), str(doc.get("kind", "")))
+    if validator is not None:
+        error = _first_error(validator, doc)
+        return [] if error is None else [_describe(error)]
+    try:  # anything unusual: let kubernetes-validate itself answer (and name what it lacks)
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
-        where = ".".join(str(p) for p in exc.path) or "(root)"
-        message = exc.message if len(exc.message) < 300 else exc.message[:297] + "..."
-        return [f"{where}: {message}"]
+        return [_describe(exc)]
     except SchemaNotFoundError as exc:
         return [exc.message]
     return []
+
+
+def _first_error(validator, doc):
+    # kubernetes-validate calls validator.validate(), which raises the first error it meets.
+    return next(iter(validator.iter_errors(doc)), None)
+
+
+def _describe(error) -> str:
+    where = ".".join(str(p) for p in error.path) or "(root)"
+    message = error.message if len(error.message) < 300 else error.message[:297] + "..."
+    return f"{where}: {message}"
+
+
+@lru_cache(maxsize=None)
+def _cached_validator(version: str, api_version: str, kind: str):
+    """The validator kubernetes_validate.validate(doc, version, strict=True) builds, built once.
+
+    kubernetes-validate re-reads its 1.3 MB definitions file on every call (30 ms a resource);
+    a repo of many apps would spend seconds on that. Same files, same validator class; None
+    when the layout is not what we expect, and the caller falls back to the library call.
+    """
+    import json
+    import re
+
+    import jsonschema
+    from kubernetes_validate.utils import all_versions, major_minor
+    from referencing import Registry, Resource
+
+    try:
+        import importlib_resources as resources
+    except ImportError:  # pragma: no cover
+        from importlib import resources
+    full = [v for v in all_versions() if major_minor(v) == version]
+    if not full or not kind or not api_version:
+        return None
+    folder = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema", f"v{full[-1]}-local-strict")
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = json.loads(folder.joinpath(f"{kind.lower()}-{group_version}.json").read_text())
+        definitions = _definitions(str(folder))
+    except (OSError, ValueError):
+        return None
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+@lru_cache(maxsize=None)
+def _definitions(folder: str):
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(folder) / "_definitions.json").read_text())
