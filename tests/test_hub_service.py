@@ -189,3 +189,40 @@ def test_bad_body_is_a_usage_error_with_a_fix(hub):
     assert r.status_code == 400
     body = r.json()
     assert body["exit_code"] == 2 and body["fix"]
+
+
+def test_server_extension_forwards_to_the_service(hub, tmp_path):
+    """A user's Jupyter server with no clone and no git credentials: /n2a/publish goes to the
+    hub service with the server's JUPYTERHUB_API_TOKEN, which publishes as that user and pushes."""
+    from e2e import jupyter_server
+
+    root = tmp_path / "root"
+    write_notebook(root / "dash board.ipynb", GRADIO_CELLS)
+    env = jupyter_server.server_env(tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"],
+                                    JUPYTERHUB_API_TOKEN=hub["jane"])
+    server = jupyter_server.start(root, env, tmp_path / "jupyter.log")
+    try:
+        info = server.get("n2a/repo", params={"notebook": "dash board.ipynb"}).json()
+        assert info["repo"] is None and info["service"] == hub["service"]
+        plan = server.post("n2a/plan", {"notebook": "dash board.ipynb", "owner": "mallory"})
+        assert plan.status_code == 200, plan.text
+        assert plan.json()["app"] == "dash-board-jane" and plan.json()["dry_run"] is True
+        before = git(hub["bare"], "rev-parse", "main").strip()
+        r = server.post("n2a/publish", {"notebook": "dash board.ipynb", "env": {"MODE": "demo"}})
+        assert r.status_code == 200, r.text
+        result = r.json()
+        assert result["owner"] == "jane" and result["pushed"] is True
+        assert git(hub["bare"], "rev-parse", "main").strip() == result["commit"] != before
+        # Errors from the service keep their message, fix and status.
+        bad = server.post("n2a/publish", {"notebook": "dash board.ipynb", "name": "!!!"})
+        assert bad.status_code == 400 and bad.json()["fix"]
+    finally:
+        server.stop()
+    # A token without the service scope: the service refuses, the server says so (and how to fix).
+    env["JUPYTERHUB_API_TOKEN"] = hub["token"]("bob", ["read:users:name!user=bob"])
+    server = jupyter_server.start(root, env, tmp_path / "jupyter2.log")
+    try:
+        refused = server.post("n2a/publish", {"notebook": "dash board.ipynb"})
+        assert refused.status_code == 502 and "access:services" in refused.json()["fix"]
+    finally:
+        server.stop()

@@ -36,6 +36,7 @@ export interface IRepoInfo {
   path: string; // absolute path on the server
   frameworks: string[];
   cloned: boolean;
+  service?: string; // set when the hub's publish service publishes (and pushes) for the user
 }
 
 /** Options the dialog can change; names follow `n2a publish`. */

@@ -146,23 +146,22 @@ async function publishNotebook(
     : published.pushed
       ? `${published.url} published: commit ${commit} pushed.`
       : `${published.url} committed as ${commit}. Push it from the Git panel to deploy.`;
-  Notification.success(what, {
-    autoClose: false,
-    actions: [
-      {
-        label: 'Open Git panel',
-        caption: 'Show the GitOps clone in the Git panel, where Push sends the commit',
-        displayType: 'accent',
-        callback: () => void openGitPanel(app, browser, info)
-      },
-      {
-        label: 'Open app',
-        caption: published.url,
-        displayType: 'link',
-        callback: () => void window.open(published.url, '_blank', 'noopener')
-      }
-    ]
+  const actions: Notification.IAction[] = [];
+  if (!published.pushed) {
+    actions.push({
+      label: 'Open Git panel',
+      caption: 'Show the GitOps clone in the Git panel, where Push sends the commit',
+      displayType: 'accent',
+      callback: () => void openGitPanel(app, browser, info)
+    });
+  }
+  actions.push({
+    label: 'Open app',
+    caption: published.url,
+    displayType: 'link',
+    callback: () => void window.open(published.url, '_blank', 'noopener')
   });
+  Notification.success(what, { autoClose: false, actions });
 }
 
 /** Adds the toolbar button to every notebook panel. */

@@ -1,6 +1,9 @@
 """The server extension's HTTP API, under the server's own auth (token / XSRF cookie):
 
 - ``GET  /n2a/repo?notebook=PATH``  the GitOps clone a publish would use (cloned if missing)
+
+With ``N2A_PUBLISH_SERVICE_URL`` set, plan and publish are forwarded to the hub's publish
+service (forward.py) and no local clone is needed.
 - ``POST /n2a/plan``                the dry run: the object `n2a publish --json --dry-run` prints
 - ``POST /n2a/publish``             commit (and push if asked): the object `n2a publish --json` prints
 - ``GET  /n2a/apps[?owner=]``       the apps in the clone: the rows of `n2a list --json`
@@ -65,6 +68,13 @@ class RepoHandler(N2AHandler):
     @tornado.web.authenticated
     async def get(self):
         try:
+            from ..config import ALL_FRAMEWORKS
+            from .forward import service_url
+
+            if service_url():  # no local clone: the hub's publish service holds it
+                self.reply({"repo": None, "path": "", "frameworks": ALL_FRAMEWORKS, "cloned": False,
+                            "service": service_url()})
+                return
             notebook_arg = self.get_query_argument("notebook", None)
             repo_arg = self.get_query_argument("repo", None)
             notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
@@ -90,6 +100,11 @@ class PublishHandler(N2AHandler):
 
     def run_publish(self, body: dict) -> dict:
         from . import core
+        from .forward import forward, service_url
+
+        url = service_url()
+        if url:  # the hub's service publishes and pushes for this user
+            return forward(url, body, self.root, self.dry_run)
 
         notebook, kwargs = publish_kwargs(body, self.root)
         repo, _ = self.locate(repo_argument(body, self.root), notebook)

@@ -1,0 +1,70 @@
+"""Publishing through the hub's publish service instead of a local clone.
+
+Sites that give users no git write access run ``hub_service`` and set, in the singleuser
+environment, ``N2A_PUBLISH_SERVICE_URL`` (e.g. ``http://hub:8081/services/n2a/``). The server
+extension then sends the notebook's content (and its requirements file) with the server's own
+``JUPYTERHUB_API_TOKEN``; the service publishes as the token's user and pushes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
+from .options import publish_kwargs
+
+SERVICE_ENV = "N2A_PUBLISH_SERVICE_URL"
+
+
+def service_url() -> str | None:
+    url = os.environ.get(SERVICE_ENV, "").strip()
+    return (url.rstrip("/") + "/") if url else None
+
+
+def _error_from(status: int, body: dict | None) -> N2AError:
+    if body and isinstance(body.get("error"), str):
+        cls = {400: UsageError, 403: PolicyError, 404: NotFoundError}.get(status, N2AError)
+        return cls(body["error"], body.get("fix"))
+    if status in (401, 403):
+        return AuthError(
+            f"the publish service refused this server's token (HTTP {status})",
+            "ask your admin to grant the scope access:services!service=n2a to user servers "
+            "(c.Spawner.server_token_scopes)",
+        )
+    return N2AError(f"the publish service answered HTTP {status}", "see the hub's log for the n2a service")
+
+
+def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
+    notebook, kwargs = publish_kwargs({k: v for k, v in body.items() if k != "repo"}, root)
+    if kwargs.get("include"):
+        raise UsageError("the hub's publish service takes no extra files (include)",
+                         "publish without include, or ask your admin for git access to the GitOps repo")
+    payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
+    for key in ("name", "framework", "env"):
+        if key in kwargs:
+            payload[key] = kwargs[key]
+    if "requirements" in kwargs:
+        payload["requirements"] = Path(kwargs["requirements"]).read_text(encoding="utf-8")
+    token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    request = urllib.request.Request(
+        url + ("plan" if dry_run else "publish"),
+        data=json.dumps(payload).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            data = json.loads(exc.read())
+        except ValueError:
+            data = None
+        raise _error_from(exc.code, data if isinstance(data, dict) else None) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UnreachableError(f"cannot reach the publish service at {url}: {exc}",
+                               f"check {SERVICE_ENV} and that the hub's n2a service runs") from None
