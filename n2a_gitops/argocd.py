@@ -179,14 +179,16 @@ class ArgoCD:
         )
 
 
-def wait_for(app: str, revision: str, timeout: float, out, client: ArgoCD | None = None, interval: float = 3.0) -> dict:
+def wait_for(app: str, revision: str, timeout: float, out, client: ArgoCD | None = None, interval: float = 3.0,
+             url: str | None = None) -> dict:
     """Poll until Argo CD has synced ``revision`` of ``app`` and the app is Healthy.
 
     Returns the final status summary (see ``summary``). On timeout (or a failed sync of that
     revision) raises N2AError carrying the operation message and the logs command to run.
     The first request asks for a refresh so Argo CD does not wait for its 3-minute poll.
+    ``url`` is the fallback Argo CD URL (n2a.yaml's argocdURL) when the user has none set.
     """
-    client = client or ArgoCD.from_settings(out)
+    client = client or ArgoCD.from_settings(out, url=url)
     deadline = time.monotonic() + timeout
     refresh: str | None = "normal"
     last: dict | None = None
