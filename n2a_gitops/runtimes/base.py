@@ -94,8 +94,13 @@ class ObjectRuntime(BaseRuntime):
         names = {name for name, _, _ in objects}
         launches = facts.method_calls(names, self.launch_methods) if names else []
         launches += facts.calls_to(self.launch_functions)
-        evidence += [launch_line(c, self.launch_note) for c in launches]
+        # `gr.Interface(fn, ...).launch()`: an app object that never gets a name.
+        chained = [c for c in facts.calls if c.receiver and c.receiver.endswith("()")
+                   and c.receiver[:-2] in self.classes and c.attr in self.launch_methods]
+        evidence += [launch_line(c, self.launch_note) for c in launches + chained]
         if not objects:
+            if chained:
+                return self.detection(evidence + ["the launched app object is found when the app starts"])
             return self.detection(evidence + [self.missing_object()], strong=False)
         # The last object built is the app in notebooks that build several (tabs, sub-apps).
         launched = [c.receiver for c in launches if c.receiver in names]

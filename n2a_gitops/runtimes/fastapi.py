@@ -14,7 +14,8 @@ class FastAPI(ObjectRuntime):
     title = "FastAPI"
     module = "fastapi"
     packages = ["fastapi", "uvicorn"]
-    classes = {"fastapi.FastAPI"}
+    # gr.mount_gradio_app() returns the FastAPI app it mounted Gradio on.
+    classes = {"fastapi.FastAPI", "gradio.mount_gradio_app", "gradio.routes.mount_gradio_app"}
     launch_methods = set()
     launch_functions = {"uvicorn.run", "uvicorn.main.run"}
     launch_note = "n2a disables it and runs uvicorn on the container port"

@@ -19,7 +19,7 @@ class Solara(BaseRuntime):
         evidence = [imports_line(facts, "solara")]
         components = [(f, line) for f, dec, line in facts.decorated if dec in ("solara.component", "reacton.component")]
         evidence += [f"component `{f}` (line {line})" for f, line in components]
-        page = "Page" if "Page" in facts.functions else ("page" if "page" in facts.objects else None)
+        page = "Page" if "Page" in facts.functions else ("page" if facts.assigned("page") else None)
         if page:
             evidence.append(f"defines `{page}`, which `solara run` serves")
         elif components:

@@ -49,7 +49,8 @@ class Call:
 class Facts:
     imports: dict[str, int] = field(default_factory=dict)  # dotted module -> first line
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
-    objects: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (ctor, line)
+    # Every module-level `name = Ctor(...)` / `with Ctor() as name`, in order: (name, ctor, line).
+    objects: list[tuple[str, str, int]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     functions: dict[str, int] = field(default_factory=dict)  # module-level def -> line
     decorated: list[tuple[str, str, int]] = field(default_factory=list)  # (func, decorator, line)
@@ -60,7 +61,10 @@ class Facts:
         return min(lines) if lines else None
 
     def objects_of(self, ctors: set[str]) -> list[tuple[str, str, int]]:
-        return [(name, ctor, line) for name, (ctor, line) in self.objects.items() if ctor in ctors]
+        return [obj for obj in self.objects if obj[1] in ctors]
+
+    def assigned(self, name: str) -> bool:
+        return any(obj[0] == name for obj in self.objects)
 
     def calls_to(self, qualnames: set[str]) -> list[Call]:
         return [c for c in self.calls if c.qualname in qualnames]
@@ -165,7 +169,7 @@ class _Reader(ast.NodeVisitor):
             return
         ctor = self.qualify(value.func)
         if ctor:
-            self.facts.objects[target.id] = (ctor, line)
+            self.facts.objects.append((target.id, ctor, line))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
