@@ -119,6 +119,9 @@ def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
 def _check_apps(root, settings, selected, crds, project, notes, full: bool) -> list[Problem]:
     from . import kustomize
 
+    if selected:
+        kustomize.find_kustomize()  # no binary: one clear error, not one problem per app
+
     def build(app):
         folder = root / "apps" / app
         if not (folder / "kustomization.yaml").is_file():

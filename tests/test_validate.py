@@ -320,3 +320,10 @@ def test_cached_schema_check_answers_exactly_like_kubernetes_validate(repo):
             expected = [exc.message]
         assert kubernetes_errors(doc, "1.32") == expected
     assert all(kubernetes_errors(doc, "1.32") for doc in broken)
+
+
+def test_missing_kustomize_is_one_clear_error(repo, capsys, monkeypatch):
+    monkeypatch.setenv("N2A_KUSTOMIZE", str(repo / "no-such-kustomize"))
+    assert main(["validate", "--repo", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "N2A_KUSTOMIZE" in err and "install kustomize" in err
