@@ -139,6 +139,25 @@ def _source_notebook(path: Path) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+def _refuse_secrets(texts: dict[str, bytes]) -> None:
+    """Everything publish commits is scanned: a secret in git is a secret leaked."""
+    from . import secrets_scan
+
+    for where, content in texts.items():
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # binary data files
+        findings = secrets_scan.scan(text)
+        if findings:
+            lines = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:5])
+            raise PolicyError(
+                f"{where} seems to contain secrets ({lines}); publishing would commit them to git",
+                "read them from the environment (os.environ[...]) and ask your admin to mount a "
+                "Kubernetes Secret into the app; then remove them from the notebook",
+            )
+
+
 def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
     if repo or need_repo:
         root = find_repo(repo)
@@ -155,8 +174,6 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     from . import kustomize, render, runtimes
     from . import notebook as nbconv
     from . import requirements as reqs
-    from . import secrets_scan
-
     out = out or Output(quiet=True)
     nb_path = Path(notebook).expanduser()
     if not nb_path.is_file():
@@ -171,13 +188,6 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
             f"the notebook runs shell commands, which n2a.yaml forbids: {', '.join(converted.shell_escapes[:3])}",
             "move them out of the notebook or tag their cells n2a-skip",
         )
-    findings = secrets_scan.scan(converted.source)
-    if findings:
-        where = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:5])
-        raise PolicyError(
-            f"the notebook seems to contain secrets ({where}); they would be committed to git",
-            "read them from the environment (os.environ[...]) and have your admin mount a Kubernetes Secret",
-        )
 
     runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks)
     launch = runtime.launch(detection, CONTAINER_PORT)
@@ -185,10 +195,12 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     app = ident.app
 
     extra = _included(include, nb_path)
+    source_notebook = _source_notebook(nb_path)
+    _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra})
     local_modules = [Path(p).stem for p in extra if p.endswith(".py")] + [Path(p).stem for p in launch.files]
     requirement_list, req_warnings = reqs.resolve(
         converted, converted.source, settings, requirements_file=requirements,
-        framework_packages=launch.packages, local_modules=local_modules,
+        framework_packages=launch.packages, local_modules=local_modules, framework=runtime.name,
     )
     warnings += req_warnings
 
@@ -212,7 +224,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     }
     files = {f"{app_dir}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{app_dir}/src/{p}": c for p, c in app_files.items()})
-    files[notebook_rel] = _source_notebook(nb_path)
+    files[notebook_rel] = source_notebook
     application_path = None
     if not settings.applicationSet:
         application_path = f"{APPLICATIONS_DIR}/{app}.yaml"

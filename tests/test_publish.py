@@ -266,6 +266,7 @@ def _bad_notebook(tmp_path, kind):
         ("detached-head", 1, "detached"),
         ("kustomize-fails", 1, "kustomize"),
         ("dirty-app-folder", 1, "uncommitted"),
+        ("secret-in-skipped-cell", 3, "secrets"),
     ],
 )
 def test_bad_input_gives_one_message_and_loses_nothing(case, expected_code, message, gitops, gradio_notebook, tmp_path):
@@ -294,6 +295,10 @@ def test_bad_input_gives_one_message_and_loses_nothing(case, expected_code, mess
         (repo / "apps/_base/kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
         git(repo, "commit", "-qam", "break the base")
         write_notebook(nb, GRADIO_CELLS[:-1] + ["demo.launch()"])
+    elif case == "secret-in-skipped-cell":
+        # Skipped cells are not in the app, but the notebook itself is committed beside it.
+        token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+        write_notebook(nb, GRADIO_CELLS + [f"GITHUB_TOKEN = {token!r}"], tags={len(GRADIO_CELLS): ["n2a-skip"]})
     elif case == "dirty-app-folder":
         (repo / f"apps/{APP}/kustomization.yaml").write_text("# my local edit\n")
         write_notebook(nb, GRADIO_CELLS[:-1] + ["demo.launch()"])
