@@ -216,3 +216,80 @@ def test_cookie_session_without_xsrf_is_refused(site):
     allowed = session.post(server.url + "n2a/plan", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"},
                            headers={"X-XSRFToken": xsrf}, timeout=120)
     assert allowed.status_code == 200, allowed.text
+
+
+# Finding the clone (in process; real git repositories and a bare remote).
+
+from n2a_gitops.errors import UsageError  # noqa: E402
+from n2a_gitops.jupyter.locate import locate_repo  # noqa: E402
+from n2a_gitops.jupyter.paths import under_root  # noqa: E402
+
+
+@pytest.fixture
+def jroot(tmp_path, gradio_notebook):
+    root = tmp_path / "jroot"
+    notebook = write_notebook(root / "work" / "greeter.ipynb", GRADIO_CELLS)
+    return root, notebook
+
+
+def test_missing_clone_is_cloned_from_N2A_REPO_URL_into_the_root(jroot, remote_clone, monkeypatch):
+    root, notebook = jroot
+    _, bare = remote_clone
+    monkeypatch.setenv("N2A_REPO_URL", str(bare))
+    path, cloned = locate_repo(None, notebook, root)
+    assert (path, cloned) == ((root / "gitops").resolve(), True)
+    assert (path / "n2a.yaml").is_file()
+    assert git(path, "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
+    assert locate_repo(None, notebook, root) == ((root / "gitops").resolve(), False)
+
+
+def test_configured_path_is_cloned_when_missing_but_never_over_other_files(jroot, remote_clone, monkeypatch, tmp_path):
+    root, notebook = jroot
+    _, bare = remote_clone
+    monkeypatch.setenv("N2A_REPO_URL", str(bare))
+    monkeypatch.setenv("N2A_REPO", str(tmp_path / "elsewhere" / "gitops"))
+    path, cloned = locate_repo(None, notebook, root)
+    assert cloned and path == (tmp_path / "elsewhere" / "gitops").resolve()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    monkeypatch.setenv("N2A_REPO", str(busy))
+    with pytest.raises(UsageError) as info:
+        locate_repo(None, notebook, root)
+    assert info.value.fix and (busy / "notes.txt").read_text() == "mine"
+
+
+def test_user_config_names_the_clone(jroot, remote_clone, tmp_path):
+    import os
+
+    root, notebook = jroot
+    clone, _ = remote_clone
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "n2a" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"repo: {json.dumps(str(clone))}\n")
+    assert locate_repo(None, notebook, root) == (clone.resolve(), False)
+
+
+def test_several_clones_at_the_root_must_be_named(jroot, gitops):
+    root, notebook = jroot
+    for name in ("a", "b"):
+        git(root, "clone", "-q", str(gitops), name)
+    with pytest.raises(UsageError) as info:
+        locate_repo(None, notebook, root)
+    assert "several" in info.value.message and "N2A_REPO" in info.value.fix
+
+
+def test_no_clone_and_no_url_says_how_to_get_one(jroot):
+    root, notebook = jroot
+    with pytest.raises(UsageError) as info:
+        locate_repo(None, notebook, root)
+    assert "N2A_REPO_URL" in info.value.fix
+
+
+def test_symlinks_cannot_escape_the_root(tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path)
+    with pytest.raises(UsageError):
+        under_root(root, "link/secret.ipynb", "notebook")
+    assert under_root(root, "/sub/x.ipynb", "notebook") == (root / "sub" / "x.ipynb").resolve()
