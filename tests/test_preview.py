@@ -1,6 +1,7 @@
 """`n2a preview` end to end: each example notebook is rendered, built with the real kustomize,
 installed with uv from the package index into the cached venv (~/.cache/n2a, warm on reruns)
-and served by its real framework on loopback. Slow tier: `pytest -m slow tests/test_preview.py`.
+and served by its real framework on loopback (slow tier: `pytest -m slow`). The fast tests at the
+end run a hand-written Deployment whose containers are plain sh and python.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import pytest
 from n2a_gitops import preview
 from n2a_gitops.errors import N2AError
 from n2a_gitops.output import Output
-
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -140,6 +139,7 @@ def _notebook(tmp_path: Path, name: str, cells: list[str]) -> Path:
 
 
 @pytest.mark.parametrize("framework", list(CASES))
+@pytest.mark.slow
 def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path):
     example, where, needle = CASES[framework]
     prepared = _prepare(EXAMPLES / f"{example}.ipynb")
@@ -170,6 +170,7 @@ def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path)
             assert needle in body, body[:2000]
 
 
+@pytest.mark.slow
 def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
     nb = _notebook(tmp_path, "crash", [
         "import os\nport = int(os.environ.get('PORT', '8000'))",
@@ -188,6 +189,7 @@ def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
     assert info.value.exit_code == 1
 
 
+@pytest.mark.slow
 def test_app_that_never_answers_times_out_with_its_output(clean_cwd, tmp_path):
     nb = _notebook(tmp_path, "sleepy", [
         "import os, time\nprint('warming up on port', os.environ.get('PORT'), flush=True)\ntime.sleep(3600)",
@@ -200,6 +202,7 @@ def test_app_that_never_answers_times_out_with_its_output(clean_cwd, tmp_path):
     assert "warming up on port" in info.value.message
 
 
+@pytest.mark.slow
 def test_second_preview_reuses_the_cached_environment(clean_cwd, tmp_path):
     prepared = _prepare(EXAMPLES / "flask_hello.ipynb")
     with preview.serve(prepared.manifests) as app:
@@ -214,6 +217,7 @@ def test_second_preview_reuses_the_cached_environment(clean_cwd, tmp_path):
     assert any("flask" in p.name for p in venv.glob("lib/python*/site-packages/*"))
 
 
+@pytest.mark.slow
 def test_preview_stops_the_app_and_removes_its_files(clean_cwd):
     prepared = _prepare(EXAMPLES / "python_hello.ipynb")
     with preview.serve(prepared.manifests) as app:
@@ -228,6 +232,7 @@ def test_preview_stops_the_app_and_removes_its_files(clean_cwd):
         os.kill(pid, 0)
 
 
+@pytest.mark.slow
 def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
     """`n2a preview --repo DIR APP` on a published app, run as a user would (then Ctrl-C)."""
     import os
@@ -253,3 +258,62 @@ def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
     missing = subprocess.run([*n2a, "preview", "--repo", str(repo), "nope"], env=env, capture_output=True, text=True)
     assert missing.returncode == 5
     assert "python-hello-jane" in missing.stderr  # the fix lists the apps that exist
+
+
+# -- fast: the generic pod contract, with sh and python as the "image" ------------------------------
+
+def _pod(configmap: dict, main_command: list[str], items: list[dict]) -> list[dict]:
+    mounts = [{"name": "work", "mountPath": "/app/work"}, {"name": "home", "mountPath": "/home/app"}]
+    return [configmap, {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "t-web"},
+        "spec": {"template": {"spec": {
+            "initContainers": [{
+                "name": "install", "command": ["sh", "-c", 'cp -RL "$N2A_SRC/." "$N2A_WORK"'],
+                "env": [{"name": "N2A_SRC", "value": "/app/src"}, {"name": "N2A_WORK", "value": "/app/work"}],
+                "volumeMounts": [{"name": "code", "mountPath": "/app/src", "readOnly": True}, *mounts]}],
+            "containers": [{
+                "name": "app", "command": main_command, "workingDir": "/app/work",
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "env": [{"name": "PORT", "value": "8080"}, {"name": "DATA_DIR", "value": "/app/work/data"},
+                        {"name": "PATH", "value": "/usr/local/bin:/usr/bin:/bin"}],
+                "readinessProbe": {"httpGet": {"path": "/index.html", "port": "http"}},
+                "startupProbe": {"httpGet": {"path": "/index.html", "port": "http"}, "periodSeconds": 1, "failureThreshold": 30},
+                "volumeMounts": mounts}],
+            "volumes": [{"name": "code", "projected": {"sources": [{"configMap": {"name": configmap["metadata"]["name"], "items": items}}]}},
+                        {"name": "work", "emptyDir": {}}, {"name": "home", "emptyDir": {}}],
+        }}}}]
+
+
+def test_configmaps_are_laid_out_like_the_projected_volume(tmp_path):
+    import base64
+
+    blob = bytes(range(256)) * 4
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"},
+                 "data": {"index.html": "<h1>Grüße from the ConfigMap</h1>"},
+                 "binaryData": {"data__x.bin": base64.b64encode(blob).decode()}}
+    items = [{"key": "index.html", "path": "index.html"}, {"key": "data__x.bin", "path": "data/x.bin"}]
+    # The app records what it sees, then serves its working directory on $PORT.
+    command = ["sh", "-c", f'echo "$DATA_DIR|$PORT|$(pwd)" > seen.txt && exec {sys.executable} -m http.server "$PORT" --bind 0.0.0.0']
+    with preview.serve(_pod(configmap, command, items), cache_dir=tmp_path / "cache") as app:
+        assert _get(app.url + "index.html") == (200, "<h1>Grüße from the ConfigMap</h1>")
+        with urllib.request.urlopen(app.url + "data/x.bin") as resp:
+            assert resp.read() == blob  # binaryData, decoded, at the item's path
+        data_dir, port, cwd = _get(app.url + "seen.txt")[1].strip().split("|")
+    assert port == str(app.pod.port) != "8080"
+    assert data_dir == cwd + "/data" and not cwd.startswith("/app/")
+
+
+def test_item_paths_cannot_leave_the_volume(tmp_path):
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"k": "x"}}
+    with pytest.raises(N2AError) as info:
+        with preview.serve(_pod(configmap, ["true"], [{"key": "k", "path": "../../etc/evil"}]), cache_dir=tmp_path):
+            pass
+    assert "must stay inside the volume" in info.value.message
+
+
+def test_an_app_without_its_command_installed_is_named(tmp_path):
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"k": "x"}}
+    with pytest.raises(N2AError) as info:
+        with preview.serve(_pod(configmap, ["streamlit-not-here", "run"], [{"key": "k", "path": "k"}]), cache_dir=tmp_path):
+            pass
+    assert "streamlit-not-here is not installed" in info.value.message
