@@ -343,3 +343,12 @@ def test_python_api_returns_the_same_result(gitops, gradio_notebook):
     assert result.app == APP and len(result.commit) == 40
     legacy = n2a_gitops.deploy("greeter", str(gradio_notebook), repo=gitops, owner="jane")
     assert legacy.app == APP and legacy.commit is None  # same content: nothing new to commit
+
+
+def test_demo_publishes_the_bundled_example_and_pushes(tmp_path, capsys):
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["app"] == "gradio-hello-demo" and result["pushed"] is True
+    bare = tmp_path / "demo" / "remote.git"
+    assert git(bare, "log", "-1", "--format=%H", "main").strip() == result["commit"]
+    assert (tmp_path / "demo" / "gitops" / "apps" / "gradio-hello-demo" / "kustomization.yaml").is_file()
