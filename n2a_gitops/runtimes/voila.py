@@ -32,4 +32,6 @@ class Voila(BaseRuntime):
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         command = ["voila", "app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=0.0.0.0"]
         # Any page view starts a kernel and runs the notebook: probe a static file instead.
-        return self.spec(command, Probe("http", "/voila/static/voila.js"), port, entry="app.ipynb")
+        # Jupyter's platform-standard dirs (under HOME): the old layout is deprecated and warns.
+        env = {"JUPYTER_PLATFORM_DIRS": "1"}
+        return self.spec(command, Probe("http", "/voila/static/voila.js"), port, entry="app.ipynb", env=env)
