@@ -349,8 +349,10 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
     app = None
     try:
         pod = _materialise(deployment, _configmaps(manifests), root, cache_root(cache_dir), port)
+        started = time.monotonic()
         for init in spec.get("initContainers") or ():
             _run_init(pod, init, out)
+        installed = time.monotonic()
         out.step(f"starting `{' '.join(_argv(pod, main, False))}`")
         app = _App(pod, main, out, echo)
         probe = main.get("readinessProbe") or main.get("startupProbe") or {"tcpSocket": {}}
@@ -370,6 +372,7 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
                 )
             time.sleep(0.25)
         app.url = f"http://127.0.0.1:{port}/"
+        app.seconds = {"install": installed - started, "start": time.monotonic() - installed}
         yield app
     finally:
         if app is not None:
