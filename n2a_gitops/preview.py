@@ -144,11 +144,15 @@ def _container_port(container: dict) -> int | None:
 
 
 def _replace_port(value: str, container_port: int | None, port: int) -> str:
-    if container_port is None:
-        return value
-    value = re.sub(rf"(?<!\d){container_port}(?!\d)", str(port), value)
+    """The container port becomes the local port, 0.0.0.0 becomes loopback.
+
+    Only whole values and `host:PORT` / `--flag=PORT` endings are rewritten, so that an env
+    value such as a URL with another service's port in its middle stays as it is.
+    """
+    if container_port is not None:
+        value = re.sub(rf"(^|[:=]){container_port}$", rf"\g<1>{port}", value)
     # Listen on loopback only: the preview is for the user, not the network.
-    return re.sub(r"(?<![\d.])0\.0\.0\.0(?![\d.])", "127.0.0.1", value)
+    return re.sub(r"(^|=)0\.0\.0\.0(?=$|:)", r"\g<1>127.0.0.1", value)
 
 
 def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cache: Path, port: int) -> LocalPod:
@@ -209,6 +213,9 @@ def _container_env(pod: LocalPod, container: dict, init: bool) -> dict[str, str]
     else:
         cport = _container_port(container)
         env = {k: _replace_port(v, cport, pod.port) for k, v in env.items()}
+    tmp = dict(mounts).get("/tmp")
+    if tmp is not None:
+        env.setdefault("TMPDIR", str(tmp))  # the pod's /tmp is its own emptyDir
     return env
 
 
@@ -345,6 +352,12 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         raise UsageError("the Deployment has no container", "re-render the app with n2a")
     main = containers[0]
     port = port or free_port()
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(f"port {port} is already in use on this machine",
+                             "pass another --port, or leave it out to get a free one") from None
     root = Path(tempfile.mkdtemp(prefix="n2a-preview-"))
     app = None
     try:

@@ -317,3 +317,18 @@ def test_an_app_without_its_command_installed_is_named(tmp_path):
         with preview.serve(_pod(configmap, ["streamlit-not-here", "run"], [{"key": "k", "path": "k"}]), cache_dir=tmp_path):
             pass
     assert "streamlit-not-here is not installed" in info.value.message
+
+
+def test_a_busy_port_is_refused_before_anything_runs(tmp_path):
+    import socket
+
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"k": "x"}}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(N2AError) as info:
+            with preview.serve(_pod(configmap, ["true"], [{"key": "k", "path": "k"}]), port=port, cache_dir=tmp_path):
+                pass
+    assert info.value.message == f"port {port} is already in use on this machine"
+    assert info.value.exit_code == 2
