@@ -86,6 +86,7 @@ class PublishResult:
     dry_run: bool = False
     changed: bool = True
     notes: list[str] = field(default_factory=list)
+    revision: str | None = None  # the branch head after --push (what Argo CD will sync)
 
     def to_dict(self) -> dict:
         return asdict(self)

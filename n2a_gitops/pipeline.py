@@ -311,6 +311,6 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output 
         raise
     result.changed = result.commit is not None
     if push:
-        repo.push(out)
+        result.revision = repo.push(out)
         result.pushed = True
     return result

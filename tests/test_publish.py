@@ -352,3 +352,26 @@ def test_demo_publishes_the_bundled_example_and_pushes(tmp_path, capsys):
     bare = tmp_path / "demo" / "remote.git"
     assert git(bare, "log", "-1", "--format=%H", "main").strip() == result["commit"]
     assert (tmp_path / "demo" / "gitops" / "apps" / "gradio-hello-demo" / "kustomization.yaml").is_file()
+
+
+def test_wait_needs_push(gitops, gradio_notebook, capsys):
+    code, body, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane", "--wait")
+    assert code == 2 and "--push" in body["fix"]
+
+
+def test_push_and_wait_reports_a_revision_argo_cd_has_not_synced(remote_clone, gradio_notebook, capsys, monkeypatch):
+    """The loopback server from fake_argocd.py stands in for Argo CD: it keeps answering with an
+    older revision, so the wait times out with Argo CD's message and the logs command to run."""
+    from fake_argocd import TOKEN, FakeArgoCD, application
+
+    clone, bare = remote_clone
+    with FakeArgoCD() as argo:
+        argo.add_app(APP, application(APP, revision="0" * 40, message="one or more objects failed to apply"))
+        monkeypatch.setenv("N2A_ARGOCD_URL", argo.url)
+        monkeypatch.setenv("N2A_ARGOCD_TOKEN", TOKEN)
+        code, body, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(clone), "--owner", "jane",
+                                      "--push", "--wait", "1")
+    assert code == 1
+    assert git(bare, "log", "-1", "--format=%s", "main").strip() == f"publish {APP} from greeter.ipynb"
+    assert "one or more objects failed to apply" in err
+    assert f"n2a logs {APP}" in err

@@ -16,6 +16,7 @@ examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
   n2a publish dash_app.ipynb --framework dash --env MODEL=small --include data/
+  n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
   n2a publish sales.ipynb --json | jq .url
 """
@@ -32,6 +33,9 @@ def add_arguments(p):
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
     p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
+    p.add_argument("--wait", nargs="?", type=int, const=600, metavar="SECONDS",
+                   help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
+                   "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)")
     p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
@@ -57,8 +61,11 @@ def show(result, out) -> None:
 
 
 def run(args, out) -> int:
+    from ..errors import UsageError
     from ..pipeline import publish
 
+    if args.wait is not None and not args.push:
+        raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
         framework=args.framework, env=args.env, include=args.include, push=args.push,
@@ -73,7 +80,15 @@ def run(args, out) -> int:
         out.info("unchanged    the app is already published with this content; no commit made")
     if result.pushed:
         out.info("pushed       Argo CD syncs it at its next poll (or at once with a webhook)")
-    elif not result.dry_run:
+    if args.wait is not None:
+        from .. import argocd
+        from ..config import find_repo, load_settings
+
+        settings = load_settings(find_repo(args.repo))
+        out.step(f"waiting up to {args.wait} s for Argo CD to sync {result.app}")
+        argocd.wait_for(result.app, result.revision, args.wait, out, url=settings.argocdURL or None)
+        out.info("synced       Argo CD reports the pushed revision Synced and Healthy")
+    elif not result.dry_run and not result.pushed:
         out.info("next         push it: the Git panel's Push button, `git push`, or n2a publish --push")
     out.result(result.to_dict())
     return 0
