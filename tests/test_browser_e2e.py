@@ -101,8 +101,16 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         page.goto(f"{server.url}lab/tree/notebooks/greeter.ipynb?token={server.token}")
         button = page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first
         button.wait_for(state="visible")
-        # Also offered in the File menu and the command palette (same command).
         page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
+        # The same command is in the File menu and in the command palette.
+        page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Publish as app").wait_for(state="visible")
+        page.keyboard.press("Escape")
+        page.locator(".lm-MenuBar-itemLabel", has_text="View").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+        page.locator(".lm-CommandPalette-input").fill("Publish as app")
+        page.locator(".lm-CommandPalette-item", has_text="Publish as app").wait_for(state="visible")
+        page.keyboard.press("Escape")
         button.click()
 
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
