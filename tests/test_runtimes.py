@@ -362,3 +362,13 @@ def test_app_object_with_any_name_is_found(name, kind):
     ast.parse(code)
     rt, found = choose(code)
     assert (rt.name, found.app_object) == (kind, name)
+
+
+def test_evidence_names_the_code_cell_of_a_converted_notebook():
+    from n2a_gitops import notebook
+
+    converted = notebook.convert(ROOT / "examples" / "gradio_hello.ipynb")
+    _, found = choose(converted.source)
+    # Code cells: 1 `!pip install`, 2 imports, 3 the Blocks, 4 the guarded launch.
+    assert found.evidence[0].startswith("imports gradio (code cell 2, app.py line ")
+    assert "(code cell 4, app.py line " in found.evidence[-1]

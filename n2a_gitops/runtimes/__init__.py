@@ -73,8 +73,34 @@ def _check_allowed(rt, allowed: list[str]) -> None:
         )
 
 
+def _cell_locator(code: str):
+    """Evidence says "line N" of app.py; with nbconvert's `# In[ ]:` markers, name the cell too."""
+    import bisect
+    import re
+
+    starts = [n for n, text in enumerate(code.splitlines(), 1) if text.startswith("# In[")]
+    if not starts:
+        return lambda d: d
+
+    def where(match):
+        line = int(match.group(1))
+        cell = bisect.bisect_right(starts, line)
+        return f"(code cell {cell}, app.py line {line}" if cell else match.group(0)
+
+    def locate(detection: Detection) -> Detection:
+        detection.evidence = [re.sub(r"\(line (\d+)", where, e) for e in detection.evidence]
+        return detection
+
+    return locate
+
+
 def choose(code: str, framework: str | None = None, allowed: list[str] | None = None):
     """Pick the runtime for CODE (the converted script). Returns (runtime, detection)."""
+    rt, detection = _choose(code, framework, allowed)
+    return rt, _cell_locator(code)(detection)
+
+
+def _choose(code, framework, allowed):
     allowed = list(allowed) if allowed is not None else names()
     facts = source.read(code)
     if framework:

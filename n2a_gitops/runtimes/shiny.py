@@ -17,7 +17,7 @@ class Shiny(BaseRuntime):
             return "no `import shiny`"
         evidence = [imports_line(facts, "shiny")]
         if facts.imported("shiny.express") is not None:
-            evidence.append(f"Shiny express (imports shiny.express, line {facts.imported('shiny.express')})")
+            evidence.append(f"Shiny express: imports shiny.express (line {facts.imported('shiny.express')})")
             return self.detection(evidence)
         objects = facts.objects_of({"shiny.App", "shiny.app.App"})
         if not objects:
