@@ -28,4 +28,6 @@ rm -rf lib tsconfig.tsbuildinfo
 node_modules/.bin/tsc
 rm -rf ../n2a_gitops/labextension
 node node_modules/@jupyterlab/builder/lib/build-labextension.js --core-path "$CORE_PATH" .
+# Record which sources this build came from; a test fails when they change without a rebuild.
+"$PYTHON" ../tests/e2e/labext_sources.py > ../n2a_gitops/labextension/sources.sha256
 echo "built ../n2a_gitops/labextension"

@@ -40,6 +40,23 @@ def site(tmp_path_factory):
     server.stop()
 
 
+def test_committed_lab_extension_is_built_from_these_sources_and_complete():
+    """Users and CI get the committed build: it must match the TypeScript and be all in git."""
+    from e2e import labext_sources
+    from n2a_gitops import _jupyter_labextension_paths
+
+    repo = Path(__file__).resolve().parents[1]
+    built = repo / "n2a_gitops" / "labextension"
+    assert (built / "sources.sha256").read_text().strip() == labext_sources.fingerprint(), \
+        "labextension/ changed since the last build: run labextension/build.sh and commit the output"
+    meta = json.loads((built / "package.json").read_text())
+    assert meta["name"] == _jupyter_labextension_paths()[0]["dest"] == "n2a-gitops"
+    assert (built / meta["jupyterlab"]["_build"]["load"]).is_file()
+    tracked = sorted(git(repo, "ls-files", "n2a_gitops/labextension").split())
+    on_disk = sorted(p.relative_to(repo).as_posix() for p in built.rglob("*") if p.is_file())
+    assert on_disk == tracked, "commit every built file (git add n2a_gitops/labextension)"
+
+
 def error_body(response: requests.Response, status: int) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
