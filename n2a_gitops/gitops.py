@@ -255,3 +255,16 @@ def origin_url(path: Path) -> str | None:
         return repo.remotes.origin.url if "origin" in [r.name for r in repo.remotes] else None
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
+
+
+def clone(url: str, dest: Path) -> GitOpsRepo:
+    """``git clone URL DEST``; credentials are git's business (a credential helper)."""
+    import git
+
+    try:
+        git.Repo.clone_from(url, str(dest), env=_GIT_ENV, multi_options=["--quiet"])
+    except git.GitCommandError as exc:
+        error = _git_error("clone", exc)
+        error.fix = "check N2A_REPO_URL and that git can authenticate to it (a credential helper or token)"
+        raise error from None
+    return GitOpsRepo(dest)

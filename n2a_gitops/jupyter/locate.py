@@ -10,12 +10,11 @@ if one is set, else into ``<root>/gitops``, where the file browser and Git panel
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 from pathlib import Path
 
 from ..config import SETTINGS_FILE, find_repo, not_a_gitops_repo, setting, user_config
-from ..errors import N2AError, UsageError
+from ..errors import UsageError
 
 DEFAULT_CLONE_DIR = "gitops"
 _clone_lock = threading.Lock()  # two browser tabs must not clone into the same folder at once
@@ -40,17 +39,9 @@ def clone(url: str, dest: Path) -> Path:
                 "move that folder away, or set N2A_REPO to where the clone should live",
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        # A plain subprocess: gitops.py (GitPython) works on existing clones only.
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-        proc = subprocess.run(
-            ["git", "clone", "--quiet", "--", url, str(dest)],
-            capture_output=True, text=True, env=env, check=False,
-        )
-        if proc.returncode != 0:
-            raise N2AError(
-                f"git clone {url} failed (exit {proc.returncode}): {proc.stderr.strip()}",
-                "check N2A_REPO_URL and that git can authenticate to it (a credential helper or token)",
-            )
+        from ..gitops import clone as git_clone
+
+        git_clone(url, dest)
         if not (dest / SETTINGS_FILE).is_file():
             raise UsageError(
                 f"cloned {url} into {dest}, but it holds no {SETTINGS_FILE}",
