@@ -372,3 +372,21 @@ def test_evidence_names_the_code_cell_of_a_converted_notebook():
     # Code cells: 1 `!pip install`, 2 imports, 3 the Blocks, 4 the guarded launch.
     assert found.evidence[0].startswith("imports gradio (code cell 2, app.py line ")
     assert "(code cell 4, app.py line " in found.evidence[-1]
+
+
+@pytest.mark.parametrize("code", [
+    "from aiohttp import web\napp = web.Application()\nweb.run_app(app, port=int(__import__('os').environ['PORT']))\n",
+    "import socketserver, http.server\nsocketserver.TCPServer(('', 8000), http.server.SimpleHTTPRequestHandler).serve_forever()\n",
+    "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 8000))\ns.listen()\n",
+    "import tornado.web, tornado.ioloop\napp = tornado.web.Application([])\napp.listen(8888)\ntornado.ioloop.IOLoop.current().start()\n",
+])
+def test_code_that_serves_on_its_own_is_plain_python(code):
+    rt, found = choose(code)
+    assert rt.name == "python" and found.strong
+    assert any(e.startswith("serves on its own with") for e in found.evidence)
+
+
+def test_plain_python_with_a_hard_coded_port_is_told_to_read_port():
+    rt, found = choose("from aiohttp import web\napp = web.Application()\nweb.run_app(app, port=8081)\n")
+    assert rt.name == "python"
+    assert "binds port 8081 itself: read int(os.environ['PORT'])" in found.evidence[-1]

@@ -39,6 +39,11 @@ class Python(BaseRuntime):
                 if call.qualname in starters or (call.attr in starters and call.receiver):
                     evidence.append(f"serves on its own with {module}: `{call.text()}` (line {call.line})")
                     break
+        for call in facts.calls:
+            port = call.constant_kwarg("port")
+            if isinstance(port, int) and evidence:
+                evidence.append(f"`{call.text()}` (line {call.line}) binds port {port} itself: read "
+                                "int(os.environ['PORT']) instead, the container serves on $PORT")
         port_reads = [c for c in facts.calls
                       if c.qualname in {"os.environ.get", "os.getenv"} and c.node.args
                       and getattr(c.node.args[0], "value", None) == "PORT"]
