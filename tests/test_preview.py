@@ -334,3 +334,37 @@ def test_a_busy_port_is_refused_before_anything_runs(tmp_path):
                 pass
     assert info.value.message == f"port {port} is already in use on this machine"
     assert info.value.exit_code == 2
+
+
+COUNTING_NOTEBOOKS = {
+    "panel": ["import panel as pn", "open('runs.txt', 'a').write('run\\n')\npn.Column('# counted').servable()"],
+    "bokeh": ["from bokeh.io import curdoc\nfrom bokeh.models import Div",
+              "open('runs.txt', 'a').write('run\\n')\ncurdoc().add_root(Div(text='counted'))"],
+    "voila": ["open('runs.txt', 'a').write('run\\n')\nprint('counted')"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", list(COUNTING_NOTEBOOKS))
+def test_probe_never_runs_the_users_code(framework, clean_cwd, tmp_path):
+    """Voila, Panel and Bokeh run the notebook on every page view; their probes must not."""
+    prepared = _prepare(_notebook(tmp_path, f"count_{framework}", COUNTING_NOTEBOOKS[framework]))
+    assert prepared.framework == framework
+    probe = _deployment(prepared.manifests)["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    with preview.serve(prepared.manifests) as app:
+        runs = app.pod.volumes["work"] / "runs.txt"
+
+        def count():
+            return runs.read_text().count("run") if runs.exists() else 0
+
+        before = count()
+        for _ in range(5):
+            assert _probe_status(app.pod.port, probe["httpGet"]["path"]) == 200
+        assert count() == before
+        assert _get(app.url)[0] == 200  # a page view does run it: the counter works
+        import time
+
+        deadline = time.monotonic() + 60  # voila streams the page while the kernel runs
+        while count() == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert count() > before
