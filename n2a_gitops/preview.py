@@ -185,7 +185,10 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
         if (local / "requirements.txt").is_file():
             requirements.append((local / "requirements.txt").read_bytes())
         pod.volumes[name] = local
-    key = hashlib.sha256(b"\0".join(requirements) + f"\0{platform.python_version()}\0{sys.base_prefix}".encode())
+    # Same requirements, Python and package index -> same environment, installed once.
+    indexes = sorted(f"{k}={v}" for init in inits for k, v in _env_of(init).items() if "INDEX" in k)
+    key = hashlib.sha256(b"\0".join(requirements)
+                         + f"\0{platform.python_version()}\0{sys.base_prefix}\0{indexes}".encode())
     pod.venv_key = key.hexdigest()[:24]
     for name, kind in special.items():
         if name in pod.volumes:
