@@ -125,6 +125,34 @@ class GitOpsRepo:
             self.git.reset("-q", "--", *paths)
         return sha
 
+    def replace_paths(self, paths: list[str], files: dict[str, bytes], message: str, check=None) -> str | None:
+        """Make ``paths`` hold exactly ``files`` (repo-relative) and commit them; None when unchanged.
+
+        The one way n2a changes a repo (publish, delete, rollback): the paths must be clean
+        first, ``check()`` may veto the new state, and on any failure they are put back as in HEAD.
+        """
+        import shutil
+
+        self.check_ready()
+        self.ensure_clean(paths)  # never throw away the user's uncommitted work
+        try:
+            for rel in paths:
+                target = self.root / rel
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+            for rel, content in files.items():
+                target = self.root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            if check:
+                check()
+            return self.commit_paths(paths, message)
+        except BaseException:
+            self.restore_paths(paths)
+            raise
+
     def restore_paths(self, paths: list[str]) -> None:
         """Put ``paths`` back as they are in HEAD (after a failed write)."""
         tracked = [p for p in paths if self.head_sha() and self.git.ls_tree("HEAD", "--", p)]

@@ -295,20 +295,9 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output 
         return result
 
     repo = GitOpsRepo(prepared.repo_root)
-    repo.check_ready()
     paths = [prepared.app_dir] + ([prepared.application_path] if prepared.application_path else [])
-    repo.ensure_clean(paths)
     out.step(f"writing {prepared.app_dir} and committing")
-    try:
-        shutil.rmtree(repo.root / prepared.app_dir, ignore_errors=True)
-        for rel, content in prepared.files.items():
-            target = repo.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        result.commit = repo.commit_paths(paths, f"publish {prepared.app} from {Path(notebook).name}")
-    except BaseException:
-        repo.restore_paths(paths)
-        raise
+    result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
     result.changed = result.commit is not None
     if push:
         result.revision = repo.push(out)

@@ -375,3 +375,15 @@ def test_push_and_wait_reports_a_revision_argo_cd_has_not_synced(remote_clone, g
     assert git(bare, "log", "-1", "--format=%s", "main").strip() == f"publish {APP} from greeter.ipynb"
     assert "one or more objects failed to apply" in err
     assert f"n2a logs {APP}" in err
+
+
+def test_an_app_without_env_of_its_own_keeps_the_base_environment(gitops, capsys):
+    """An empty env list in the patch would make kustomize drop the base's PATH and HOME."""
+    from conftest import REPO_ROOT
+
+    code, result, err = publish_cli(capsys, str(REPO_ROOT / "examples" / "panel_hello.ipynb"),
+                                    "--repo", str(gitops), "--owner", "jane")
+    assert code == 0, err
+    deployment = next(d for d in kustomize.build(gitops / result["path"]) if d["kind"] == "Deployment")
+    env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PATH"].startswith("/opt/venv/bin:") and env["HOME"] == "/home/app" and env["PORT"] == "8080"

@@ -24,27 +24,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    import shutil
-
     from ..lifecycle import app_paths, open_repo, require_app
 
     repo, settings = open_repo(args.repo)
     require_app(repo.root, settings, args.app)
     paths = app_paths(settings, args.app)
-    repo.check_ready()
-    repo.ensure_clean(paths)  # never throw away uncommitted work in the app's files
     out.step(f"removing {', '.join(paths)}")
-    try:
-        for rel in paths:
-            target = repo.root / rel
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-        commit = repo.commit_paths(paths, f"delete {args.app}")
-    except BaseException:
-        repo.restore_paths(paths)
-        raise
+    commit = repo.replace_paths(paths, {}, f"delete {args.app}")
     pushed = False
     if args.push and commit:
         repo.push(out)

@@ -25,8 +25,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    import shutil
-
     from ..errors import NotFoundError, PolicyError
     from ..lifecycle import APPS_DIR, CHILD_APPS_DIR, app_paths, open_repo
     from ..validate import validate_repo
@@ -46,29 +44,20 @@ def run(args, out) -> int:
             child = repo.files_at(sha, f"{CHILD_APPS_DIR}/{args.app}.yaml")[""]
         except NotFoundError:
             child = None  # validation below reports the missing child Application
-    repo.check_ready()
-    repo.ensure_clean(paths)
-    out.step(f"restoring {folder} as of {sha[:12]}")
-    try:
-        shutil.rmtree(repo.root / folder, ignore_errors=True)
-        for rel, content in files.items():
-            target = repo.root / folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        if child is not None:
-            target = repo.root / CHILD_APPS_DIR / f"{args.app}.yaml"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(child)
+    wanted = {f"{folder}/{rel}": content for rel, content in files.items()}
+    if child is not None:
+        wanted[f"{CHILD_APPS_DIR}/{args.app}.yaml"] = child
+
+    def passes_todays_checks():
         problems = validate_repo(repo.root, settings, apps=[args.app])
         if problems:
             raise PolicyError(
                 f"the app as of {sha[:12]} does not pass today's checks:\n" + "\n".join(f"  {p}" for p in problems),
                 "pick another revision, or re-publish the notebook",
             )
-        commit = repo.commit_paths(paths, f"rollback {args.app} to {sha[:12]}")
-    except BaseException:
-        repo.restore_paths(paths)
-        raise
+
+    out.step(f"restoring {folder} as of {sha[:12]}")
+    commit = repo.replace_paths(paths, wanted, f"rollback {args.app} to {sha[:12]}", check=passes_todays_checks)
     pushed = False
     if args.push and commit:
         repo.push(out)
