@@ -179,15 +179,20 @@ def _n2a_running_shell():
     return ipython.get_ipython() if ipython is not None else None
 
 
-if _n2a_running_shell() is None:
+_n2a_shell = _n2a_running_shell()
+if _n2a_shell is None or not hasattr(_n2a_shell, "run_line_magic"):
+    # No IPython, or a server's stand-in for it without magics (solara run's FakeIPython).
     _n2a_stand_in = _N2AShell()
 
     def get_ipython():
         return _n2a_stand_in
 
-    def display(*objs, **kwargs):
-        for obj in objs:
-            print(repr(obj))
+    if _n2a_shell is None:
+        def display(*objs, **kwargs):
+            for obj in objs:
+                print(repr(obj))
+    else:
+        from IPython.display import display  # noqa: F401 (the server's own)
 
 else:
     from IPython import get_ipython  # noqa: F401 (the real kernel's)
