@@ -327,3 +327,14 @@ def test_missing_kustomize_is_one_clear_error(repo, capsys, monkeypatch):
     assert main(["validate", "--repo", str(repo)]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "N2A_KUSTOMIZE" in err and "install kustomize" in err
+
+
+def test_this_repository_is_itself_a_valid_gitops_repo():
+    """The project's own n2a.yaml, apps/ and argocd/ pass the gate CI runs on GitOps repos."""
+    from conftest import ARGOCD_CRDS, REPO_ROOT
+    from n2a_gitops.config import load_settings
+    from n2a_gitops.validate import validate_repo
+
+    problems = validate_repo(REPO_ROOT, load_settings(REPO_ROOT), crds_dir=ARGOCD_CRDS)
+    assert [str(p) for p in problems] == []
+    assert (REPO_ROOT / "apps" / "gradio-hello-demo" / "kustomization.yaml").is_file()
