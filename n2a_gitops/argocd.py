@@ -111,7 +111,7 @@ class ArgoCD:
                     ) from None
                 if item.get("error"):
                     err = item["error"]
-                    raise N2AError(f"Argo CD log stream failed: {err.get('message') or err}", f"retry, or look at the pods in the Argo CD UI")
+                    raise N2AError(f"Argo CD log stream failed: {err.get('message') or err}", "retry, or look at the pods in the Argo CD UI")
                 result = item.get("result") or {}
                 yield result
                 if result.get("last") and not follow:

@@ -78,7 +78,7 @@ def load_settings(repo: Path) -> Settings:
     except yaml.YAMLError as exc:
         raise N2AError(f"{path} is not valid YAML: {exc}", f"fix the syntax of {SETTINGS_FILE}") from None
     if not isinstance(data, dict):
-        raise N2AError(f"{path} must hold a mapping of settings", f"see `n2a init --help`")
+        raise N2AError(f"{path} must hold a mapping of settings", "see `n2a init --help`")
     return Settings.from_dict(data, str(path))
 
 

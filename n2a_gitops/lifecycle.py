@@ -6,25 +6,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import N2AError, NotFoundError, UsageError
-
-APPS_DIR = "apps"
-BASE_DIR = "_base"
-CHILD_APPS_DIR = "argocd/apps"
-
-
-def app_paths(settings, app: str) -> list[str]:
-    """Repo-relative paths that make up one app: its folder and (app-of-apps mode) its child Application."""
-    paths = [f"{APPS_DIR}/{app}"]
-    if not settings.applicationSet:
-        paths.append(f"{CHILD_APPS_DIR}/{app}.yaml")
-    return paths
+from .layout import APPS_DIR, BASE_DIR, app_dir, app_paths, application_file
 
 
 def app_names(root: Path) -> list[str]:
     folder = Path(root) / APPS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != BASE_DIR and not p.name.startswith("."))
+    base = Path(BASE_DIR).name
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != base and not p.name.startswith("."))
+
+
+def list_apps(repo, settings, owner: str | None = None) -> list[dict]:
+    """The rows of `n2a list` (and JupyterLab's GET /n2a/apps): each app's summary, its folder
+    and the last commit that touched it."""
+    rows = []
+    for app in app_names(repo.root):
+        info = app_summary(repo.root, settings, app)
+        if owner and info["owner"] != owner:
+            continue
+        last = repo.history(app_paths(settings, app), limit=1)
+        info["path"] = app_dir(app)
+        info["last_commit"] = last[0] if last else None
+        rows.append(info)
+    return rows
 
 
 def require_app(root: Path, settings, app: str) -> None:
@@ -41,7 +46,7 @@ def read_application(root: Path, app: str) -> dict | None:
     """The child Application of ``app`` as data, None when there is none (or it is unreadable)."""
     import yaml
 
-    path = Path(root) / CHILD_APPS_DIR / f"{app}.yaml"
+    path = Path(root) / application_file(app)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -70,7 +75,7 @@ def _overlay_labels(root: Path, app: str) -> dict:
     import yaml
 
     try:
-        kust = yaml.safe_load((Path(root) / APPS_DIR / app / "kustomization.yaml").read_text(encoding="utf-8")) or {}
+        kust = yaml.safe_load((Path(root) / app_dir(app) / "kustomization.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
     pairs = {}

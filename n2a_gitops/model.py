@@ -54,6 +54,7 @@ class ConvertedNotebook:
     shell_escapes: list[str]  # every `!cmd` / `%%bash` found, for warnings and policy
     warnings: list[str]
     code_cells: int  # how many code cells were kept
+    requirement_sources: list[str] = field(default_factory=list)  # where each pip requirement came from
 
 
 @dataclass

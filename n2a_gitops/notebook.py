@@ -65,20 +65,13 @@ _CONDA_TO_PYPI = {"pytorch": "torch", "py-opencv": "opencv-python-headless", "py
 
 
 @dataclass
-class NotebookConversion(ConvertedNotebook):
-    """ConvertedNotebook plus where each pip requirement came from (same order)."""
-
-    requirement_sources: list[str] = field(default_factory=list)
-
-
-@dataclass
 class _Findings:
     requirements: list[tuple[str, str]] = field(default_factory=list)  # (line, source)
     shell_escapes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def convert(path: Path) -> NotebookConversion:
+def convert(path: Path) -> ConvertedNotebook:
     path = Path(path)
     nb = read_notebook(path)
     kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
@@ -104,7 +97,7 @@ def convert(path: Path) -> NotebookConversion:
 
     source = _add_prologue(_export(script_nb))
     served = _served_notebook(nb, kept)
-    return NotebookConversion(
+    return ConvertedNotebook(
         source=source,
         notebook_json=served,
         pip_requirements=[line for line, _ in findings.requirements],

@@ -6,24 +6,21 @@ what `n2a preview` starts from); ``publish()`` writes the app's files and commit
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import names
 from .config import Settings, find_repo, load_settings
 from .errors import N2AError, PolicyError, UsageError
+from .layout import BASE_DIR, app_dir, app_paths, application_file
 from .model import CONTAINER_PORT, PublishResult
 from .output import Output
 
-APPS_DIR = "apps"
-BASE_DIR = "apps/_base"
-APPLICATIONS_DIR = "argocd/apps"
 # A ConfigMap holds at most 1 MiB of data; keep headroom for keys and metadata.
 CONFIGMAP_BUDGET = 900 * 1024
 MAX_FILE = 1024 * 1024 - 4096
@@ -38,12 +35,9 @@ class Prepared:
     repo_root: Path | None
     app: str
     app_dir: str  # "apps/<app>"
-    application_path: str | None  # "argocd/apps/<app>.yaml", None in ApplicationSet mode
     files: dict[str, bytes]  # repo-relative path -> content, everything publish writes
     manifests: list[dict]  # `kustomize build` output
     result: PublishResult
-    framework: str = ""
-    warnings: list[str] = field(default_factory=list)
 
 
 def _owner(owner: str | None, repo_root: Path | None) -> str:
@@ -73,17 +67,20 @@ def _env(pairs) -> dict[str, str]:
 def _included(paths, notebook: Path) -> dict[str, bytes]:
     """Extra files shipped with the app, keyed by their path relative to the notebook's folder."""
     files: dict[str, bytes] = {}
+    base = notebook.parent.resolve()
     for item in paths or ():
-        src = Path(item) if Path(item).is_absolute() else (notebook.parent / item if not Path(item).exists() else Path(item))
+        src = Path(item)
+        if not src.is_absolute() and not src.exists():  # relative to the cwd, else to the notebook
+            src = notebook.parent / item
         if not src.exists():
             raise UsageError(f"--include {item}: no such file or directory", "give a path relative to the notebook or absolute")
-        base = notebook.parent.resolve()
+        src = src.resolve()
+        # Inside the notebook's folder the layout is kept; from elsewhere the item itself is the top.
+        top = base if src.is_relative_to(base) else src.parent
         for f in [src] if src.is_file() else sorted(src.rglob("*")):
-            if not f.is_file() or IGNORED_PARTS & set(f.parts):
-                continue
-            rf = f.resolve()
-            rel = rf.relative_to(base) if rf.is_relative_to(base) else Path(src.name) / f.relative_to(src) if src.is_dir() else Path(f.name)
-            files[rel.as_posix()] = f.read_bytes()
+            rel = f.relative_to(top)
+            if f.is_file() and not IGNORED_PARTS & set(rel.parts):
+                files[rel.as_posix()] = f.read_bytes()
     return files
 
 
@@ -132,7 +129,9 @@ def _source_notebook(path: Path) -> bytes:
     """The notebook as committed beside the app: outputs cleared (they can be large or sensitive)."""
     import nbformat
 
-    nb = nbformat.read(str(path), as_version=4)
+    from .notebook import read_notebook
+
+    nb = read_notebook(path)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -171,9 +170,10 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
 
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
             env=None, include=(), out: Output | None = None, need_repo: bool = True) -> Prepared:
-    from . import kustomize, render, runtimes
+    from . import render, runtimes
     from . import notebook as nbconv
     from . import requirements as reqs
+
     out = out or Output(quiet=True)
     nb_path = Path(notebook).expanduser()
     if not nb_path.is_file():
@@ -209,29 +209,29 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     app_files.update({p: c.encode() for p, c in launch.files.items()})
     configmaps = _configmaps(app_files)
 
-    app_dir = f"{APPS_DIR}/{app}"
+    folder = app_dir(app)
     host = f"{app}.{settings.appsDomain}"
     url = f"https://{host}/"
-    notebook_rel = f"{app_dir}/notebook.ipynb"
+    notebook_rel = f"{folder}/notebook.ipynb"
     ctx = {
         "app": app, "name": ident.name, "owner": ident.owner, "framework": runtime.name,
         "notebook": nb_path.name, "settings": settings, "launch": launch,
         "env": {**launch.env, **_env(env)}, "probes": _probes(launch), "configmaps": configmaps,
         "host": host, "url": url, "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
-        "path": app_dir, "base_path": BASE_DIR,
+        "path": folder, "base_path": BASE_DIR,
         "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
         "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
     }
-    files = {f"{app_dir}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
-    files.update({f"{app_dir}/src/{p}": c for p, c in app_files.items()})
+    files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
+    files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})
     files[notebook_rel] = source_notebook
     application_path = None
     if not settings.applicationSet:
-        application_path = f"{APPLICATIONS_DIR}/{app}.yaml"
+        application_path = application_file(app)
         files[application_path] = render.render_application(ctx).encode()
 
     out.step("building the overlay with kustomize")
-    manifests = _build(files, app_dir, root, settings)
+    manifests = _build(files, folder, root)
     problems = _check(settings, app, manifests, files.get(application_path) if application_path else None, root)
     if problems:
         raise PolicyError("the rendered app breaks the platform's rules:\n  " + "\n  ".join(problems),
@@ -239,35 +239,31 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
 
     sizes = [{"path": p, "bytes": len(c)} for p, c in sorted(files.items())]
     result = PublishResult(
-        app=app, framework=runtime.name, path=app_dir, commit=None, url=url,
+        app=app, framework=runtime.name, path=folder, commit=None, url=url,
         requirements=[r.spec for r in requirement_list], warnings=warnings, pushed=False,
         name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
         requirement_sources=[{"spec": r.spec, "source": r.source} for r in requirement_list],
         files=sizes, application=application_path, notes=list(ident.notes),
     )
-    return Prepared(settings, root, app, app_dir, application_path, files, manifests, result,
-                    framework=runtime.name, warnings=warnings)
+    return Prepared(settings, root, app, folder, files, manifests, result)
 
 
-def _build(files: dict[str, bytes], app_dir: str, root: Path | None, settings: Settings) -> list[dict]:
-    """Build the overlay in a scratch copy (repo's base + new files): the repo is not touched."""
+def _build(files: dict[str, bytes], folder: str, root: Path | None) -> list[dict]:
+    """Build the overlay in a scratch copy (the repo's base, or n2a's own without a repo, plus
+    the new files): the repo is not touched."""
     from . import kustomize, render
 
     with tempfile.TemporaryDirectory(prefix="n2a-build-") as tmp:
         scratch = Path(tmp)
-        base = root / BASE_DIR if root else None
-        if base and base.is_dir():
-            shutil.copytree(base, scratch / BASE_DIR)
+        if root and (root / BASE_DIR).is_dir():
+            shutil.copytree(root / BASE_DIR, scratch / BASE_DIR)
         else:
-            for rel, content in render.render_repo(settings).items():
-                if rel.startswith(BASE_DIR + "/"):
-                    (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
-                    (scratch / rel).write_bytes(content)
+            files = {**{f"{BASE_DIR}/{rel}": c for rel, c in render.static_files(f"repo/{BASE_DIR}").items()}, **files}
         for rel, content in files.items():
-            if rel.startswith(app_dir + "/"):
+            if rel.startswith((folder + "/", BASE_DIR + "/")):
                 (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
                 (scratch / rel).write_bytes(content)
-        return kustomize.build(scratch / app_dir)
+        return kustomize.build(scratch / folder)
 
 
 def _check(settings, app, manifests, application_yaml, root) -> list[str]:
@@ -277,9 +273,7 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     from . import validate
 
     application = yaml.safe_load(application_yaml) if application_yaml else None
-    crds = None
-    if settings.crdsDir:
-        crds = Path(settings.crdsDir) if Path(settings.crdsDir).is_absolute() or not root else root / settings.crdsDir
+    crds = validate.crds_folder(root, settings, None) if root else None
     return [str(p) for p in validate.check_app(settings, app, manifests, application, crds)]
 
 
@@ -295,7 +289,7 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output 
         return result
 
     repo = GitOpsRepo(prepared.repo_root)
-    paths = [prepared.app_dir] + ([prepared.application_path] if prepared.application_path else [])
+    paths = app_paths(prepared.settings, prepared.app)
     out.step(f"writing {prepared.app_dir} and committing")
     result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
     result.changed = result.commit is not None

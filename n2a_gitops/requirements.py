@@ -66,7 +66,7 @@ def resolve(
     if requirements_file:
         lines = _read_file(Path(requirements_file), warnings)
     elif converted is not None and converted.pip_requirements:
-        sources = getattr(converted, "requirement_sources", None) or []
+        sources = list(converted.requirement_sources)
         sources = sources + ["an install command in the notebook"] * (len(converted.pip_requirements) - len(sources))
         lines = list(zip(converted.pip_requirements, sources))
     else:
@@ -90,7 +90,7 @@ def check(text: str, source: str, settings, warnings: list[str]) -> Requirement 
     from packaging.requirements import Requirement as Parsed
 
     text = " ".join(text.split())
-    allowed = bool(getattr(settings, "allowIndexOverride", False))
+    allowed = settings.allowIndexOverride
     if text.startswith("-"):
         option, _, value = text.replace("=", " ", 1).partition(" ") if not text.startswith("-e") else text.partition(" ")
         option = _POLICY_OPTIONS.get(option, option)
@@ -117,7 +117,7 @@ def check(text: str, source: str, settings, warnings: list[str]) -> Requirement 
 
 def _refuse_unless(allowed: bool, message: str, settings) -> None:
     if not allowed:
-        index = getattr(settings, "packageIndex", "the platform's package index")
+        index = settings.packageIndex
         raise PolicyError(
             f"{message}; this GitOps repository only installs packages from {index}",
             "name the package (NAME or NAME==VERSION) instead, or ask the platform admin to set "

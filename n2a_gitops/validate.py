@@ -21,6 +21,7 @@ from .checks import application as app_checks
 from .checks import bootstrap, overlay
 from .checks.problem import Problem, resource_id
 from .errors import N2AError, NotFoundError, UsageError
+from .layout import BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
 
 __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 
@@ -36,8 +37,8 @@ def check_app(settings, app: str, manifests: list[dict], application: dict | Non
     from .checks.schemas import bundled_version
     from .names import MAX_APP_ID
 
-    folder = f"apps/{app}"
-    app_file = f"{bootstrap.ROOT_APP_DIR}/{app}.yaml"
+    folder = app_dir(app)
+    app_file = application_file(app)
     problems: list[Problem] = []
     if not DNS1123_LABEL.match(app) or len(app) > MAX_APP_ID:
         problems.append(Problem(folder, "", "app-name", f"app id {app!r} is not a DNS-1123 label of at most {MAX_APP_ID} characters",
@@ -148,8 +149,8 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
     hosts: dict[str, set[str]] = {}
     names: dict[tuple, set[str]] = {}
     for app, manifests, error in built:
-        folder = f"apps/{app}"
-        app_file = f"{bootstrap.ROOT_APP_DIR}/{app}.yaml"
+        folder = app_dir(app)
+        app_file = application_file(app)
         application, parse_problem = _read_application(root, app_file)
         if parse_problem:
             problems.append(parse_problem)
@@ -173,12 +174,12 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
             if len(owners) > 1:
                 for app in sorted(owners):
                     others = ", ".join(sorted(owners - {app}))
-                    problems.append(Problem(f"apps/{app}", "", "ingress-host-conflict", f"host {host} is also claimed by {others}",
+                    problems.append(Problem(app_dir(app), "", "ingress-host-conflict", f"host {host} is also claimed by {others}",
                                             "each app serves only its own host <app>.<appsDomain>"))
         for (kind, _ns, name), owners in sorted(names.items(), key=str):
             if len(owners) > 1:
                 for app in sorted(owners):
-                    problems.append(Problem(f"apps/{app}", f"{kind}/{name}", "resource-conflict",
+                    problems.append(Problem(app_dir(app), f"{kind}/{name}", "resource-conflict",
                                             f"{kind}/{name} is also produced by {', '.join(sorted(owners - {app}))}",
                                             "keep each app's namePrefix <app>-"))
     return problems
@@ -269,7 +270,7 @@ def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
 
 
 def _child_apps(root: Path) -> list[str]:
-    folder = root / bootstrap.ROOT_APP_DIR
+    folder = root / CHILD_APPS_DIR
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
@@ -280,8 +281,8 @@ def _changed(root: Path, since: str) -> list[str]:
 
 
 def _is_shared(path: str) -> bool:
-    return path == "n2a.yaml" or path.startswith("apps/_base/") or (
-        path.startswith("argocd/") and not path.startswith(bootstrap.ROOT_APP_DIR + "/"))
+    return path == "n2a.yaml" or path.startswith(BASE_DIR + "/") or (
+        path.startswith("argocd/") and not path.startswith(CHILD_APPS_DIR + "/"))
 
 
 def _touched_apps(changed: list[str], known: set[str]) -> list[str]:
@@ -290,6 +291,6 @@ def _touched_apps(changed: list[str], known: set[str]) -> list[str]:
         parts = path.split("/")
         if len(parts) >= 3 and parts[0] == "apps" and parts[1] != "_base":
             touched.add(parts[1])
-        elif path.startswith(bootstrap.ROOT_APP_DIR + "/") and path.endswith(".yaml"):
+        elif path.startswith(CHILD_APPS_DIR + "/") and path.endswith(".yaml"):
             touched.add(Path(path).stem)
     return sorted(touched & known)

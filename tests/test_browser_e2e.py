@@ -9,9 +9,7 @@ A screenshot of the plan dialog is kept in test-artifacts/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -68,9 +66,7 @@ def lab(tmp_path):
     (data / "labextensions" / "n2a-gitops").symlink_to(REPO_ROOT / "n2a_gitops" / "labextension")
     env = jupyter_server.server_env(home, JUPYTER_PATH=str(data), JUPYTERHUB_USER="jane")
     run = lambda *cmd: subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, text=True)
-    run(sys.executable, "-m", "n2a_gitops", "init", str(tmp_path / "seed"), "--repo-url",
-        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
-    run("git", "clone", "-q", "--bare", str(tmp_path / "seed"), str(tmp_path / "remote.git"))
+    jupyter_server.seed_remote(tmp_path, run)
     root.mkdir()
     run("git", "clone", "-q", str(tmp_path / "remote.git"), str(root / "gitops"))
     write_notebook(root / "notebooks" / "greeter.ipynb", GRADIO_CELLS)

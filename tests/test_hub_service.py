@@ -15,12 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 import requests
 
 from conftest import GRADIO_CELLS, git, write_notebook
-from e2e.jupyter_server import free_port, server_env
+from e2e.jupyter_server import free_port, seed_remote, server_env
 
 try:
     import jupyterhub  # noqa: F401
@@ -79,9 +78,7 @@ def hub(tmp_path_factory):
     home = base / "service-home"
     env = server_env(home)
     run = lambda *cmd: subprocess.run(cmd, cwd=base, env=env, check=True, capture_output=True, text=True)
-    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
-        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
-    run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
+    seed_remote(base, run)
     run("git", "clone", "-q", str(base / "remote.git"), str(base / "service-clone"))
     service_env = {k: env[k] for k in ("PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL",
                                        "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT",

@@ -29,9 +29,7 @@ def site(tmp_path_factory):
     home, root = base / "home", base / "root"
     env = jupyter_server.server_env(home)
     run = lambda *cmd, cwd=base: subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
-        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
-    run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
+    jupyter_server.seed_remote(base, run)
     root.mkdir()
     run("git", "clone", "-q", str(base / "remote.git"), str(root / "gitops"))
     write_notebook(root / "notebooks" / "greeter.ipynb", GRADIO_CELLS)

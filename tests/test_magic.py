@@ -4,14 +4,12 @@ with JPY_SESSION_NAME set the way JupyterLab sets it for a notebook's kernel."""
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
 from conftest import GRADIO_CELLS, git, write_notebook
-from e2e.jupyter_server import server_env
+from e2e.jupyter_server import seed_remote, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +46,7 @@ def home_site(tmp_path):
     home = tmp_path / "home"
     env = server_env(home)
     run = lambda *cmd: subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, text=True)
-    run(sys.executable, "-m", "n2a_gitops", "init", str(tmp_path / "seed"), "--repo-url",
-        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
-    run("git", "clone", "-q", "--bare", str(tmp_path / "seed"), str(tmp_path / "remote.git"))
+    seed_remote(tmp_path, run)
     notebook = write_notebook(home / "work" / "greeter.ipynb", GRADIO_CELLS)
     return {"home": home, "env": env, "notebook": notebook, "bare": tmp_path / "remote.git", "run": run}
 

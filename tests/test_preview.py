@@ -143,7 +143,7 @@ def _notebook(tmp_path: Path, name: str, cells: list[str]) -> Path:
 def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path):
     example, where, needle = CASES[framework]
     prepared = _prepare(EXAMPLES / f"{example}.ipynb")
-    assert prepared.framework == framework  # detected, not forced
+    assert prepared.result.framework == framework  # detected, not forced
     container = _deployment(prepared.manifests)["spec"]["template"]["spec"]["containers"][0]
     probe = container["readinessProbe"]
 
@@ -177,7 +177,7 @@ def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
         "def load_model(path):\n    raise FileNotFoundError(f'model weights missing at {path}')\n\nmodel = load_model('weights-4711.bin')",
     ])
     prepared = _prepare(nb)
-    assert prepared.framework == "python"
+    assert prepared.result.framework == "python"
     with pytest.raises(N2AError) as info:
         with preview.serve(prepared.manifests, out=Output(quiet=True), wait=60):
             pass
@@ -349,7 +349,7 @@ COUNTING_NOTEBOOKS = {
 def test_probe_never_runs_the_users_code(framework, clean_cwd, tmp_path):
     """Voila, Panel and Bokeh run the notebook on every page view; their probes must not."""
     prepared = _prepare(_notebook(tmp_path, f"count_{framework}", COUNTING_NOTEBOOKS[framework]))
-    assert prepared.framework == framework
+    assert prepared.result.framework == framework
     probe = _deployment(prepared.manifests)["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
     with preview.serve(prepared.manifests) as app:
         runs = app.pod.volumes["work"] / "runs.txt"

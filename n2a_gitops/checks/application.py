@@ -3,6 +3,7 @@ namespace and folder, since whoever writes it could otherwise pick any project o
 
 from __future__ import annotations
 
+from ..layout import app_dir
 from .problem import Problem, resource_id
 
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -59,7 +60,7 @@ def check_application(settings, app: str, doc, file: str) -> list[Problem]:
     if "sources" in spec or "sourceHydrator" in spec:
         bad("application-source", "spec.sources / sourceHydrator are not allowed: an app has exactly its own folder as source",
             "use spec.source only")
-    if source.get("path") != f"apps/{app}":
+    if source.get("path") != app_dir(app):
         bad("application-source", f"spec.source.path is {source.get('path')!r}, not the app's folder apps/{app}",
             f"set spec.source.path: apps/{app}")
     if settings.repoURL and source.get("repoURL") != settings.repoURL:

@@ -3,11 +3,12 @@ ApplicationSet, whichever n2a.yaml says is in use."""
 
 from __future__ import annotations
 
+from ..layout import APPS_DIR, BASE_DIR
+from ..layout import CHILD_APPS_DIR as ROOT_APP_DIR  # what the root app-of-apps syncs
 from .application import IN_CLUSTER
 from .problem import Problem, resource_id
 
 APPSET_FILE = "argocd/applicationset.yaml"
-ROOT_APP_DIR = "argocd/apps"
 
 
 def find_project(docs: dict[str, list[dict]], name: str) -> tuple[str, dict] | None:
@@ -74,8 +75,9 @@ def _check_appset(settings, file: str, doc: dict) -> list[Problem]:
         bad("applicationset-destination", f"template.spec.destination is {dest}, not namespace {settings.namespace!r} in this cluster",
             f"set server {IN_CLUSTER}, namespace {settings.namespace}")
     dirs = [d for g in spec.get("generators") or [] for d in ((g or {}).get("git") or {}).get("directories") or []]
-    if not any(d.get("path") == "apps/*" and not d.get("exclude") for d in dirs):
+    if not any(d.get("path") == f"{APPS_DIR}/*" and not d.get("exclude") for d in dirs):
         bad("applicationset-generator", "the git generator does not list the directories apps/*", "add directories: [{path: apps/*}]")
-    if not any(d.get("path") == "apps/_base" and d.get("exclude") for d in dirs):
-        bad("applicationset-generator", "the shared base apps/_base is not excluded: it would become an app", "add {path: apps/_base, exclude: true}")
+    if not any(d.get("path") == BASE_DIR and d.get("exclude") for d in dirs):
+        bad("applicationset-generator", f"the shared base {BASE_DIR} is not excluded: it would become an app",
+            f"add {{path: {BASE_DIR}, exclude: true}}")
     return problems

@@ -52,7 +52,7 @@ def run(args, out) -> int:
     # A bare repository stands in for the git host, so the demo can push like a user would.
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     out.step(f"creating the GitOps repository {repo}")
-    init(repo, repo_url=str(remote), apps_domain="apps.example.com", out=out)
+    init(repo, repo_url=str(remote), apps_domain="apps.example.com")
     subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", str(remote)], check=True)
     subprocess.run(["git", "-C", str(repo), "push", "-q", "-u", "origin", "main"], check=True)
     out.step(f"publishing the bundled example {notebook.name}")

@@ -41,7 +41,7 @@ PLACEHOLDER_URL = "https://git.example.com/platform/gitops.git"
 
 
 def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=None, web_url=None,
-         index_url=None, branch="main", applicationset=False, out=None) -> dict:
+         index_url=None, branch="main", applicationset=False) -> dict:
     from pathlib import Path
 
     from .. import names, render
@@ -68,7 +68,7 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
         warnings.append(f"repoURL is a placeholder ({PLACEHOLDER_URL}): set it in n2a.yaml and argocd/*.yaml, "
                         "or run init again with --repo-url in a fresh folder")
     repo = init_repo(root, branch)
-    repo.check_ready() if repo.head_sha() else None
+    repo.check_ready()  # refuse a detached HEAD or a merge in progress before writing anything
     files = render.render_repo(settings)
     written = []
     for rel, content in files.items():
@@ -86,7 +86,7 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
 def run(args, out) -> int:
     result = init(args.dir, repo_url=args.repo_url, apps_domain=args.apps_domain, namespace=args.namespace,
                   project=args.project, web_url=args.web_url, index_url=args.index_url, branch=args.branch,
-                  applicationset=args.applicationset, out=out)
+                  applicationset=args.applicationset)
     for w in result["warnings"]:
         out.warn(w)
     if result["written"]:

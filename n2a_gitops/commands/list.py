@@ -23,18 +23,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..lifecycle import app_names, app_paths, app_summary, open_repo
+    from ..lifecycle import list_apps, open_repo
 
     repo, settings = open_repo(args.repo)
-    rows = []
-    for app in app_names(repo.root):
-        info = app_summary(repo.root, settings, app)
-        if args.owner and info["owner"] != args.owner:
-            continue
-        last = repo.history(app_paths(settings, app), limit=1)
-        info["path"] = f"apps/{app}"
-        info["last_commit"] = last[0] if last else None
-        rows.append(info)
+    rows = list_apps(repo, settings, args.owner)
     if not rows:
         out.info("no apps published yet" + (f" by {args.owner}" if args.owner else "") + "; publish one with `n2a publish NOTEBOOK`")
     else:

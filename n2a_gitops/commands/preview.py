@@ -53,8 +53,8 @@ def _manifests(args, out):
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
                            include=args.include, out=out, need_repo=bool(args.repo))
-        out.info(f"framework    {prepared.framework}: " + "; ".join(prepared.result.evidence))
-        for warning in prepared.warnings:
+        out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
+        for warning in prepared.result.warnings:
             out.warn(warning)
         return prepared.manifests
     if not args.repo:

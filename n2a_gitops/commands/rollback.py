@@ -26,27 +26,25 @@ def add_arguments(parser) -> None:
 
 def run(args, out) -> int:
     from ..errors import NotFoundError, PolicyError
-    from ..lifecycle import APPS_DIR, CHILD_APPS_DIR, app_paths, open_repo
+    from ..layout import app_dir, app_paths, application_file
+    from ..lifecycle import open_repo
     from ..validate import validate_repo
 
     repo, settings = open_repo(args.repo)
     sha = repo.resolve(args.rev)
-    folder = f"{APPS_DIR}/{args.app}"
+    folder = app_dir(args.app)
     try:
         files = repo.files_at(sha, folder)
     except NotFoundError:
         raise NotFoundError(f"app {args.app!r} did not exist at {args.rev} ({sha[:12]})",
                             f"pick a commit from `n2a history {args.app}`") from None
     paths = app_paths(settings, args.app)
-    child = None
+    wanted = {f"{folder}/{rel}": content for rel, content in files.items()}
     if not settings.applicationSet:
         try:
-            child = repo.files_at(sha, f"{CHILD_APPS_DIR}/{args.app}.yaml")[""]
+            wanted[application_file(args.app)] = repo.files_at(sha, application_file(args.app))[""]
         except NotFoundError:
-            child = None  # validation below reports the missing child Application
-    wanted = {f"{folder}/{rel}": content for rel, content in files.items()}
-    if child is not None:
-        wanted[f"{CHILD_APPS_DIR}/{args.app}.yaml"] = child
+            pass  # validation below reports the missing child Application
 
     def passes_todays_checks():
         problems = validate_repo(repo.root, settings, apps=[args.app])

@@ -14,15 +14,13 @@ Errors come back as ``{"error", "fix", "exit_code"}`` with a status from ``optio
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from ..errors import UsageError
 from .locate import locate_repo
-from .options import error_response, publish_kwargs, repo_argument
+from .options import JSONReplies, publish_kwargs, repo_argument
 from .paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
@@ -30,32 +28,12 @@ from .paths import relative_to_root, under_root
 _publish_lock = asyncio.Lock()
 
 
-class N2AHandler(APIHandler):
+class N2AHandler(JSONReplies, APIHandler):
     auth_resource = "n2a"
 
     @property
     def root(self) -> Path:
         return Path(self.settings["server_root_dir"]).expanduser().resolve()
-
-    def json_body(self) -> dict:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError as exc:
-            raise UsageError(f"the request body is not JSON: {exc}", "send a JSON object") from None
-        if not isinstance(body, dict):
-            raise UsageError("the request body must be a JSON object", 'send {"notebook": "..."}')
-        return body
-
-    def reply(self, data: dict, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data))
-
-    def fail(self, exc: BaseException) -> None:
-        status, body = error_response(exc)
-        if status == 500:
-            self.log.exception("n2a: unexpected error", exc_info=exc)
-        self.reply(body, status)
 
     async def in_thread(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -99,7 +77,8 @@ class PublishHandler(N2AHandler):
     dry_run = False
 
     def run_publish(self, body: dict) -> dict:
-        from . import core
+        import n2a_gitops
+
         from .forward import forward, service_url
 
         url = service_url()
@@ -109,12 +88,7 @@ class PublishHandler(N2AHandler):
         notebook, kwargs = publish_kwargs(body, self.root)
         repo, _ = self.locate(repo_argument(body, self.root), notebook)
         kwargs["repo"] = str(repo)
-        if self.dry_run:
-            kwargs.pop("push", None)
-            result = core.plan(str(notebook), **kwargs)
-        else:
-            result = core.publish(str(notebook), **kwargs)
-        return result.to_dict()
+        return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, **kwargs).to_dict()
 
     @tornado.web.authenticated
     async def post(self):
@@ -135,7 +109,7 @@ class AppsHandler(N2AHandler):
     @tornado.web.authenticated
     async def get(self):
         try:
-            from .apps import list_apps
+            from ..lifecycle import list_apps, open_repo
 
             repo_arg = self.get_query_argument("repo", None)
             notebook_arg = self.get_query_argument("notebook", None)
@@ -143,7 +117,7 @@ class AppsHandler(N2AHandler):
             notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
             path, _ = await self.in_thread(self.locate, explicit, notebook)
             owner = self.get_query_argument("owner", None)
-            apps = await self.in_thread(list_apps, path, owner)
+            apps = await self.in_thread(lambda: list_apps(*open_repo(str(path)), owner))
             self.reply({"repo": relative_to_root(self.root, path), "apps": apps})
         except Exception as exc:
             self.fail(exc)

@@ -30,25 +30,14 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 
 from ..errors import UsageError
-from .options import error_response, publish_kwargs
+from .options import JSONReplies, publish_kwargs
 
 KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner"}
 _lock = asyncio.Lock()  # one publish at a time on the service's clone
 
 
-class ServiceHandler(HubOAuthenticated, tornado.web.RequestHandler):
-    def reply(self, data: dict, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data))
-
-    def fail(self, exc: BaseException) -> None:
-        status, body = error_response(exc)
-        if status == 500:
-            import logging
-
-            logging.getLogger("n2a.hub").exception("unexpected error", exc_info=exc)
-        self.reply(body, status)
+class ServiceHandler(JSONReplies, HubOAuthenticated, tornado.web.RequestHandler):
+    pass
 
 
 class WhoAmIHandler(ServiceHandler):
@@ -91,7 +80,7 @@ class PublishHandler(ServiceHandler):
     dry_run = False
 
     def run_publish(self, body: dict, owner: str) -> dict:
-        from . import core
+        import n2a_gitops
 
         from .locate import locate_repo
 
@@ -101,19 +90,13 @@ class PublishHandler(ServiceHandler):
             notebook, kwargs = publish_kwargs(_stage(body, folder), folder)
             kwargs["owner"] = owner  # never what the request claims
             kwargs["repo"] = str(repo)
-            if self.dry_run:
-                kwargs.pop("push", None)
-                return core.plan(str(notebook), **kwargs).to_dict()
             kwargs["push"] = True  # the service holds the credentials; users cannot push
-            return core.publish(str(notebook), **kwargs).to_dict()
+            return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, **kwargs).to_dict()
 
     @tornado.web.authenticated
     async def post(self):
         try:
-            try:
-                body = json.loads(self.request.body or b"{}")
-            except ValueError as exc:
-                raise UsageError(f"the request body is not JSON: {exc}", "send a JSON object") from None
+            body = self.json_body()
             owner = self.get_current_user()["name"]
             async with _lock:
                 result = await asyncio.get_running_loop().run_in_executor(None, self.run_publish, body, owner)

@@ -109,7 +109,7 @@ class PublishedApp:
 
 def run(line: str, user_ns: dict) -> PublishedApp:
     """The magic's work, without IPython: parse, find notebook and clone, publish."""
-    from . import core
+    import n2a_gitops
 
     from .locate import locate_repo
 
@@ -128,16 +128,14 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     for key in ("name", "framework", "requirements"):
         if getattr(args, key):
             kwargs[key] = getattr(args, key)
-    owner = args.owner or os.environ.get("JUPYTERHUB_USER")
-    if owner:
-        kwargs["owner"] = owner
+    if args.owner:  # else publish() takes JUPYTERHUB_USER, then git's user.name
+        kwargs["owner"] = args.owner
     if args.env:
         kwargs["env"] = list(args.env)  # publish() checks KEY=VALUE
     if args.include:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
-    if args.action == "plan" or args.dry_run:
-        return PublishedApp(core.plan(str(notebook), **kwargs))
-    return PublishedApp(core.publish(str(notebook), push=args.push, **kwargs))
+    dry_run = args.action == "plan" or args.dry_run
+    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, **kwargs))
 
 
 def load_ipython_extension(ipython) -> None:

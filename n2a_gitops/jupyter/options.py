@@ -7,7 +7,8 @@ root and must stay inside it.
 
 from __future__ import annotations
 
-import os
+import json
+import logging
 from pathlib import Path
 
 from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
@@ -41,7 +42,7 @@ def _env(value) -> list[str] | None:
     raise UsageError("env must be an object or a list of KEY=VALUE strings", 'send env as {"KEY": "value"}')
 
 
-def publish_kwargs(body, root: Path, default_owner: str | None = None) -> tuple[Path, dict]:
+def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
     """(notebook path, keyword arguments for publish) from a request body."""
     if not isinstance(body, dict):
         raise UsageError("the request body must be a JSON object", 'send {"notebook": "path/to/notebook.ipynb", ...}')
@@ -56,9 +57,6 @@ def publish_kwargs(body, root: Path, default_owner: str | None = None) -> tuple[
         value = _string(body, key)
         if value is not None:
             kwargs[key] = value
-    owner = kwargs.get("owner") or default_owner or os.environ.get("JUPYTERHUB_USER")
-    if owner:
-        kwargs["owner"] = owner
     requirements = _string(body, "requirements")
     if requirements is not None:
         kwargs["requirements"] = str(under_root(root, requirements, "requirements"))
@@ -92,6 +90,30 @@ _STATUS = [
     (UnreachableError, 502),
     (N2AError, 422),
 ]
+
+
+class JSONReplies:
+    """JSON in and out for the server extension's and the hub service's tornado handlers."""
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise UsageError(f"the request body is not JSON: {exc}", "send a JSON object") from None
+        if not isinstance(body, dict):
+            raise UsageError("the request body must be a JSON object", 'send {"notebook": "..."}')
+        return body
+
+    def reply(self, data: dict, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def fail(self, exc: BaseException) -> None:
+        status, body = error_response(exc)
+        if status == 500:  # a bug: the traceback goes to the server's log, never to the browser
+            (getattr(self, "log", None) or logging.getLogger("n2a")).exception("n2a: unexpected error", exc_info=exc)
+        self.reply(body, status)
 
 
 def error_response(exc: BaseException) -> tuple[int, dict]:

@@ -31,6 +31,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def seed_remote(base: Path, run) -> Path:
+    """`n2a init` a GitOps repository in BASE/seed and make BASE/remote.git, a bare copy of it
+    that stands in for the git host. ``run(*argv)`` runs a command in the test's environment."""
+    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
+        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
+    return base / "remote.git"
+
+
 def server_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("N2A_", "JUPYTER", "JPY_"))}
     env.pop("JUPYTERHUB_USER", None)
