@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,8 +10,30 @@ import nbformat
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+# Reference data (Argo CD, Gateway API, External Secrets CRDs) lives beside the checkout, not in
+# it. Tests that need it carry @pytest.mark.shared("<folder>"): they skip, naming the folder,
+# when it is absent, and fail instead when N2A_REQUIRE_SHARED is set (as .ci/run does).
+SHARED = Path(os.environ.get("N2A_SHARED_DIR") or REPO_ROOT.parent / "shared")
 ARGOCD_CRDS = SHARED / "argocd"
+GATEWAY_API_CRDS = SHARED / "gateway-api"
+EXTERNAL_SECRETS_CRDS = SHARED / "external-secrets"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shared(folder, ...): needs reference data from ../shared/<folder>")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("shared"):
+        for folder in mark.args:
+            path = SHARED / folder
+            if path.is_dir():
+                continue
+            reason = (f"needs the reference data folder {path} (../shared/{folder} beside this checkout, "
+                      "or N2A_SHARED_DIR)")
+            if os.environ.get("N2A_REQUIRE_SHARED"):
+                pytest.fail(f"{reason}; N2A_REQUIRE_SHARED is set, so a missing folder is a failure")
+            pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

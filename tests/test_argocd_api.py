@@ -54,6 +54,7 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
+@pytest.mark.shared("argocd")
 def test_served_documents_match_the_argo_cd_swagger(argo, capsys):
     from jsonschema import Draft4Validator
 

@@ -38,6 +38,7 @@ def application() -> dict:
     }
 
 
+@pytest.mark.shared("argocd")
 def test_a_well_formed_application_passes():
     assert validate_against_crds(application(), CRDS) == []
 
@@ -51,6 +52,7 @@ def test_a_well_formed_application_passes():
         (lambda a: a["metadata"].__setitem__("labelz", {}), "metadata", "labelz"),
     ],
 )
+@pytest.mark.shared("argocd")
 def test_unknown_fields_are_rejected_where_the_api_server_would_prune_them(mutate, where, field):
     doc = application()
     mutate(doc)
@@ -59,6 +61,7 @@ def test_unknown_fields_are_rejected_where_the_api_server_would_prune_them(mutat
     assert problems[0].startswith(f"Application/demo-jane: {where}: unknown field(s) {field}")
 
 
+@pytest.mark.shared("argocd")
 def test_wrong_types_and_missing_required_fields_are_reported():
     doc = application()
     doc["spec"]["project"] = 7
@@ -68,6 +71,7 @@ def test_wrong_types_and_missing_required_fields_are_reported():
     assert any("'destination' is a required property" in p for p in problems), problems
 
 
+@pytest.mark.shared("argocd")
 def test_metadata_name_must_be_a_dns_subdomain():
     doc = application()
     doc["metadata"]["name"] = "Demo_Jane"
@@ -75,6 +79,7 @@ def test_metadata_name_must_be_a_dns_subdomain():
     assert len(problems) == 1 and "metadata.name" in problems[0]
 
 
+@pytest.mark.shared("argocd")
 def test_fields_the_crd_leaves_open_stay_open():
     # helm valuesObject carries x-kubernetes-preserve-unknown-fields: anything goes there.
     doc = application()
@@ -82,6 +87,7 @@ def test_fields_the_crd_leaves_open_stay_open():
     assert validate_against_crds(doc, CRDS) == []
 
 
+@pytest.mark.shared("argocd")
 def test_application_set_and_app_project_are_checked_against_their_own_crds():
     appset = {
         "apiVersion": "argoproj.io/v1alpha1",
@@ -124,6 +130,7 @@ def test_application_set_and_app_project_are_checked_against_their_own_crds():
     assert any("clusterResourceWhitelist.0" in p for p in validate_against_crds(project, CRDS))
 
 
+@pytest.mark.shared("argocd")
 def test_unknown_kind_or_version_is_a_problem_not_a_pass():
     doc = application()
     doc["kind"] = "Applicaton"

@@ -34,6 +34,7 @@ def k8s_validate(doc: dict) -> None:
     kubernetes_validate.validate(doc, "1.32", strict=True)
 
 
+@pytest.mark.shared("argocd")
 def test_init_writes_a_complete_gitops_repo(gitops):
     assert git(gitops, "log", "--format=%s").strip() == "n2a init: GitOps repository for notebook apps"
     assert git(gitops, "status", "--porcelain") == ""
@@ -68,6 +69,7 @@ def test_init_twice_writes_nothing_new(gitops, capsys):
     assert git(gitops, "rev-parse", "HEAD") == head
 
 
+@pytest.mark.shared("argocd")
 def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, capsys):
     before = git(gitops, "rev-parse", "HEAD").strip()
     code, result, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")

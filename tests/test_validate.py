@@ -90,6 +90,7 @@ def add_patch(root: Path, app: str, filename: str, doc: dict) -> None:
 # -- the good case ---------------------------------------------------------------------------
 
 
+@pytest.mark.shared("argocd")
 def test_a_repo_with_several_published_apps_passes_with_and_without_crds(repo, capsys):
     notes: list[str] = []
     assert validate_repo(repo, load_settings(repo), crds_dir=CRDS, notes=notes) == []
@@ -106,6 +107,7 @@ def test_a_repo_with_several_published_apps_passes_with_and_without_crds(repo, c
 # -- each breakage on its own ------------------------------------------------------------------
 
 
+@pytest.mark.shared("argocd")
 def test_child_application_moved_to_the_default_project_fails(repo, capsys):
     edit_yaml(repo / "argocd/apps/hello-bob.yaml", lambda a: a["spec"].__setitem__("project", "default"))
     problems = problems_of(repo, crds_dir=CRDS)
@@ -131,6 +133,7 @@ def test_child_application_with_another_destination_or_folder_fails(repo):
                                                     ("argocd/apps/hello-bob.yaml", "application-source")}
 
 
+@pytest.mark.shared("argocd")
 def test_cluster_role_in_an_overlay_fails(repo):
     add_resource(repo, "greeter-jane", "clusterrole.yaml", {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"},
@@ -141,6 +144,7 @@ def test_cluster_role_in_an_overlay_fails(repo):
     assert "cluster-scoped kind rbac.authorization.k8s.io/ClusterRole" in problems[0].message
 
 
+@pytest.mark.shared("argocd")
 def test_privileged_container_in_an_overlay_fails(repo):
     add_patch(repo, "report-carol", "patch-privileged.yaml", {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -151,6 +155,7 @@ def test_privileged_container_in_an_overlay_fails(repo):
     assert problems[0].message == "container 'app' is privileged"
 
 
+@pytest.mark.shared("argocd")
 def test_configmap_past_one_mebibyte_fails(repo):
     src = repo / "apps/hello-bob/src"
     (src / "data.csv").write_text("x" * (1024 * 1024))  # with the code, past 1 MiB
@@ -165,6 +170,7 @@ def test_configmap_past_one_mebibyte_fails(repo):
     assert "at most 1,048,576" in problems[0].message
 
 
+@pytest.mark.shared("argocd")
 def test_two_apps_claiming_one_host_fails(repo):
     def steal(p):
         p["spec"]["rules"][0]["host"] = "greeter-jane.apps.example.com"
@@ -206,6 +212,7 @@ def test_pod_security_rules_on_the_real_deployment(repo, mutate, expected):
     assert found and any(expected in message for message, _fix in found), found
 
 
+@pytest.mark.shared("argocd")
 def test_argo_cd_typos_are_caught_with_and_without_crds(repo):
     edit_yaml(repo / "argocd/apps/greeter-jane.yaml", lambda a: a["spec"].__setitem__("syncPolicyy", {}))
     with_crds = problems_of(repo, crds_dir=CRDS)
@@ -267,6 +274,7 @@ def test_nearest_kubernetes_version_is_used_and_said(repo):
     assert any("Kubernetes 1.19 schemas are not bundled" in n and "nearest, 1.25" in n for n in notes), notes
 
 
+@pytest.mark.shared("argocd")
 def test_check_app_is_what_publish_runs_on_one_built_app(repo):
     from n2a_gitops import kustomize
 
@@ -285,6 +293,7 @@ def test_check_app_is_what_publish_runs_on_one_built_app(repo):
 # -- ApplicationSet mode -----------------------------------------------------------------------
 
 
+@pytest.mark.shared("argocd")
 def test_applicationset_mode_passes_then_fails_when_its_pins_move(published_appset, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(published_appset, repo, symlinks=True)
@@ -329,6 +338,7 @@ def test_missing_kustomize_is_one_clear_error(repo, capsys, monkeypatch):
     assert err.count("error:") == 1 and "N2A_KUSTOMIZE" in err and "install kustomize" in err
 
 
+@pytest.mark.shared("argocd")
 def test_this_repository_is_itself_a_valid_gitops_repo():
     """The project's own n2a.yaml, apps/ and argocd/ pass the gate CI runs on GitOps repos."""
     from conftest import ARGOCD_CRDS, REPO_ROOT
