@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .cellmap import CellMap
+
 # The container port every runtime serves on inside the pod (and in `n2a preview`).
 CONTAINER_PORT = 8080
 
@@ -55,6 +57,7 @@ class ConvertedNotebook:
     warnings: list[str]
     code_cells: int  # how many code cells were kept
     requirement_sources: list[str] = field(default_factory=list)  # where each pip requirement came from
+    cellmap: CellMap = field(default_factory=CellMap)  # app.py line -> (code cell, line in cell)
 
 
 @dataclass

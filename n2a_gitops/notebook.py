@@ -17,6 +17,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cellmap import CellMap
 from .errors import N2AError, UsageError
 from .model import ConvertedNotebook
 
@@ -105,6 +106,7 @@ def convert(path: Path) -> ConvertedNotebook:
         warnings=findings.warnings,
         code_cells=len(code),
         requirement_sources=[src for _, src in findings.requirements],
+        cellmap=CellMap.from_script(source),
     )
 
 

@@ -74,18 +74,17 @@ def _check_allowed(rt, allowed: list[str]) -> None:
 
 
 def _cell_locator(code: str):
-    """Evidence says "line N" of app.py; with nbconvert's `# In[ ]:` markers, name the cell too."""
-    import bisect
+    """Evidence says "line N" of app.py: name the notebook's cell too."""
     import re
 
-    starts = [n for n, text in enumerate(code.splitlines(), 1) if text.startswith("# In[")]
-    if not starts:
-        return lambda d: d
+    from ..cellmap import CellMap
+
+    cells = CellMap.from_script(code)
 
     def where(match):
         line = int(match.group(1))
-        cell = bisect.bisect_right(starts, line)
-        return f"(code cell {cell}, app.py line {line}" if cell else match.group(0)
+        found = cells.locate(line)
+        return f"(code cell {found[0]}, app.py line {line}" if found else match.group(0)
 
     def locate(detection: Detection) -> Detection:
         detection.evidence = [re.sub(r"\(line (\d+)", where, e) for e in detection.evidence]
