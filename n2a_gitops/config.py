@@ -18,6 +18,9 @@ ALL_FRAMEWORKS = [
     "gradio", "streamlit", "dash", "panel", "bokeh", "voila",
     "shiny", "solara", "flask", "fastapi", "python",
 ]
+ROUTINGS = ("ingress", "gateway")
+ACCESS_KINDS = ("public", "authenticated", "private", "users", "groups")
+ACCESS_IDENTITIES = ("email", "preferred_username")  # the OIDC claim users:/private match
 
 
 @dataclass
@@ -35,6 +38,24 @@ class Settings:
     tlsIssuer: str = "letsencrypt"  # cert-manager ClusterIssuer; empty to use tlsSecret
     tlsSecret: str = ""  # a wildcard certificate's Secret, used when tlsIssuer is empty
     ingressNamespace: str = "ingress-nginx"  # where the ingress controller runs (NetworkPolicy)
+    # How traffic reaches apps. A repo without the key predates Gateway API support: Ingress.
+    routing: str = "ingress"  # "ingress" | "gateway" (an HTTPRoute per app on the platform Gateway)
+    gatewayName: str = "apps"  # the platform Gateway every HTTPRoute attaches to
+    gatewayNamespace: str = "n2a-gateway"
+    gatewayListener: str = "https-apps"  # its HTTPS listener for *.<appsDomain> (sectionName)
+    gatewayClass: str = ""  # GatewayClass of the Gateway `n2a init` writes
+    gatewayTrafficNamespace: str = ""  # where the gateway's proxies run (NetworkPolicy); "" = gatewayNamespace
+    # Who may open an app (--access). Without these keys every app is public, as before.
+    accessDefault: str = "public"
+    accessAllowed: list[str] = field(default_factory=lambda: list(ACCESS_KINDS))
+    accessIdentity: str = "email"  # the OIDC claim users:NAMES and private match
+    accessEmailDomain: str = ""  # identity email: a name without "@" becomes name@accessEmailDomain
+    accessGroupsClaim: str = "groups"  # the OIDC claim groups:NAMES match
+    oauth2ProxyImage: str = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"
+    oidcIssuerURL: str = ""
+    oidcClientID: str = ""
+    # Admin-owned Secret in the apps namespace with keys client-secret and cookie-secret.
+    oauth2ProxySecret: str = "n2a-oauth2-proxy"
     packageIndex: str = DEFAULT_INDEX
     allowIndexOverride: bool = False  # let requirements carry --index-url and friends
     allowShellEscapes: bool = True  # `!cmd` in notebooks: warn (True) or refuse (False)
@@ -61,7 +82,45 @@ class Settings:
                 f"{source}: unknown setting(s) {', '.join(unknown)}",
                 f"remove them or use one of: {', '.join(sorted(known))}",
             )
-        return cls(**{k: v for k, v in data.items() if k in known})
+        settings = cls(**{k: v for k, v in data.items() if k in known})
+        settings.check(source)
+        return settings
+
+    def check(self, source: str = SETTINGS_FILE) -> None:
+        """Values that would make every publish fail in a confusing way: say so once, here."""
+        def bad(message, fix):
+            raise N2AError(f"{source}: {message}", fix)
+
+        if self.routing not in ROUTINGS:
+            bad(f"routing {self.routing!r} is not one of {', '.join(ROUTINGS)}", "set routing: gateway (or ingress)")
+        allowed = self.accessAllowed
+        if not isinstance(allowed, list) or not allowed or any(a not in ACCESS_KINDS for a in allowed):
+            bad(f"accessAllowed {allowed!r} must list some of {', '.join(ACCESS_KINDS)}",
+                'e.g. accessAllowed: ["authenticated", "private", "users", "groups"]')
+        from .access import parse
+
+        try:
+            default_kind = parse(self.accessDefault, "accessDefault").kind
+        except N2AError as exc:
+            bad(exc.message, exc.fix)
+        if default_kind not in allowed:
+            bad(f"accessDefault {self.accessDefault!r} is not one of accessAllowed ({', '.join(allowed)})",
+                "set accessDefault to an allowed choice, e.g. authenticated")
+        if self.accessIdentity not in ACCESS_IDENTITIES:
+            bad(f"accessIdentity {self.accessIdentity!r} is not one of {', '.join(ACCESS_IDENTITIES)}",
+                "set accessIdentity: email (or preferred_username)")
+
+    @property
+    def requires_auth(self) -> bool:
+        """n2a.yaml forbids public apps: every route must reach an app through its proxy."""
+        return "public" not in self.accessAllowed
+
+    @property
+    def traffic_namespace(self) -> str:
+        """The one namespace whose pods may open a connection to an app (NetworkPolicy)."""
+        if self.routing == "gateway":
+            return self.gatewayTrafficNamespace or self.gatewayNamespace
+        return self.ingressNamespace
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

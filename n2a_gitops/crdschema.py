@@ -75,6 +75,11 @@ def crd_kinds(crds_dir: Path) -> set[tuple[str, str]]:
     return {(g, k) for (g, k, _v) in _index(str(Path(crds_dir).resolve()))}
 
 
+def has_kind(crds_dir: Path, group: str, kind: str) -> bool:
+    """Whether the folder defines ``kind`` of ``group`` (parses only the files naming the kind)."""
+    return any(g == group and k == kind for (g, k, _v) in _index(str(Path(crds_dir).resolve()), kind))
+
+
 def _short(err) -> str:
     if err.validator == "additionalProperties" and err.validator_value is False:
         allowed = sorted((err.schema.get("properties") or {}).keys())

@@ -91,6 +91,8 @@ class PublishResult:
     changed: bool = True
     notes: list[str] = field(default_factory=list)
     revision: str | None = None  # the branch head after --push (what Argo CD will sync)
+    access: str = "public"  # who may open the app: public, authenticated, private, users:..., groups:...
+    access_detail: str = ""  # the same for humans, e.g. "only jane@example.com"
 
     def to_dict(self) -> dict:
         return asdict(self)

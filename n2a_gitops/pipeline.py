@@ -168,8 +168,26 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
         return Settings(), None
 
 
+def _proxy(settings, launch, host: str, access) -> dict:
+    """What the templates need to put the sign-in proxy in front of the app (access.py's contract)."""
+    from . import access as acc
+    from .checks.proxyconfig import PINNED_VERSION
+
+    files = [acc.PROXY_CONFIG_FILE] + ([acc.PROXY_USERS_FILE] if access.users else [])
+    return {
+        "container": acc.PROXY_CONTAINER, "port": acc.PROXY_PORT, "port_name": acc.PROXY_PORT_NAME,
+        "config_dir": acc.PROXY_CONFIG_DIR, "config_path": f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_CONFIG_FILE}",
+        "users_file": f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_USERS_FILE}", "files": files,
+        "secret_keys": acc.SECRET_KEYS, "redirect_url": f"https://{host}/oauth2/callback",
+        # The app listens on 0.0.0.0 in the pod; the proxy reaches it over the pod's loopback.
+        "upstream": f"http://127.0.0.1:{launch.port}/", "http_address": f"0.0.0.0:{acc.PROXY_PORT}",
+        "pinned": PINNED_VERSION,
+    }
+
+
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
-            env=None, include=(), out: Output | None = None, need_repo: bool = True) -> Prepared:
+            env=None, include=(), access=None, out: Output | None = None, need_repo: bool = True) -> Prepared:
+    from . import access as access_mod
     from . import render, runtimes
     from . import notebook as nbconv
     from . import requirements as reqs
@@ -191,8 +209,10 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
 
     runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks)
     launch = runtime.launch(detection, CONTAINER_PORT)
-    ident = names.app_id(name or nb_path.stem, _owner(owner, root))
+    owner_given = _owner(owner, root)
+    ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
+    chosen = access_mod.resolve(settings, access, owner_given)
 
     extra = _included(include, nb_path)
     source_notebook = _source_notebook(nb_path)
@@ -221,6 +241,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         "path": folder, "base_path": BASE_DIR,
         "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
         "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
+        "access": chosen, "proxy": _proxy(settings, launch, host, chosen),
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})
@@ -231,7 +252,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         files[application_path] = render.render_application(ctx).encode()
 
     out.step("building the overlay with kustomize")
-    manifests = _build(files, folder, root)
+    manifests = _build(files, folder, root, settings)
     problems = _check(settings, app, manifests, files.get(application_path) if application_path else None, root)
     if problems:
         raise PolicyError("the rendered app breaks the platform's rules:\n  " + "\n  ".join(problems),
@@ -244,11 +265,12 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
         requirement_sources=[{"spec": r.spec, "source": r.source} for r in requirement_list],
         files=sizes, application=application_path, notes=list(ident.notes),
+        access=chosen.spec, access_detail=access_mod.describe(chosen),
     )
     return Prepared(settings, root, app, folder, files, manifests, result)
 
 
-def _build(files: dict[str, bytes], folder: str, root: Path | None) -> list[dict]:
+def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Settings) -> list[dict]:
     """Build the overlay in a scratch copy (the repo's base, or n2a's own without a repo, plus
     the new files): the repo is not touched."""
     from . import kustomize, render
@@ -258,7 +280,7 @@ def _build(files: dict[str, bytes], folder: str, root: Path | None) -> list[dict
         if root and (root / BASE_DIR).is_dir():
             shutil.copytree(root / BASE_DIR, scratch / BASE_DIR)
         else:
-            files = {**{f"{BASE_DIR}/{rel}": c for rel, c in render.static_files(f"repo/{BASE_DIR}").items()}, **files}
+            files = {**{f"{BASE_DIR}/{rel}": c for rel, c in render.render_base(settings).items()}, **files}
         for rel, content in files.items():
             if rel.startswith((folder + "/", BASE_DIR + "/")):
                 (scratch / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,9 @@ Every value reaches the templates through the ``q`` filter, which emits JSON. A 
 valid YAML double-quoted scalar (and a JSON object or list a valid YAML flow collection), so no
 user value can open a new line, key or document. Each rendered file is parsed back before it is
 returned, so a template mistake fails here and never reaches git.
+
+The sign-in proxy's TOML configuration follows the same rule with the ``toml`` filter (TOML basic
+strings and arrays), and is parsed back with a TOML parser.
 """
 
 from __future__ import annotations
@@ -46,6 +49,37 @@ def _yaml_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string in plain ASCII (TOML has no surrogate escapes: \\U for the astral planes)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif 0xD800 <= code <= 0xDFFF:
+            raise ValueError("a lone surrogate cannot be written to TOML")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def toml_quote(value) -> str:
+    """A TOML value (string, boolean, integer or list of them) that cannot carry structure."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_quote(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
 def quote(value) -> str:
     """Any JSON-like value as YAML that cannot carry structure of its own (flow style, quoted)."""
     if isinstance(value, str):
@@ -74,20 +108,52 @@ def _environment():
             value._fail_with_undefined_error()
         return quote(value)
 
+    def toml(value):
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return toml_quote(value)
+
     env.filters["q"] = q
+    env.filters["toml"] = toml
     return env
+
+
+def _render_text(template: str, context: dict) -> str:
+    import jinja2
+
+    try:
+        return _environment().get_template(template).render(**context)
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', '?')}"
+        raise N2AError(f"template {where}: {exc}", "this is a bug in n2a's templates; please report it") from None
+
+
+def render_toml(template: str, **context) -> str:
+    """Render one TOML template and prove the result is TOML."""
+    from .tomlparse import TOMLDecodeError, loads
+
+    text = _render_text(template, context)
+    try:
+        loads(text)
+    except TOMLDecodeError as exc:
+        raise N2AError(f"template {template} produced invalid TOML: {exc}", "please report this bug") from None
+    return text
+
+
+def render_lines(template: str, expected: list[str], **context) -> str:
+    """Render a one-entry-per-line file and prove its entries are exactly ``expected``."""
+    text = _render_text(template, context)
+    entries = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if entries != list(expected):
+        raise N2AError(f"template {template} did not render one line per entry", "please report this bug")
+    return text
 
 
 def render(template: str, **context) -> str:
     """Render one template and prove the result is YAML."""
-    import jinja2
     import yaml
 
-    try:
-        text = _environment().get_template(template).render(**context)
-    except jinja2.TemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', '?')}"
-        raise N2AError(f"template {where}: {exc}", "this is a bug in n2a's templates; please report it") from None
+    text = _render_text(template, context)
     try:
         list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -105,9 +171,17 @@ def static_files(folder: str) -> dict[str, bytes]:
     }
 
 
+# Files of the repo skeleton that exist only for one way of routing traffic.
+_ONLY_FOR = {
+    "apps/_base/ingress.yaml": "ingress",
+    "apps/_base/httproute.yaml": "gateway",
+    "argocd/gateway.yaml": "gateway",
+}
+
+
 def render_repo(settings) -> dict[str, bytes]:
     """The GitOps skeleton `n2a init` writes: n2a.yaml, apps/_base/, argocd/."""
-    files = static_files("repo")
+    files = {rel: c for rel, c in static_files("repo").items() if _ONLY_FOR.get(rel, settings.routing) == settings.routing}
     root = templates_dir() / "repo"
     for tpl in sorted(root.rglob("*.j2")):
         rel = str(tpl.relative_to(root))
@@ -116,16 +190,36 @@ def render_repo(settings) -> dict[str, bytes]:
             continue
         if out == "argocd/root-app.yaml" and settings.applicationSet:
             continue
+        if _ONLY_FOR.get(out, settings.routing) != settings.routing:
+            continue
         files[out] = render(f"repo/{rel}", settings=settings).encode()
     if not settings.applicationSet:
         files["argocd/apps/.gitkeep"] = b""
     return files
 
 
+def render_base(settings) -> dict[str, bytes]:
+    """The shared base as `n2a init` writes it for these settings: {path under apps/_base: content}."""
+    from .layout import BASE_DIR
+
+    prefix = BASE_DIR + "/"
+    return {rel[len(prefix):]: c for rel, c in render_repo(settings).items() if rel.startswith(prefix)}
+
+
 def render_app(ctx: dict) -> dict[str, str]:
-    """The overlay of one app: kustomization + patches (code files are added by the caller)."""
-    names = ("kustomization.yaml", "patch-deployment.yaml", "patch-ingress.yaml", "patch-networkpolicy.yaml")
-    return {name: render(f"app/{name}.j2", **ctx) for name in names}
+    """The overlay of one app: kustomization + patches (+ the proxy's configuration when the app
+    has one); code files are added by the caller."""
+    route = "patch-httproute.yaml" if ctx["settings"].routing == "gateway" else "patch-ingress.yaml"
+    names = ["kustomization.yaml", "patch-deployment.yaml", route, "patch-networkpolicy.yaml"]
+    access = ctx["access"]
+    if access.proxied:
+        names.append("patch-service.yaml")
+    files = {name: render(f"app/{name}.j2", **ctx) for name in names}
+    if access.proxied:
+        files["access/oauth2-proxy.cfg"] = render_toml("app/oauth2-proxy.cfg.j2", **ctx)
+        if access.users:
+            files["access/authenticated-emails.txt"] = render_lines("app/authenticated-emails.txt.j2", access.users, **ctx)
+    return files
 
 
 def render_application(ctx: dict) -> str:

@@ -17,8 +17,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .checks import access, bootstrap, overlay, routing
 from .checks import application as app_checks
-from .checks import bootstrap, overlay
 from .checks.problem import Problem, resource_id
 from .errors import N2AError, NotFoundError, UsageError
 from .layout import BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
@@ -26,8 +26,10 @@ from .layout import BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
 __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-CRD_SKIPPED = ("Argo CD CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
+CRD_SKIPPED = ("CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
                "fields n2a writes; the full CRD check was skipped")
+GATEWAY_CRD_SKIPPED = ("Gateway API CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the "
+                       "HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped")
 
 
 def check_app(settings, app: str, manifests: list[dict], application: dict | None, crds_dir: Path | None,
@@ -48,6 +50,9 @@ def check_app(settings, app: str, manifests: list[dict], application: dict | Non
         notes.append(note)
     project = project or default_project(settings)
     problems += overlay.check_manifests(settings, app, manifests, project, version, folder)
+    if any(isinstance(d, dict) and routing.is_gateway_api(d) for d in manifests):
+        problems += routing.check_routes(settings, app, manifests, _gateway_crds(crds_dir, notes), folder)
+    problems += access.check_access(settings, app, manifests, folder)
 
     if settings.applicationSet:
         if application is not None:
@@ -72,6 +77,12 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
     crds = crds_folder(root, settings, crds_dir)
     if crds is None:
         notes.append(CRD_SKIPPED)
+    if settings.accessAllowed != ["public"]:
+        from .checks.proxyconfig import image_note
+
+        note = image_note(settings.oauth2ProxyImage)
+        if note:
+            notes.append(note)
     argocd_docs, problems = _load_argocd(root)
 
     found = bootstrap.find_project(argocd_docs, settings.project)
@@ -98,6 +109,18 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
         problems += _check_bootstrap(root, settings, argocd_docs, crds, found, notes)
     problems += _check_apps(root, settings, selected, crds, project, notes, full=not (apps or changed_since))
     return problems
+
+
+def _gateway_crds(crds: Path | None, notes: list[str] | None) -> Path | None:
+    """The CRD folder for Gateway API kinds; None (and a note) when it holds none of them."""
+    if crds is not None:
+        from .crdschema import has_kind
+
+        if has_kind(crds, routing.GROUP, "HTTPRoute"):
+            return crds
+    if notes is not None and GATEWAY_CRD_SKIPPED not in notes:
+        notes.append(GATEWAY_CRD_SKIPPED)
+    return None
 
 
 def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
@@ -174,7 +197,7 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
             if len(owners) > 1:
                 for app in sorted(owners):
                     others = ", ".join(sorted(owners - {app}))
-                    problems.append(Problem(app_dir(app), "", "ingress-host-conflict", f"host {host} is also claimed by {others}",
+                    problems.append(Problem(app_dir(app), "", "host-conflict", f"host {host} is also claimed by {others}",
                                             "each app serves only its own host <app>.<appsDomain>"))
         for (kind, _ns, name), owners in sorted(names.items(), key=str):
             if len(owners) > 1:
@@ -252,9 +275,13 @@ def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
     else:
         problems += bootstrap.check_project(settings, *found)
     problems += bootstrap.check_mode(settings, docs)
+    if settings.routing == "gateway" or any(routing.is_gateway_api(d) for items in docs.values() for d in items):
+        problems += routing.check_gateway(settings, docs, _gateway_crds(crds, notes), notes)
     version, _note = bundled_version(settings.kubernetesVersion)
     for file, items in docs.items():
         for doc in items:
+            if routing.is_gateway_api(doc):
+                continue  # checked above, against the Gateway API CRDs
             if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
                 if crds is not None:
                     problems += _argocd_schema(doc, file, crds)

@@ -8,10 +8,16 @@ HELP = "create a GitOps repository for notebook apps (n2a.yaml, apps/, argocd/)"
 DESCRIPTION = """\
 Create (or complete) a git repository that is a ready GitOps repository for n2a:
 
-  n2a.yaml        platform settings (apps domain, namespace, image, TLS, index, ...)
+  n2a.yaml        platform settings (apps domain, namespace, image, TLS, routing, access, ...)
   apps/_base/     the shared kustomize base every app's overlay builds on
   argocd/         what an admin applies once: kubectl apply -k argocd/
-                  (namespace, AppProjects, root app-of-apps or ApplicationSet)
+                  (namespace, AppProjects, root app-of-apps or ApplicationSet, and with
+                  routing gateway the platform Gateway every app's HTTPRoute attaches to)
+
+Apps are reached through a Gateway API HTTPRoute on the platform Gateway (--routing gateway, the
+default) or through an Ingress (--routing ingress). Every app is behind a sign-in proxy
+(oauth2-proxy) unless its owner publishes it --access public: give the OIDC issuer and client
+here or in n2a.yaml, and create the Secret named by oauth2ProxySecret in the apps namespace.
 
 Files that already exist are left alone. The new files are committed.
 
@@ -20,6 +26,9 @@ examples:
   n2a init ./gitops --repo-url https://git.example.com/platform/gitops.git \\
       --apps-domain apps.example.com --namespace notebook-apps
   n2a init ./gitops --applicationset      # an ApplicationSet instead of app-of-apps
+  n2a init ./gitops --gateway-class eg --oidc-issuer-url https://sso.example.com/realms/apps \
+      --oidc-client-id notebook-apps
+  n2a init ./gitops --routing ingress     # an Ingress per app (ingress controllers)
 """
 
 
@@ -34,14 +43,23 @@ def add_arguments(p):
     p.add_argument("--branch", default="main", help="branch Argo CD follows (default main)")
     p.add_argument("--applicationset", action="store_true",
                    help="bootstrap with an admin-owned ApplicationSet over apps/* instead of app-of-apps")
+    p.add_argument("--routing", choices=["gateway", "ingress"], default="gateway",
+                   help="reach apps through an HTTPRoute on the platform Gateway (default) or an Ingress")
+    p.add_argument("--gateway-class", metavar="NAME", help="GatewayClass of the platform Gateway (e.g. eg, istio, cilium)")
+    p.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer the sign-in proxy trusts")
+    p.add_argument("--oidc-client-id", metavar="ID", help="OIDC client of the sign-in proxy")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 PLACEHOLDER_URL = "https://git.example.com/platform/gitops.git"
+PLACEHOLDER_GATEWAY_CLASS = "example-gateway-class"
+PLACEHOLDER_ISSUER = "https://sso.example.com/realms/apps"
+PLACEHOLDER_CLIENT = "notebook-apps"
 
 
 def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=None, web_url=None,
-         index_url=None, branch="main", applicationset=False) -> dict:
+         index_url=None, branch="main", applicationset=False, routing="gateway", gateway_class=None,
+         oidc_issuer_url=None, oidc_client_id=None) -> dict:
     from pathlib import Path
 
     from .. import names, render
@@ -52,7 +70,11 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
     root = Path(directory).expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} exists and is not a folder", "pick another DIR")
-    settings = Settings(targetRevision=branch, applicationSet=applicationset)
+    if routing not in ("gateway", "ingress"):
+        raise UsageError(f"--routing {routing!r} is not gateway or ingress", "pass --routing gateway or --routing ingress")
+    # New repos: Gateway API routing, and sign-in required unless an owner chooses public.
+    settings = Settings(targetRevision=branch, applicationSet=applicationset, routing=routing,
+                        accessDefault="authenticated")
     for field, value in (("appsDomain", apps_domain), ("webURL", web_url), ("packageIndex", index_url)):
         if value:
             setattr(settings, field, value)
@@ -67,6 +89,17 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
     if settings.repoURL == PLACEHOLDER_URL:
         warnings.append(f"repoURL is a placeholder ({PLACEHOLDER_URL}): set it in n2a.yaml and argocd/*.yaml, "
                         "or run init again with --repo-url in a fresh folder")
+    for field, value, placeholder, where, flag in (
+        ("gatewayClass", gateway_class, PLACEHOLDER_GATEWAY_CLASS, "n2a.yaml and argocd/gateway.yaml", "--gateway-class"),
+        ("oidcIssuerURL", oidc_issuer_url, PLACEHOLDER_ISSUER, "n2a.yaml", "--oidc-issuer-url"),
+        ("oidcClientID", oidc_client_id, PLACEHOLDER_CLIENT, "n2a.yaml", "--oidc-client-id"),
+    ):
+        if field == "gatewayClass" and routing != "gateway":
+            continue
+        setattr(settings, field, value or placeholder)
+        if not value:
+            warnings.append(f"{field} is a placeholder ({placeholder}): set it in {where}, or run init again with {flag}")
+    settings.check()
     repo = init_repo(root, branch)
     repo.check_ready()  # refuse a detached HEAD or a merge in progress before writing anything
     files = render.render_repo(settings)
@@ -80,13 +113,14 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
         written.append(rel)
     commit = repo.commit_paths(written, "n2a init: GitOps repository for notebook apps") if written else None
     return {"path": str(root), "commit": commit, "written": sorted(written),
-            "repoURL": settings.repoURL, "applicationSet": applicationset, "warnings": warnings}
+            "repoURL": settings.repoURL, "applicationSet": applicationset, "routing": routing, "warnings": warnings}
 
 
 def run(args, out) -> int:
     result = init(args.dir, repo_url=args.repo_url, apps_domain=args.apps_domain, namespace=args.namespace,
                   project=args.project, web_url=args.web_url, index_url=args.index_url, branch=args.branch,
-                  applicationset=args.applicationset)
+                  applicationset=args.applicationset, routing=args.routing, gateway_class=args.gateway_class,
+                  oidc_issuer_url=args.oidc_issuer_url, oidc_client_id=args.oidc_client_id)
     for w in result["warnings"]:
         out.warn(w)
     if result["written"]:
@@ -95,5 +129,6 @@ def run(args, out) -> int:
         out.info(f"{result['path']} already has every n2a file; nothing written")
     out.info("next: n2a publish NOTEBOOK --repo " + result["path"])
     out.info("admin: kubectl apply -k " + result["path"] + "/argocd   (once, after pushing the repo)")
+    out.info("admin: create the sign-in proxy's Secret in the apps namespace (see n2a.yaml: oauth2ProxySecret)")
     out.result(result)
     return 0

@@ -16,6 +16,9 @@ examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
   n2a publish dash_app.ipynb --framework dash --env MODEL=small --include data/
+  n2a publish sales.ipynb --access users:jane@example.com,bob@example.com
+  n2a publish sales.ipynb --access groups:finance      # only members of the OIDC group
+  n2a publish sales.ipynb --access private             # only you
   n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
   n2a publish sales.ipynb --json | jq .url
@@ -32,6 +35,8 @@ def add_arguments(p):
                    "voila, shiny, solara, flask, fastapi or python")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
+    p.add_argument("--access", metavar="WHO", help="who may open the app: public, authenticated (anyone who signs in), "
+                   "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)")
     p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
     p.add_argument("--wait", nargs="?", type=int, const=600, metavar="SECONDS",
                    help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
@@ -56,6 +61,7 @@ def show(result, out) -> None:
     for f in result.files:
         out.info(f"  {f['path']}  {_size(f['bytes'])}")
     out.info(f"url          {result.url}")
+    out.info(f"access       {result.access}: {result.access_detail}")
     for w in result.warnings:
         out.warn(w)
 
@@ -68,7 +74,7 @@ def run(args, out) -> int:
         raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
-        framework=args.framework, env=args.env, include=args.include, push=args.push,
+        framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
         dry_run=args.dry_run, out=out,
     )
     show(result, out)
