@@ -55,8 +55,10 @@ def read_application(root: Path, app: str) -> dict | None:
 
 
 def app_summary(root: Path, settings, app: str) -> dict:
-    """owner, framework, url and notebook of one app, from its child Application (else its overlay)."""
-    info = {"app": app, "owner": "", "framework": "", "url": f"https://{app}.{settings.appsDomain}/", "notebook": ""}
+    """owner, framework, url, notebook and access of one app, from its child Application (else its
+    overlay); access always from the overlay, which is what the cluster enforces."""
+    info = {"app": app, "owner": "", "framework": "", "url": f"https://{app}.{settings.appsDomain}/", "notebook": "",
+            "access": app_access(root, app)}
     application = read_application(root, app)
     if application:
         labels = (application.get("metadata") or {}).get("labels") or {}
@@ -68,6 +70,23 @@ def app_summary(root: Path, settings, app: str) -> dict:
     else:
         info.update({k: v for k, v in _overlay_labels(root, app).items() if v})
     return info
+
+
+def app_access(root: Path, app: str) -> str:
+    """Who may open the app: the Deployment patch's n2a.dev/access annotation. An overlay without
+    it was published before access control existed and has no sign-in proxy: public."""
+    import yaml
+
+    from .access import ACCESS_ANNOTATION
+
+    try:
+        docs = list(yaml.safe_load_all((Path(root) / app_dir(app) / "patch-deployment.yaml").read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "Deployment":
+            return str(((doc.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "public"))
+    return ""
 
 
 def _overlay_labels(root: Path, app: str) -> dict:

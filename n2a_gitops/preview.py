@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
 from .errors import N2AError, UsageError
 from .output import Output
 
@@ -353,7 +354,14 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
     containers = spec.get("containers") or []
     if not containers:
         raise UsageError("the Deployment has no container", "re-render the app with n2a")
-    main = containers[0]
+    main, sidecars = _app_container(containers)
+    for sidecar in sidecars:
+        if sidecar.get("name") == PROXY_CONTAINER:
+            access = ((deployment.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "")
+            out.info(f"note: the preview runs without the sign-in proxy ({PROXY_CONTAINER}): anyone who can reach "
+                     f"this machine's 127.0.0.1 can open it; in the cluster only access {access!r} can")
+        else:
+            out.info(f"note: the preview runs only the app container, not {sidecar.get('name')!r}")
     port = port or free_port()
     with socket.socket() as s:
         try:
@@ -394,6 +402,13 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         if app is not None:
             app.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _app_container(containers: list[dict]) -> tuple[dict, list[dict]]:
+    """The container that serves the app (named "app"; else the first), and the others (the
+    sign-in proxy, which cannot sign anyone in on a laptop)."""
+    main = next((c for c in containers if c.get("name") == APP_CONTAINER), containers[0])
+    return main, [c for c in containers if c is not main]
 
 
 def _interrupt(signum, frame):

@@ -12,19 +12,22 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from n2a_gitops import render
 from n2a_gitops.config import Settings
 from n2a_gitops.model import LaunchSpec, Probe
-from n2a_gitops.pipeline import _configmaps, _probes
+from n2a_gitops.access import Access
+from n2a_gitops.pipeline import _configmaps, _probes, _proxy
 
 hostile = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40
 ) | st.sampled_from(['x"\nkind: Secret', "a: b", "- item", "{{ 7*7 }}", "'quoted'", "#", "---\nfoo: 1", "\\", "\u2028"])
 
 
-def _ctx(notebook, env_value, command_arg, path):
+def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settings=None):
     launch = LaunchSpec(framework="python", command=["python", command_arg], packages=[], probe=Probe("http", "/health"))
     files = {path: b"x", "app.py": b"print(1)"}
+    settings = settings or Settings()
     return {
+        "access": access, "proxy": _proxy(settings, launch, "demo-jane.apps.example.com", access),
         "app": "demo-jane", "name": "demo", "owner": "jane", "framework": "python", "notebook": notebook,
-        "settings": Settings(), "launch": launch, "env": {"GREETING": env_value}, "probes": _probes(launch),
+        "settings": settings, "launch": launch, "env": {"GREETING": env_value}, "probes": _probes(launch),
         "configmaps": _configmaps(files), "host": "demo-jane.apps.example.com",
         "url": "https://demo-jane.apps.example.com/", "tls_secret": "demo-jane-tls", "path": "apps/demo-jane",
         "base_path": "apps/_base", "notebook_url": f"https://git.example.com/{notebook}",
@@ -43,7 +46,7 @@ def test_hostile_values_round_trip(notebook, env_value, command_arg, path):
     assert set(container) == {"name", "image", "command", "env", "resources", "startupProbe", "readinessProbe", "livenessProbe"}
     assert container["command"] == ["python", command_arg]
     assert container["env"] == [{"name": "GREETING", "value": env_value}]
-    assert patch["metadata"]["annotations"] == {"n2a.dev/notebook": notebook}
+    assert patch["metadata"]["annotations"] == {"n2a.dev/notebook": notebook, "n2a.dev/access": "public"}
     items = patch["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"][0]["configMap"]["items"]
     assert path in {i["path"] for i in items}
 
@@ -56,6 +59,48 @@ def test_hostile_values_round_trip(notebook, env_value, command_arg, path):
     assert info["notebook"] == notebook
     assert application["metadata"]["annotations"]["link.argocd.argoproj.io/notebook"] == f"Notebook|https://git.example.com/{notebook}"
     assert application["kind"] == "Application" and application["spec"]["project"] == "notebook-apps"
+
+
+names = st.lists(hostile.filter(lambda t: not any(0xD800 <= ord(c) <= 0xDFFF for c in t)), min_size=1, max_size=4)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(groups=names, claim=hostile, issuer=hostile)
+def test_hostile_groups_and_settings_cannot_add_proxy_options(groups, claim, issuer):
+    """Even names that skipped validation land in the TOML as values, never as options."""
+    from n2a_gitops.tomlparse import loads
+
+    settings = Settings(accessGroupsClaim=claim, oidcIssuerURL=issuer, oidcClientID="c")
+    files = render.render_app(_ctx("nb", "v", "a", "app.py", Access("groups", tuple(groups)), settings))
+    config = loads(files["access/oauth2-proxy.cfg"])
+    assert config["allowed_groups"] == list(groups)
+    assert config["oidc_groups_claim"] == claim and config["oidc_issuer_url"] == issuer
+    assert set(config) == {"provider", "oidc_issuer_url", "client_id", "code_challenge_method", "redirect_url",
+                           "oidc_email_claim", "oidc_groups_claim", "email_domains", "allowed_groups", "http_address",
+                           "upstreams", "reverse_proxy", "cookie_secure", "cookie_name", "skip_provider_button",
+                           "silence_ping_logging"}
+    kustomization = yaml.safe_load(files["kustomization.yaml"])
+    assert [g["name"] for g in kustomization["configMapGenerator"]] == ["code", "access"]
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(users=names)
+def test_a_user_name_that_would_add_a_line_never_renders(users):
+    """The users file has no quoting: a name that is not one clean line is refused, not written."""
+    import pytest
+
+    from n2a_gitops.errors import N2AError
+
+    ctx = _ctx("nb", "v", "a", "app.py", Access("users", tuple(users)), Settings(oidcIssuerURL="i", oidcClientID="c"))
+    clean = all(u and u == u.strip() and "\n" not in u and "\r" not in u and not u.startswith("#")
+                and not any(ch in u for ch in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") for u in users)
+    if clean:
+        files = render.render_app(ctx)
+        lines = [line for line in files["access/authenticated-emails.txt"].splitlines() if line and not line.startswith("#")]
+        assert lines == list(users)
+    else:
+        with pytest.raises(N2AError):
+            render.render_app(ctx)
 
 
 def test_quote_filter_emits_json_scalars():

@@ -22,7 +22,7 @@ from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY
 from n2a_gitops.validate import Problem, check_app, validate_repo
 
-CRDS = Path(__file__).resolve().parents[1].parent / "shared" / "argocd"
+from conftest import ARGOCD_CRDS as CRDS  # noqa: E402
 APPS = ("greeter-jane", "hello-bob", "report-carol")
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
            "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com"}
@@ -45,14 +45,16 @@ def _make_repo(base: Path, *extra_init: str) -> Path:
     return root
 
 
+# These rules hold for both ways of routing; the Ingress repos here keep the Ingress rules
+# covered (test_gateway_access.py covers Gateway API routes and the sign-in proxy).
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
-    return _make_repo(tmp_path_factory.mktemp("published"))
+    return _make_repo(tmp_path_factory.mktemp("published"), "--routing", "ingress")
 
 
 @pytest.fixture(scope="module")
 def published_appset(tmp_path_factory) -> Path:
-    return _make_repo(tmp_path_factory.mktemp("published-appset"), "--applicationset")
+    return _make_repo(tmp_path_factory.mktemp("published-appset"), "--applicationset", "--routing", "ingress")
 
 
 @pytest.fixture
@@ -178,10 +180,10 @@ def test_two_apps_claiming_one_host_fails(repo):
 
     edit_yaml(repo / "apps/hello-bob/patch-ingress.yaml", steal)
     problems = problems_of(repo, crds_dir=CRDS)
-    conflict = [p for p in problems if p.rule == "ingress-host-conflict"]
+    conflict = [p for p in problems if p.rule == "host-conflict"]
     assert {p.file for p in conflict} == {"apps/hello-bob", "apps/greeter-jane"}
     assert all("greeter-jane.apps.example.com" in p.message for p in conflict)
-    assert [(p.file, p.rule) for p in problems if p.rule != "ingress-host-conflict"] == [("apps/hello-bob", "ingress-host")]
+    assert [(p.file, p.rule) for p in problems if p.rule != "host-conflict"] == [("apps/hello-bob", "ingress-host")]
 
 
 # -- more rules --------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def test_changed_since_checks_only_the_touched_apps(repo):
     notes: list[str] = []
     problems = validate_repo(repo, load_settings(repo), changed_since="HEAD", notes=notes)
     assert [p.file for p in problems] == ["argocd/apps/hello-bob.yaml"]
-    assert "1 app(s)" in notes[-1]
+    assert any("changed since HEAD: 1 app(s)" in n for n in notes), notes
     # A change of the shared base concerns every app.
     (repo / "apps/_base/service.yaml").write_text((repo / "apps/_base/service.yaml").read_text() + "\n")
     problems = validate_repo(repo, load_settings(repo), changed_since="HEAD")

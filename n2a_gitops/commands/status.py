@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 NAME = "status"
-HELP = "show an app's sync status, revision, health and URLs (Argo CD API)"
+HELP = "show an app's sync status, revision, health, URLs and access (Argo CD API)"
 ORDER = 40
 DESCRIPTION = """Ask Argo CD how a published app is doing: sync status, the git revision it runs (and
-whether that is the last pushed commit), health, the last operation's message and the app's URLs.
+whether that is the last pushed commit), health, the last operation's message and the app's URLs;
+with a GitOps clone at hand, also who may open the app (its access, from the app's overlay).
 
 Needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN (a project role token), or `argocd_url` and
 `argocd_token` in ~/.config/n2a/config.yaml. Set N2A_ARGOCD_INSECURE=1 only for a test server
@@ -39,6 +40,10 @@ def run(args, out) -> int:
         if expected.rstrip("/") not in {u.rstrip("/") for u in urls}:
             urls.append(expected)
     info["urls"] = urls
+    if settings:
+        from ..lifecycle import app_access
+
+        info["access"] = app_access(repo.root, args.app) or None
     head = pushed_head(repo) if repo else None
     info["pushed"] = head
     info["current"] = (bool(info["revision"]) and info["revision"] == head) if head else None
@@ -56,6 +61,8 @@ def run(args, out) -> int:
         out.text(f"message   {info['message']}")
     for url in urls:
         out.text(f"url       {url}")
+    if info.get("access"):
+        out.text(f"access    {info['access']}")
     if info["health"] not in ("Healthy", "Unknown") or info["sync"] == "OutOfSync":
         out.info(f"see the pods' output with `n2a logs {args.app}`")
     out.result(info)

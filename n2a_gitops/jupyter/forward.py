@@ -44,7 +44,7 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
         raise UsageError("the hub's publish service takes no extra files (include)",
                          "publish without include, or ask your admin for git access to the GitOps repo")
     payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
-    for key in ("name", "framework", "env"):
+    for key in ("name", "framework", "env", "access"):
         if key in kwargs:
             payload[key] = kwargs[key]
     if "requirements" in kwargs:

@@ -32,7 +32,7 @@ from jupyterhub.utils import url_path_join
 from ..errors import UsageError
 from .options import JSONReplies, publish_kwargs
 
-KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner"}
+KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner", "access"}
 _lock = asyncio.Lock()  # one publish at a time on the service's clone
 
 
@@ -64,7 +64,7 @@ def _stage(body: dict, folder: Path) -> dict:
     path = folder / f"{stem}.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     staged = {"notebook": path.name}
-    for key in ("name", "framework", "env"):
+    for key in ("name", "framework", "env", "access"):
         if body.get(key) is not None:
             staged[key] = body[key]
     requirements = body.get("requirements")

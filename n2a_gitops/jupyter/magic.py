@@ -17,13 +17,15 @@ from pathlib import Path
 from ..errors import N2AError, UsageError
 
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
-            [--env KEY=VALUE ...] [--include PATH ...] [--repo DIR] [--push] [NOTEBOOK]
+            [--env KEY=VALUE ...] [--include PATH ...] [--access WHO] [--repo DIR] [--push] [NOTEBOOK]
 %n2a plan    (same options: the dry run, nothing is committed)
 
 examples:
   %n2a plan
   %n2a publish --name sales-dashboard
-  %n2a publish --framework voila --include data/prices.csv --push"""
+  %n2a publish --framework voila --include data/prices.csv --push
+  %n2a publish --access users:jane@example.com,bob@example.com   (or public, authenticated,
+                private, groups:GROUP,...; default: accessDefault of n2a.yaml)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requirements")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--include", action="append", default=[], metavar="PATH")
+    parser.add_argument("--access")
     parser.add_argument("--repo")
     parser.add_argument("--push", action="store_true")
     parser.add_argument("--dry-run", action="store_true")
@@ -92,7 +95,8 @@ class PublishedApp:
                 f"Committed <b>{e(r.app)}</b> ({e(r.framework)}) as <code>{e((r.commit or '')[:12])}</code>. "
                 "Push it (Git panel, or <code>%n2a publish --push</code>) to deploy."
             )
-        rows = [f"<p class='n2a-result'>{head}</p>", f"<p>URL: {link}</p>"]
+        rows = [f"<p class='n2a-result'>{head}</p>", f"<p>URL: {link}</p>",
+                f"<p>Access: <code>{e(r.access)}</code> ({e(r.access_detail)})</p>"]
         lists = [
             ("Why " + r.framework, r.evidence),
             ("Requirements", [f"{s['spec']}  ({s['source']})" for s in r.requirement_sources] or r.requirements),
@@ -125,7 +129,7 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     explicit = Path(args.repo).expanduser().resolve() if args.repo else None
     repo, _ = locate_repo(explicit, notebook, root)
     kwargs: dict = {"repo": str(repo)}
-    for key in ("name", "framework", "requirements"):
+    for key in ("name", "framework", "requirements", "access"):
         if getattr(args, key):
             kwargs[key] = getattr(args, key)
     if args.owner:  # else publish() takes JUPYTERHUB_USER, then git's user.name

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
 from .paths import under_root
 
-KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push"}
+KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access"}
 
 
 def _string(body: dict, key: str) -> str | None:
@@ -53,7 +53,7 @@ def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
     if not notebook.is_file():
         raise NotFoundError(f"notebook {body['notebook']!r} does not exist", "save the notebook, then publish again")
     kwargs: dict = {}
-    for key in ("name", "owner", "framework"):
+    for key in ("name", "owner", "framework", "access"):
         value = _string(body, key)
         if value is not None:
             kwargs[key] = value
