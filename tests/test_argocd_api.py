@@ -17,13 +17,14 @@ import git
 import pytest
 import yaml
 
+from conftest import ARGOCD_CRDS
 from fake_argocd import TOKEN, TOKEN_WITHOUT_LOGS, FakeArgoCD, application
 from n2a_gitops import argocd
 from n2a_gitops.cli import main
 from n2a_gitops.errors import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_UNREACHABLE, EXIT_USAGE, N2AError
 from n2a_gitops.output import Output
 
-SWAGGER = Path(__file__).resolve().parents[1].parent / "shared" / "argocd" / "swagger.json"
+SWAGGER = ARGOCD_CRDS / "swagger.json"
 APP = "sales-jane"
 SHA_OLD = "1" * 40
 SHA_NEW = "2" * 40

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import ARGOCD_CRDS
 from n2a_gitops.crdschema import crd_kinds, validate_against_crds
 
-CRDS = Path(__file__).resolve().parents[1].parent / "shared" / "argocd"
+CRDS = ARGOCD_CRDS
 
 
 def application() -> dict:

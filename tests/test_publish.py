@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import ARGOCD_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
+from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
 from n2a_gitops import crdschema, kustomize
 from n2a_gitops.cli import main
 
@@ -34,7 +34,7 @@ def k8s_validate(doc: dict) -> None:
     kubernetes_validate.validate(doc, "1.32", strict=True)
 
 
-@pytest.mark.shared("argocd")
+@pytest.mark.shared("argocd", "gateway-api")
 def test_init_writes_a_complete_gitops_repo(gitops):
     assert git(gitops, "log", "--format=%s").strip() == "n2a init: GitOps repository for notebook apps"
     assert git(gitops, "status", "--porcelain") == ""
@@ -43,10 +43,12 @@ def test_init_writes_a_complete_gitops_repo(gitops):
         assert (gitops / rel).is_file(), rel
     docs = kustomize.build(gitops / "argocd")
     kinds = sorted(d["kind"] for d in docs)
-    assert kinds == ["AppProject", "AppProject", "Application", "Namespace"]
+    assert kinds == ["AppProject", "AppProject", "Application", "Gateway", "Namespace", "Namespace"]
     for doc in docs:
         if doc["apiVersion"].startswith("argoproj.io/"):
             assert crdschema.validate_against_crds(doc, ARGOCD_CRDS) == [], doc["metadata"]["name"]
+        elif doc["apiVersion"].startswith("gateway.networking.k8s.io/"):
+            assert crdschema.validate_against_crds(doc, GATEWAY_API_CRDS) == [], doc["metadata"]["name"]
         else:
             k8s_validate(doc)
     project = next(d for d in docs if d["kind"] == "AppProject" and d["metadata"]["name"] == "notebook-apps")
@@ -56,6 +58,8 @@ def test_init_writes_a_complete_gitops_repo(gitops):
     assert spec["sourceRepos"] == ["https://git.example.com/platform/gitops.git"]
     allowed = {(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]}
     assert {("apps", "ReplicaSet"), ("", "Pod"), ("apps", "Deployment"), ("", "ConfigMap")} <= allowed
+    # New repos route through Gateway API: apps may create HTTPRoutes, not Ingresses.
+    assert ("gateway.networking.k8s.io", "HTTPRoute") in allowed and ("networking.k8s.io", "Ingress") not in allowed
     root = next(d for d in docs if d["kind"] == "Application")
     assert root["spec"]["source"]["path"] == "argocd/apps"
     assert root["spec"]["project"] == "notebook-apps-bootstrap"
@@ -69,7 +73,7 @@ def test_init_twice_writes_nothing_new(gitops, capsys):
     assert git(gitops, "rev-parse", "HEAD") == head
 
 
-@pytest.mark.shared("argocd")
+@pytest.mark.shared("argocd", "gateway-api")
 def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, capsys):
     before = git(gitops, "rev-parse", "HEAD").strip()
     code, result, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
@@ -89,10 +93,13 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
     assert git(gitops, "status", "--porcelain") == ""
 
     docs = kustomize.build(gitops / "apps" / APP)
-    by_kind = {d["kind"]: d for d in docs}
-    assert sorted(by_kind) == ["ConfigMap", "Deployment", "Ingress", "NetworkPolicy", "Service"]
+    by_kind = {d["kind"]: d for d in docs if not d["metadata"]["name"].startswith(f"{APP}-access-")}
+    assert sorted(d["kind"] for d in docs) == ["ConfigMap", "ConfigMap", "Deployment", "HTTPRoute", "NetworkPolicy", "Service"]
     for doc in docs:
-        k8s_validate(doc)
+        if doc["kind"] == "HTTPRoute":
+            assert crdschema.validate_against_crds(doc, GATEWAY_API_CRDS) == []
+        else:
+            k8s_validate(doc)
         assert doc["metadata"]["namespace"] == "notebook-apps"
         assert doc["metadata"]["labels"]["n2a.dev/owner"] == "jane"
 
@@ -105,6 +112,8 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    # The app and (n2a.yaml's default access: authenticated) its sign-in proxy.
+    assert [c["name"] for c in pod["containers"]] == ["app", "oauth2-proxy"]
     for c in pod["containers"] + pod["initContainers"]:
         sc = c["securityContext"]
         assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
@@ -118,14 +127,17 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
     assert {"/app/work", "/home/app", "/tmp"} <= mounts
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["code"]["projected"]["sources"][0]["configMap"]["name"] == cm["metadata"]["name"]
+    assert volumes["access"]["configMap"]["name"].startswith(f"{APP}-access-")
     assert all("emptyDir" in volumes[n] for n in ("work", "home", "tmp", "venv"))
     assert pod["initContainers"][0]["name"] == "install"
 
-    ingress = by_kind["Ingress"]["spec"]
-    assert ingress["rules"][0]["host"] == f"{APP}.apps.example.com"
-    assert ingress["tls"][0]["hosts"] == [f"{APP}.apps.example.com"]
-    assert ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == f"{APP}-web"
+    route = by_kind["HTTPRoute"]["spec"]
+    assert route["hostnames"] == [f"{APP}.apps.example.com"]
+    assert route["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "apps",
+                                    "namespace": "n2a-gateway", "sectionName": "https-apps"}]
+    assert route["rules"] == [{"backendRefs": [{"name": f"{APP}-web", "port": 80}]}]
     assert by_kind["Service"]["spec"]["selector"]["app.kubernetes.io/instance"] == APP
+    assert by_kind["Service"]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "proxy"}]
     assert by_kind["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == APP
 
     application = yaml.safe_load((gitops / f"argocd/apps/{APP}.yaml").read_text())
@@ -142,13 +154,14 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
     assert annotations["link.argocd.argoproj.io/app"].endswith(f"https://{APP}.apps.example.com/")
     info = {i["name"]: i["value"] for i in spec["info"]}
     assert info["owner"] == "jane" and info["framework"] == "gradio" and info["notebook"] == "greeter.ipynb"
+    assert info["access"] == "authenticated" and result["access"] == "authenticated"
 
 
 def test_republish_unchanged_makes_no_commit_and_an_edit_rolls_the_configmap(gitops, gradio_notebook, capsys):
     code, first, _ = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0
     head = git(gitops, "rev-parse", "HEAD")
-    cm_before = next(d for d in kustomize.build(gitops / "apps" / APP) if d["kind"] == "ConfigMap")["metadata"]["name"]
+    cm_before = next(d for d in kustomize.build(gitops / "apps" / APP) if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"])["metadata"]["name"]
 
     code, again, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0 and again["commit"] is None
@@ -161,7 +174,7 @@ def test_republish_unchanged_makes_no_commit_and_an_edit_rolls_the_configmap(git
     code, edited, _ = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0 and edited["commit"] and edited["commit"] != first["commit"]
     docs = kustomize.build(gitops / "apps" / APP)
-    cm_after = next(d for d in docs if d["kind"] == "ConfigMap")["metadata"]["name"]
+    cm_after = next(d for d in docs if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"])["metadata"]["name"]
     assert cm_after != cm_before
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"][0]["configMap"]["name"] == cm_after
@@ -217,7 +230,7 @@ def test_large_code_is_spread_over_several_configmaps(gitops, gradio_notebook, c
                                     "--include", "data")
     assert code == 0, err
     docs = kustomize.build(gitops / "apps" / APP)
-    maps = [d for d in docs if d["kind"] == "ConfigMap"]
+    maps = [d for d in docs if d["kind"] == "ConfigMap" and "-code" in d["metadata"]["name"]]
     assert len(maps) >= 3
     for cm in maps:
         assert sum(len(v.encode()) for v in cm.get("data", {}).values()) < 1024 * 1024
