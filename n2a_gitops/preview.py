@@ -355,13 +355,8 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
     if not containers:
         raise UsageError("the Deployment has no container", "re-render the app with n2a")
     main, sidecars = _app_container(containers)
-    for sidecar in sidecars:
-        if sidecar.get("name") == PROXY_CONTAINER:
-            access = ((deployment.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "")
-            out.info(f"note: the preview runs without the sign-in proxy ({PROXY_CONTAINER}): anyone who can reach "
-                     f"this machine's 127.0.0.1 can open it; in the cluster only access {access!r} can")
-        else:
-            out.info(f"note: the preview runs only the app container, not {sidecar.get('name')!r}")
+    for note in sidecar_notes(deployment, sidecars):
+        out.info(f"note: {note}")
     port = port or free_port()
     with socket.socket() as s:
         try:
@@ -409,6 +404,19 @@ def _app_container(containers: list[dict]) -> tuple[dict, list[dict]]:
     sign-in proxy, which cannot sign anyone in on a laptop)."""
     main = next((c for c in containers if c.get("name") == APP_CONTAINER), containers[0])
     return main, [c for c in containers if c is not main]
+
+
+def sidecar_notes(deployment: dict, sidecars: list[dict]) -> list[str]:
+    """What the preview leaves out, said plainly: above all, that no one has to sign in."""
+    notes = []
+    for sidecar in sidecars:
+        if sidecar.get("name") == PROXY_CONTAINER:
+            access = ((deployment.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "")
+            notes.append(f"the preview runs without the sign-in proxy ({PROXY_CONTAINER}): anyone who can reach "
+                         f"127.0.0.1 on this machine can open it; in the cluster only access {access!r} can")
+        else:
+            notes.append(f"the preview runs only the app container, not {sidecar.get('name')!r}")
+    return notes
 
 
 def _interrupt(signum, frame):
