@@ -421,3 +421,22 @@ def test_preview_runs_the_app_container_and_says_the_proxy_is_left_out(gateway_r
     assert main_container["name"] == "app" and [c["name"] for c in sidecars] == ["oauth2-proxy"]
     notes = sidecar_notes(deployment, sidecars)
     assert len(notes) == 1 and "without the sign-in proxy" in notes[0] and "users:jane@example.com" in notes[0]
+
+
+def test_the_server_extension_and_the_magic_take_access(repo, tmp_path):
+    """The JSON key and the magic's option are named like the CLI's --access; a real dry run."""
+    from n2a_gitops.errors import UsageError
+    from n2a_gitops.jupyter import magic
+    from n2a_gitops.jupyter.options import KEYS, publish_kwargs
+
+    nb = write_notebook(tmp_path / "nb" / "board.ipynb", GRADIO_CELLS)
+    assert "access" in KEYS
+    _notebook, kwargs = publish_kwargs({"notebook": "nb/board.ipynb", "access": "groups:finance"}, tmp_path)
+    assert kwargs["access"] == "groups:finance"
+    with pytest.raises(UsageError):
+        publish_kwargs({"notebook": "nb/board.ipynb", "access": ["public"]}, tmp_path)
+    before = snapshot(repo)
+    shown = magic.run(f"plan --owner dan --access groups:finance --repo {repo} {nb}", {})
+    assert shown.access == "groups:finance" and shown.dry_run
+    assert "groups:finance" in shown._repr_html_()
+    assert snapshot(repo) == before

@@ -136,7 +136,8 @@ def test_publish_commits_and_jupyterlab_git_pushes_it(site):
 
 def test_apps_lists_what_is_committed_like_n2a_list(site):
     server = site["server"]
-    published = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed"})
+    published = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed",
+                                            "access": "users:ann@example.com"})
     assert published.status_code == 200, published.text
     response = server.get("n2a/apps", params={"repo": "gitops"})
     assert response.status_code == 200, response.text
@@ -145,6 +146,7 @@ def test_apps_lists_what_is_committed_like_n2a_list(site):
     apps = {a["app"]: a for a in listing["apps"]}
     assert apps["listed-lister"]["path"] == "apps/listed-lister"
     assert apps["listed-lister"]["owner"] == "lister" and apps["listed-lister"]["framework"] == "gradio"
+    assert apps["listed-lister"]["access"] == "users:ann@example.com" == published.json()["access"]
     assert apps["listed-lister"]["last_commit"]["sha"] == published.json()["commit"]
     only = server.get("n2a/apps", params={"repo": "gitops", "owner": "lister"}).json()["apps"]
     assert [a["app"] for a in only] == ["listed-lister"]
