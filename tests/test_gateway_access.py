@@ -440,3 +440,37 @@ def test_the_server_extension_and_the_magic_take_access(repo, tmp_path):
     assert shown.access == "groups:finance" and shown.dry_run
     assert "groups:finance" in shown._repr_html_()
     assert snapshot(repo) == before
+
+
+def test_status_shows_the_url_and_access_of_a_routed_app(gateway_repo, capsys, monkeypatch):
+    """Argo CD links Ingress hosts by itself but not HTTPRoute hostnames: with no external URL
+    from Argo CD, status still gives the app's URL (the Application's link annotation does the
+    same in the UI), and who may open it."""
+    from fake_argocd import TOKEN, FakeArgoCD, application
+
+    root, _nb = gateway_repo
+    link = yaml.safe_load((root / "argocd/apps/board-jane.yaml").read_text())["metadata"]["annotations"]["link.argocd.argoproj.io/app"]
+    assert link == "Open app|https://board-jane.apps.example.com/"
+    with FakeArgoCD() as argo:
+        argo.add_app("board-jane", application("board-jane", revision="a" * 40, urls=[]))
+        monkeypatch.setenv("N2A_ARGOCD_URL", argo.url)
+        monkeypatch.setenv("N2A_ARGOCD_TOKEN", TOKEN)
+        assert main(["status", "board-jane", "--repo", str(root), "--json"]) == 0
+        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert result["urls"] == ["https://board-jane.apps.example.com/"]
+        assert result["access"] == "users:jane@example.com"
+        assert main(["status", "board-jane", "--repo", str(root)]) == 0
+        assert "access    users:jane@example.com" in capsys.readouterr().out
+
+
+def test_a_bad_routing_or_access_setting_is_one_message_with_a_fix(repo, capsys):
+    settings = repo / "n2a.yaml"
+    text = settings.read_text()
+    for broken, expected in (('routing: "mesh"', "routing 'mesh'"), ('accessDefault: "everyone"', "accessDefault"),
+                             ('accessIdentity: "name"', "accessIdentity 'name'")):
+        key = broken.split(":")[0]
+        line = next(line for line in text.splitlines() if line.startswith(key + ":"))
+        settings.write_text(text.replace(line, broken))
+        assert main(["validate", "--repo", str(repo)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("error:") == 1 and expected in err and "fix:" in err and "Traceback" not in err
