@@ -162,6 +162,23 @@ def name_problems(settings, access: Access) -> list[str]:
     return [p for p in found if p]
 
 
+def proxy_context(access: Access, host: str, app_port: int) -> dict:
+    """What the templates need to put the sign-in proxy in front of the app (the contract above)."""
+    from .checks.proxyconfig import PINNED_VERSION
+
+    return {
+        "container": PROXY_CONTAINER, "port": PROXY_PORT, "port_name": PROXY_PORT_NAME,
+        "config_dir": PROXY_CONFIG_DIR, "config_path": f"{PROXY_CONFIG_DIR}/{PROXY_CONFIG_FILE}",
+        "users_file": f"{PROXY_CONFIG_DIR}/{PROXY_USERS_FILE}",
+        "files": [PROXY_CONFIG_FILE] + ([PROXY_USERS_FILE] if access.users else []),
+        "secret_keys": SECRET_KEYS, "redirect_url": f"https://{host}/oauth2/callback",
+        # The app listens on 0.0.0.0 in the pod; the proxy reaches it over the pod's loopback,
+        # and the NetworkPolicy keeps everyone else off the app's port.
+        "upstream": f"http://127.0.0.1:{app_port}/", "http_address": f"0.0.0.0:{PROXY_PORT}",
+        "pinned": PINNED_VERSION,
+    }
+
+
 def describe(access: Access) -> str:
     """One line for humans: who can open the app."""
     return {

@@ -168,23 +168,6 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
         return Settings(), None
 
 
-def _proxy(settings, launch, host: str, access) -> dict:
-    """What the templates need to put the sign-in proxy in front of the app (access.py's contract)."""
-    from . import access as acc
-    from .checks.proxyconfig import PINNED_VERSION
-
-    files = [acc.PROXY_CONFIG_FILE] + ([acc.PROXY_USERS_FILE] if access.users else [])
-    return {
-        "container": acc.PROXY_CONTAINER, "port": acc.PROXY_PORT, "port_name": acc.PROXY_PORT_NAME,
-        "config_dir": acc.PROXY_CONFIG_DIR, "config_path": f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_CONFIG_FILE}",
-        "users_file": f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_USERS_FILE}", "files": files,
-        "secret_keys": acc.SECRET_KEYS, "redirect_url": f"https://{host}/oauth2/callback",
-        # The app listens on 0.0.0.0 in the pod; the proxy reaches it over the pod's loopback.
-        "upstream": f"http://127.0.0.1:{launch.port}/", "http_address": f"0.0.0.0:{acc.PROXY_PORT}",
-        "pinned": PINNED_VERSION,
-    }
-
-
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
             env=None, include=(), access=None, out: Output | None = None, need_repo: bool = True) -> Prepared:
     from . import access as access_mod
@@ -197,6 +180,8 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     if not nb_path.is_file():
         raise UsageError(f"notebook {notebook} does not exist", "give the path of an .ipynb file")
     settings, root = _settings_for(repo, need_repo)
+    owner_given = _owner(owner, root)
+    chosen = access_mod.resolve(settings, access, owner_given)  # a refused choice stops before any work
 
     out.step(f"converting {nb_path.name} with nbconvert")
     converted = nbconv.convert(nb_path)
@@ -209,10 +194,8 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
 
     runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks)
     launch = runtime.launch(detection, CONTAINER_PORT)
-    owner_given = _owner(owner, root)
     ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
-    chosen = access_mod.resolve(settings, access, owner_given)
 
     extra = _included(include, nb_path)
     source_notebook = _source_notebook(nb_path)
@@ -241,7 +224,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         "path": folder, "base_path": BASE_DIR,
         "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
         "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
-        "access": chosen, "proxy": _proxy(settings, launch, host, chosen),
+        "access": chosen, "proxy": access_mod.proxy_context(chosen, host, launch.port),
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})

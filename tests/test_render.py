@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from n2a_gitops import render
 from n2a_gitops.config import Settings
 from n2a_gitops.model import LaunchSpec, Probe
-from n2a_gitops.access import Access
-from n2a_gitops.pipeline import _configmaps, _probes, _proxy
+from n2a_gitops.access import Access, proxy_context
+from n2a_gitops.pipeline import _configmaps, _probes
 
 hostile = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40
@@ -25,7 +25,7 @@ def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settin
     files = {path: b"x", "app.py": b"print(1)"}
     settings = settings or Settings()
     return {
-        "access": access, "proxy": _proxy(settings, launch, "demo-jane.apps.example.com", access),
+        "access": access, "proxy": proxy_context(access, "demo-jane.apps.example.com", launch.port),
         "app": "demo-jane", "name": "demo", "owner": "jane", "framework": "python", "notebook": notebook,
         "settings": settings, "launch": launch, "env": {"GREETING": env_value}, "probes": _probes(launch),
         "configmaps": _configmaps(files), "host": "demo-jane.apps.example.com",
