@@ -42,8 +42,12 @@ def check_access(settings, app: str, manifests: list[dict], file: str) -> list[P
         bad("access-choice", f"access {declared.kind!r} is not allowed by n2a.yaml (accessAllowed: {', '.join(settings.accessAllowed)})",
             f"publish again with --access {settings.accessDefault} (or another allowed choice)")
     if declared is not None and declared.kind in ("users", "groups"):
+        if declared.kind == "users":  # as publish resolves them (a bare name gets the e-mail domain)
+            declared = acc.Access("users", tuple(acc.identity(settings).user(n) for n in declared.names), declared.raw)
         for message in acc.name_problems(settings, declared):
             bad("access-name", message, "publish again with well-formed names (e-mail addresses or user names; group names)")
+    if declared is None and not settings.requires_auth:
+        return problems  # an unreadable choice is reported above; nothing to enforce it against
     if declared is not None and not declared.proxied and not settings.requires_auth:
         return problems  # a public app on a platform that allows them: nothing to enforce
 
