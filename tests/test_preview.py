@@ -257,6 +257,8 @@ def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+    # n2a init's default access puts a sign-in proxy in the pod: the preview ran the app and said so.
+    assert "without the sign-in proxy (oauth2-proxy)" in err and "'authenticated'" in err
     missing = subprocess.run([*n2a, "preview", "--repo", str(repo), "nope"], env=env, capture_output=True, text=True)
     assert missing.returncode == 5
     assert "python-hello-jane" in missing.stderr  # the fix lists the apps that exist
