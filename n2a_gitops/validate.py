@@ -131,9 +131,10 @@ def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
     if not path.is_absolute() and not explicit:
         path = root / path
     if not path.is_dir():
-        raise UsageError(f"the Argo CD CRDs folder {path} does not exist",
+        raise UsageError(f"the CRDs folder {path} does not exist",
                          "export them: kubectl get crd applications.argoproj.io appprojects.argoproj.io "
-                         "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml")
+                         "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml (with routing gateway also "
+                         "httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io > DIR/gateway-api.yaml)")
     return path
 
 
