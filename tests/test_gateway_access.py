@@ -474,3 +474,12 @@ def test_a_bad_routing_or_access_setting_is_one_message_with_a_fix(repo, capsys)
         assert main(["validate", "--repo", str(repo)]) == 1
         err = capsys.readouterr().err
         assert err.count("error:") == 1 and expected in err and "fix:" in err and "Traceback" not in err
+
+
+def test_another_proxy_release_is_noted_not_silently_trusted():
+    from n2a_gitops.checks.proxyconfig import image_note
+
+    assert image_note("quay.io/oauth2-proxy/oauth2-proxy:v7.15.3") is None
+    assert image_note("registry.example.com/mirror/oauth2-proxy:v7.15.3@sha256:" + "0" * 64) is None
+    note = image_note("quay.io/oauth2-proxy/oauth2-proxy:v7.9.0")
+    assert note and "v7.9.0" in note and "checked against the options of v7.15.3" in note

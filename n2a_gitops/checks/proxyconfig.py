@@ -58,8 +58,9 @@ def option_problems(config: dict) -> list[str]:
 
 def image_note(image: str) -> str | None:
     """A note when n2a.yaml runs another oauth2-proxy release than the option list describes."""
-    tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
-    if tag.split("@")[0] == PINNED_VERSION:
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]  # the last path part, without a digest
+    tag = name.rsplit(":", 1)[-1] if ":" in name else ""
+    if tag == PINNED_VERSION:
         return None
     return (f"oauth2ProxyImage {image!r} is not oauth2-proxy {PINNED_VERSION}: the proxy's configuration was "
             f"checked against the options of {PINNED_VERSION}")

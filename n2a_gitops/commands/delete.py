@@ -7,8 +7,8 @@ HELP = "remove an app (its folder and child Application) in one commit"
 ORDER = 54
 DESCRIPTION = """Remove the app's folder apps/<app>/ and its child Application in one commit. Once the
 commit is pushed, the root app-of-apps (or the ApplicationSet) deletes the Application and Argo
-CD's resources finalizer removes the Deployment, Service, Ingress and ConfigMaps. The history
-stays: `n2a rollback APP REV` brings the app back.
+CD's resources finalizer removes the Deployment, Service, route (HTTPRoute or Ingress) and
+ConfigMaps. The history stays: `n2a rollback APP REV` brings the app back.
 
 examples:
   n2a delete sales-dashboard-jane
