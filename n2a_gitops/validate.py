@@ -28,8 +28,8 @@ __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 CRD_SKIPPED = ("CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
                "fields n2a writes; the full CRD check was skipped")
-GATEWAY_CRD_SKIPPED = ("Gateway API CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the "
-                       "HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped")
+GATEWAY_CRD_SKIPPED = ("Gateway API CRDs not found (add them to the folder of crdsDir in n2a.yaml or --crds DIR): "
+                       "checked only the HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped")
 
 
 def check_app(settings, app: str, manifests: list[dict], application: dict | None, crds_dir: Path | None,
