@@ -483,3 +483,22 @@ def test_another_proxy_release_is_noted_not_silently_trusted():
     assert image_note("registry.example.com/mirror/oauth2-proxy:v7.15.3@sha256:" + "0" * 64) is None
     note = image_note("quay.io/oauth2-proxy/oauth2-proxy:v7.9.0")
     assert note and "v7.9.0" in note and "checked against the options of v7.15.3" in note
+
+
+def test_a_repo_from_before_routing_and_access_keeps_ingress_and_public_apps(tmp_path, crds, capsys):
+    """An n2a.yaml without the new keys (as older `n2a init` wrote it): Ingress, no proxy."""
+    root = tmp_path / "gitops"
+    assert main(["init", str(root), "--routing", "ingress"]) == 0
+    new_keys = ("routing", "gateway", "access", "oauth2Proxy", "oidc")
+    settings = root / "n2a.yaml"
+    settings.write_text("".join(line + "\n" for line in settings.read_text().splitlines() if not line.startswith(new_keys)))
+    git(root, "commit", "-qam", "n2a.yaml as an older n2a wrote it")
+    assert "\nrouting:" not in settings.read_text() and load_settings(root).routing == "ingress"
+    nb = write_notebook(tmp_path / "nb" / "board.ipynb", GRADIO_CELLS)
+    assert main(["publish", str(nb), "--repo", str(root), "--owner", "old", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["access"] == "public"
+    docs = built(root, "board-old")
+    assert sorted(d["kind"] for d in docs) == ["ConfigMap", "Deployment", "Ingress", "NetworkPolicy", "Service"]
+    assert reached_container(docs) == {"app"}
+    assert validate_repo(root, load_settings(root), crds_dir=crds) == []
