@@ -50,7 +50,7 @@ class LaunchSpec:
 class ConvertedNotebook:
     """A notebook turned into a script that runs outside IPython."""
 
-    source: str  # the script (with the IPython stand-in prologue when magics are used)
+    source: str  # app.py: the converted code, plus one import line when it needs the IPython stand-in
     notebook_json: str  # the notebook with skipped cells removed (voila serves this)
     pip_requirements: list[str]  # from %pip / !pip / %conda install lines
     shell_escapes: list[str]  # every `!cmd` / `%%bash` found, for warnings and policy
@@ -58,6 +58,12 @@ class ConvertedNotebook:
     code_cells: int  # how many code cells were kept
     requirement_sources: list[str] = field(default_factory=list)  # where each pip requirement came from
     cellmap: CellMap = field(default_factory=CellMap)  # app.py line -> (code cell, line in cell)
+    # Shipped beside app.py: the IPython stand-in (n2a_ipython.py) when needed, the cell maps
+    # (n2a_cellmap.json), and what %run brings in (helpers.ipynb.py, utils.py).
+    files: dict[str, str] = field(default_factory=dict)
+    served_files: dict[str, str] = field(default_factory=dict)  # beside app.ipynb, when voila serves it
+    code_sources: dict[str, str] = field(default_factory=dict)  # %run file -> Python whose imports count too
+    brought_in: list[dict] = field(default_factory=list)  # [{"path": "helpers.ipynb", "by": "code cell 1"}]
 
 
 @dataclass
@@ -93,6 +99,7 @@ class PublishResult:
     revision: str | None = None  # the branch head after --push (what Argo CD will sync)
     access: str = "public"  # who may open the app: public, authenticated, private, users:..., groups:...
     access_detail: str = ""  # the same for humans, e.g. "only jane@example.com"
+    brought_in: list[dict] = field(default_factory=list)  # files %run brings in: {"path", "by"}
 
     def to_dict(self) -> dict:
         return asdict(self)

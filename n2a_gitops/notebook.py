@@ -1,10 +1,14 @@
 """Notebook -> script that runs outside IPython, plus what the notebook asked for.
 
-``convert()`` drops cells tagged ``n2a-skip`` (or ``skip``), converts the rest with nbconvert's
-PythonExporter (IPython turns magics into ``get_ipython()`` calls), and reads those calls back
-from the AST: package installs become requirements, shell escapes become warnings. When the
-script needs ``get_ipython()`` or ``display()``, the stand-in from ``ipython_shim.py`` is put in
-front of it. Cells are numbered as JupyterLab shows them: 1-based, markdown cells included.
+``convert()`` drops cells tagged ``n2a-skip`` (or ``skip``), converts each code cell with
+nbconvert's ``ipython2python`` filter (IPython turns magics into ``get_ipython()`` calls), and
+reads those calls back from the AST: package installs become requirements, shell escapes become
+warnings, ``%run`` brings its file along (``runs.py``). It writes ``app.py`` the way nbconvert's
+PythonExporter lays a script out (a ``# In[K]:`` marker before code cell K, markdown as comments)
+and records where each line came from (``cellmap.py``). When the script needs ``get_ipython()`` or
+``display()``, one import line brings them from the stand-in shipped beside it
+(``launchers/n2a_ipython.py``). Warnings number cells as the notebook lists them, markdown
+included ("cell 4"); the cell map and %run name code cells ("code cell 3", see cellmap.py).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import copy
 import json
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cellmap import CellMap
+from .cellmap import MAP_FILE, CellMap, dumps
 from .errors import N2AError, UsageError
 from .model import ConvertedNotebook
 
@@ -25,20 +30,22 @@ SKIP_TAGS = {"n2a-skip", "skip"}
 # Cell magics that just run their body: the body is converted too, so the stand-in can run it.
 RUNNING_CELL_MAGICS = {"capture", "time", "timeit", "prun"}
 SHELL_CELL_MAGICS = {"bash", "sh", "script"}
-# What ipython_shim handles without a word (tests check the two agree).
+# What the stand-in handles without a word (tests check the two agree).
 QUIET_MAGICS = {
     "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport",
     "pinfo", "pinfo2", "who", "whos", "pip", "conda", "mamba", "micromamba", "uv",
     "html", "HTML", "markdown", "javascript", "js", "latex", "svg",
 }
-LINE_MAGICS = QUIET_MAGICS | {"time", "timeit", "env", "set_env", "cd", "pwd", "system", "sx"}
+LINE_MAGICS = QUIET_MAGICS | {"time", "timeit", "env", "set_env", "cd", "pwd", "system", "sx", "run"}
 CELL_MAGICS = QUIET_MAGICS | RUNNING_CELL_MAGICS | SHELL_CELL_MAGICS | {"writefile", "file"}
 INSTALLERS = {"pip", "conda", "mamba", "micromamba"}
 
 REOPEN_FIX = "open it in JupyterLab and save it again (File > Save Notebook), then retry"
-SHIM_BEGIN = "# ---- n2a: stand-in for IPython (n2a_gitops/ipython_shim.py), used outside a kernel ----"
-SHIM_END = "# ---- n2a: end of the stand-in; the notebook's code follows ----"
-
+# The stand-in for IPython: a module shipped beside app.py, which imports from it.
+STAND_IN = "n2a_ipython"
+STAND_IN_FILE = Path(__file__).with_name("launchers") / f"{STAND_IN}.py"
+STAND_IN_NAMES = ("display", "get_ipython")
+_FUTURE = re.compile(r"from __future__ import [\w ,]+$")
 # `!pip install`, `!python -m pip install`, `!{sys.executable} -m pip install`, `!uv pip install`.
 _SHELL_INSTALL = re.compile(
     r"^\s*(?P<tool>(?:(?:\S*python[\d.]*|\{sys\.executable\}|\$sys\.executable)\s+-m\s+)?"
@@ -70,43 +77,97 @@ class _Findings:
     requirements: list[tuple[str, str]] = field(default_factory=list)  # (line, source)
     shell_escapes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    runs: list[tuple[int, str]] = field(default_factory=list)  # (code cell, the %run line)
+    code_cell: int = 0  # the code cell being scanned
+
+    def merge(self, other: "_Findings", name: str) -> None:
+        """Take in what a notebook %run brought in asked for, naming it in every message."""
+        self.requirements += [(line, f"{source} of {name}") for line, source in other.requirements]
+        self.shell_escapes += [f"{name} {text}" for text in other.shell_escapes]
+        self.warnings += [f"{name} {text}" for text in other.warnings]
 
 
-def convert(path: Path) -> ConvertedNotebook:
+@dataclass
+class Part:
+    """One converted notebook: the app's own, or one that %run brings in."""
+
+    script: str  # the Python file
+    cellmap: CellMap
+    served: str  # what voila serves: the notebook minus skipped cells and installs
+    findings: _Findings
+    code_cells: int  # code cells kept (not empty, not skipped)
+    skipped: int  # cells tagged n2a-skip
+    stand_in: bool  # the script imports the IPython stand-in
+
+
+def convert(path: Path, included: Mapping[str, Path] | None = None) -> ConvertedNotebook:
+    """``included``: files shipped with --include (path in the app -> file on disk), where a %run
+    of a file outside the notebook's folder may find it."""
+    from .runs import Follower
+
     path = Path(path)
-    nb = read_notebook(path)
-    kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
-    skipped = len(nb.cells) - len(kept)
-    code = [(n, cell) for n, cell in kept if cell.cell_type == "code" and cell.source.strip()]
-    if not code:
-        why = f" ({skipped} cell(s) tagged n2a-skip)" if skipped else ""
+    follower = Follower(path, included or {})
+    part = convert_part(path, follower.visitor(path))
+    if not part.code_cells:
+        why = f" ({part.skipped} cell(s) tagged n2a-skip)" if part.skipped else ""
         raise N2AError(
             f"{path} has no code to publish{why}",
             "add the app's code to the notebook, or remove the n2a-skip tag from its cells",
         )
-
-    findings = _Findings()
-    script_nb = copy.deepcopy(nb)
-    script_nb.cells = []
-    for number, cell in kept:
-        cell = copy.deepcopy(cell)
-        if cell.cell_type == "code":
-            cell.source = _python_source(number, cell.source)
-            _scan(number, cell.source, findings)
-            cell.outputs, cell.execution_count = [], None
-        script_nb.cells.append(cell)
-
-    source = _add_prologue(_export(script_nb))
-    served = _served_notebook(nb, kept)
+    findings = part.findings
+    findings.requirements += follower.findings.requirements
+    findings.shell_escapes += follower.findings.shell_escapes
+    findings.warnings += follower.findings.warnings
+    files = dict(follower.files)
+    if part.stand_in or follower.stand_in:
+        files[f"{STAND_IN}.py"] = stand_in_source()
+    files[MAP_FILE] = dumps({"app.py": part.cellmap, **follower.maps})
     return ConvertedNotebook(
-        source=source,
-        notebook_json=served,
+        source=part.script,
+        notebook_json=part.served,
         pip_requirements=[line for line, _ in findings.requirements],
         shell_escapes=findings.shell_escapes,
         warnings=findings.warnings,
-        code_cells=len(code),
+        code_cells=part.code_cells,
         requirement_sources=[src for _, src in findings.requirements],
-        cellmap=CellMap.from_script(source),
+        cellmap=part.cellmap,
+        files=files,
+        served_files=dict(follower.served_files),
+        code_sources=dict(follower.code_sources),
+        brought_in=list(follower.brought_in),
+    )
+
+
+def convert_part(path: Path, on_run, label: str = "") -> Part:
+    """Convert one notebook. ``on_run(code cell, line)`` is called for each ``%run`` found and
+    returns the line to run instead (the file's path in the app), or None to keep it."""
+    nb = read_notebook(path)
+    findings = _Findings()
+    numbers = _code_cell_numbers(nb)
+    kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
+    pieces: list[tuple] = []  # ("markdown", text) or ("code", code cell, source, python)
+    served_sources: dict[int, str] = {}
+    for number, cell in kept:
+        if cell.cell_type == "markdown":
+            pieces.append(("markdown", cell.source))
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue  # raw cells are not run by Jupyter either
+        source, python = cell.source, _python_source(number, cell.source)
+        findings.code_cell, seen = numbers[number], len(findings.runs)
+        _scan(number, python, findings)
+        for k, line in findings.runs[seen:]:
+            new = on_run(k, line)
+            if new is not None:
+                python, source = _retarget_python(python, line, new), _retarget_source(source, line, new)
+        if source != cell.source:
+            served_sources[number] = source
+        pieces.append(("code", numbers[number], source, python))
+    script, origins, stand_in = _script(pieces)
+    return Part(
+        script=script, cellmap=CellMap.from_origins(origins, label),
+        served=_served_notebook(nb, kept, served_sources), findings=findings,
+        code_cells=sum(1 for p in pieces if p[0] == "code"),
+        skipped=len(nb.cells) - len(kept), stand_in=stand_in,
     )
 
 
@@ -211,6 +272,8 @@ def _line_magic(number: int, name: str, line: str, found: _Findings) -> None:
             found.warnings.append(f"cell {number}: `%{name} {line.strip()}` is ignored in the app")
     elif name in ("system", "sx"):
         _shell(number, f"%{name} ", line, found)
+    elif name == "run":
+        found.runs.append((found.code_cell, line))
     elif name not in LINE_MAGICS:
         found.warnings.append(f"cell {number}: %{name} only works inside IPython; n2a ignores it")
 
@@ -332,46 +395,109 @@ def _runtime_value(token: str) -> bool:
     return "$" in token or bool(re.search(r"\{[^}]*\}", token))
 
 
-def _export(nb) -> str:
-    from nbconvert import PythonExporter
-
-    source, _ = PythonExporter().from_notebook_node(nb)
-    return source
-
-
-def _needs_prologue(source: str) -> bool:
-    tree = _parse(source)
-    return any(isinstance(n, ast.Name) and n.id in ("get_ipython", "display") for n in ast.walk(tree))
+def _code_cell_numbers(nb) -> dict[int, int]:
+    """Cell number (markdown included) -> code cell number, counting every code cell."""
+    code = [n for n, cell in enumerate(nb.cells, start=1) if cell.cell_type == "code"]
+    return {n: k for k, n in enumerate(code, start=1)}
 
 
-def shim_source() -> str:
-    return (Path(__file__).with_name("ipython_shim.py")).read_text(encoding="utf-8")
+def _script(pieces) -> tuple[str, list, bool]:
+    """app.py laid out as nbconvert's PythonExporter writes a script, with where each line came
+    from: (code cell, line in the cell) or None. Returns (text, origins, imports the stand-in)."""
+    from nbconvert.filters import comment_lines
+
+    future: list[tuple[str, tuple | None]] = []
+    body: list[tuple[str, tuple | None]] = []
+    after_code = False
+    for piece in pieces:
+        body += [("", None)] * (2 if after_code else 1)
+        if piece[0] == "markdown":
+            body += [(line, None) for line in comment_lines(piece[1]).splitlines()]
+            after_code = False
+            continue
+        _, k, source, python = piece
+        body += [(f"# In[{k}]:", None), ("", None), ("", None)]
+        lines = python.splitlines()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        for line, origin in zip(lines, _origins(source, lines)):
+            # `from __future__` must open the file; in a notebook it may open any cell.
+            (future if _FUTURE.match(line) else body).append((line, (k, origin)))
+        after_code = True
+    head = [("#!/usr/bin/env python", None), ("# coding: utf-8", None), *future]
+    names = _stand_in_names("\n".join(line for line, _ in future + body))
+    if names:
+        head.append((f"from {STAND_IN} import {', '.join(names)}  # n2a: IPython's stand-in outside a kernel", None))
+    lines = head + body
+    return "\n".join(line for line, _ in lines) + "\n", [origin for _, origin in lines], bool(names)
 
 
-def _add_prologue(source: str) -> str:
-    if not _needs_prologue(source):
-        return source
-    lines = source.splitlines(keepends=True)
-    header = [ln for ln in lines[:2] if ln.startswith("#")]  # shebang and coding line
-    body = lines[len(header):]
-    # `from __future__` must stay the first statement of the file.
-    future = [ln for ln in body if re.match(r"from __future__ import [\w ,]+$", ln.rstrip())]
-    body = [ln for ln in body if ln not in future]
-    shim = shim_source().rstrip("\n") + "\n"
-    return "".join(header + future + [SHIM_BEGIN + "\n", shim, SHIM_END + "\n"] + body)
+def _origins(source: str, lines: list[str]) -> list[int]:
+    """For each converted line, the line of the cell it came from (1-based). ipython2python keeps
+    lines as they are, except magics (one line each, a cell magic makes the whole cell one line)
+    and leading blank lines, which it drops."""
+    import difflib
+
+    before = source.splitlines()
+    if before == lines:
+        return list(range(1, len(lines) + 1))
+    found = [1] * len(lines)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, lines, autojunk=False).get_opcodes():
+        for j in range(j1, j2):
+            if tag == "equal":
+                found[j] = i1 + (j - j1) + 1
+            elif i2 > i1:  # rewritten: the same line, or the last of the lines it replaced
+                found[j] = i1 + min(j - j1, i2 - i1 - 1) + 1
+            else:  # added by the conversion: the line before it
+                found[j] = max(i1, 1)
+    return found
 
 
-def _served_notebook(nb, kept) -> str:
-    """What voila serves: kept cells, no outputs, no install lines (each view would run pip)."""
+def _stand_in_names(code: str) -> list[str]:
+    tree = _parse(code)
+    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in STAND_IN_NAMES})
+
+
+def stand_in_source() -> str:
+    return STAND_IN_FILE.read_text(encoding="utf-8")
+
+
+def _retarget_python(python: str, line: str, new: str) -> str:
+    """Point ``get_ipython().run_line_magic('run', LINE)`` at NEW (same line count)."""
+    tree = _parse(python)
+    rows = python.splitlines(keepends=True)
+    for node in ast.walk(tree):
+        call = _ipython_call(node)
+        if call and call[0] == "run_line_magic" and call[1][:2] == ["run", line]:
+            arg = node.args[1]
+            row = rows[arg.lineno - 1].encode()  # AST columns count UTF-8 bytes
+            rows[arg.lineno - 1] = (row[:arg.col_offset] + repr(new).encode() + row[arg.end_col_offset:]).decode()
+            return "".join(rows)
+    return python
+
+
+def _retarget_source(source: str, line: str, new: str) -> str:
+    """The same in the cell as the user wrote it (`%run LINE`), for the notebook voila serves."""
+    rows = source.splitlines(keepends=True)
+    for i, row in enumerate(rows):
+        match = re.match(r"^(\s*%run\s+)(.*?)(\s*)$", row, re.S)
+        if match and match[2].strip() == line.strip():
+            rows[i] = match[1] + new + match[3]
+    return "".join(rows)
+
+
+def _served_notebook(nb, kept, sources: dict[int, str] | None = None) -> str:
+    """What voila serves: kept cells, no outputs, no install lines (each view would run pip);
+    SOURCES replaces the text of some cells (a %run pointed at the file's place in the app)."""
     import nbformat
 
     served = copy.deepcopy(nb)
     served.cells = []
-    for _, cell in kept:
+    for number, cell in kept:
         cell = copy.deepcopy(cell)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            cell.source = _without_installs(cell.source)
+            cell.source = _without_installs((sources or {}).get(number, cell.source))
         served.cells.append(cell)
     return nbformat.writes(served)
 

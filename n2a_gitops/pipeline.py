@@ -64,9 +64,10 @@ def _env(pairs) -> dict[str, str]:
     return env
 
 
-def _included(paths, notebook: Path) -> dict[str, bytes]:
-    """Extra files shipped with the app, keyed by their path relative to the notebook's folder."""
-    files: dict[str, bytes] = {}
+def _included(paths, notebook: Path) -> dict[str, Path]:
+    """Extra files shipped with the app: their path in the app (relative to the notebook's folder)
+    -> the file."""
+    files: dict[str, Path] = {}
     base = notebook.parent.resolve()
     for item in paths or ():
         src = Path(item)
@@ -80,7 +81,7 @@ def _included(paths, notebook: Path) -> dict[str, bytes]:
         for f in [src] if src.is_file() else sorted(src.rglob("*")):
             rel = f.relative_to(top)
             if f.is_file() and not IGNORED_PARTS & set(rel.parts):
-                files[rel.as_posix()] = f.read_bytes()
+                files[rel.as_posix()] = f
     return files
 
 
@@ -183,8 +184,9 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     owner_given = _owner(owner, root)
     chosen = access_mod.resolve(settings, access, owner_given)  # a refused choice stops before any work
 
+    included = _included(include, nb_path)
     out.step(f"converting {nb_path.name} with nbconvert")
-    converted = nbconv.convert(nb_path)
+    converted = nbconv.convert(nb_path, included)
     warnings = list(converted.warnings)
     if converted.shell_escapes and not settings.allowShellEscapes:
         raise PolicyError(
@@ -192,23 +194,27 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
             "move them out of the notebook or tag their cells n2a-skip",
         )
 
-    runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks)
+    runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks, converted.cellmap)
     launch = runtime.launch(detection, CONTAINER_PORT)
     ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
 
-    extra = _included(include, nb_path)
+    extra = {rel: f.read_bytes() for rel, f in included.items()}
+    served = launch.entry.endswith(".ipynb")  # voila: the notebook itself, and the notebooks %run brings in
+    brought = {p: c.encode() for p, c in (converted.served_files if served else converted.files).items()}
     source_notebook = _source_notebook(nb_path)
-    _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra})
-    local_modules = [Path(p).stem for p in extra if p.endswith(".py")] + [Path(p).stem for p in launch.files]
+    _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra,
+                     **brought})
+    local_modules = [Path(p).stem for p in [*extra, *brought, *launch.files] if p.endswith(".py")]
     requirement_list, req_warnings = reqs.resolve(
         converted, converted.source, settings, requirements_file=requirements,
         framework_packages=launch.packages, local_modules=local_modules, framework=runtime.name,
     )
     warnings += req_warnings
 
-    entry_content = converted.notebook_json if launch.entry.endswith(".ipynb") else converted.source
-    app_files = {**extra, launch.entry: entry_content.encode(), "requirements.txt": reqs.render_requirements_txt(requirement_list).encode()}
+    entry_content = converted.notebook_json if served else converted.source
+    app_files = {**extra, **brought, launch.entry: entry_content.encode(),
+                 "requirements.txt": reqs.render_requirements_txt(requirement_list).encode()}
     app_files.update({p: c.encode() for p, c in launch.files.items()})
     configmaps = _configmaps(app_files)
 
@@ -249,6 +255,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         requirement_sources=[{"spec": r.spec, "source": r.source} for r in requirement_list],
         files=sizes, application=application_path, notes=list(ident.notes),
         access=chosen.spec, access_detail=access_mod.describe(chosen),
+        brought_in=[dict(b) for b in converted.brought_in],
     )
     return Prepared(settings, root, app, folder, files, manifests, result)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from .errors import PolicyError, UsageError
 from .model import Requirement
 
+STAND_IN = "n2a_ipython"  # n2a's IPython stand-in beside app.py (notebook.STAND_IN): never a package
+
 # Import names whose distribution is named differently (used when it is not installed here, and
 # always for cv2: the GUI build of OpenCV does not even import in a slim container).
 IMPORT_TO_DISTRIBUTION = {
@@ -73,6 +75,10 @@ def resolve(
         lines = None
     if lines is None:
         reqs = infer(code, local_modules, warnings)
+        # Files %run brings in run in the app too: their imports count (the first source wins).
+        sources = getattr(converted, "code_sources", None) or {}
+        for name, text in sources.items():
+            reqs += [Requirement(r.spec, f"{r.source} of {name}") for r in infer(text, local_modules, warnings)]
     else:
         reqs = [r for r in (check(text, source, settings, warnings) for text, source in lines) if r]
     named = {key[1] for key in map(_key, reqs) if key[0] == "package"}
@@ -160,7 +166,7 @@ def _read_file(path: Path, warnings: list[str], seen: frozenset = frozenset()) -
 def infer(code: str, local_modules=(), warnings: list[str] | None = None) -> list[Requirement]:
     """Requirements from the imports of CODE, sorted by name; stdlib and shipped files excluded."""
     warnings = [] if warnings is None else warnings
-    local = {_module_name(m) for m in local_modules} | _written_modules(code)
+    local = {_module_name(m) for m in local_modules} | _written_modules(code) | {STAND_IN}
     found: dict[str, Requirement] = {}
     for module, line, optional in imports(code):
         top = module.split(".")[0]
@@ -186,7 +192,6 @@ def infer(code: str, local_modules=(), warnings: list[str] | None = None) -> lis
 
 def imports(code: str) -> list[tuple[str, int, bool]]:
     """(module, line, optional) for every absolute import; optional = inside try/except ImportError."""
-    code = _without_shim(code)
     try:
         tree = compile(code, "<app>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     except SyntaxError:
@@ -219,17 +224,6 @@ def _catches_import_error(node: ast.Try) -> bool:
         kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
         names |= {k.id for k in kinds if isinstance(k, ast.Name)}
     return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
-
-
-def _without_shim(code: str) -> str:
-    """The converted code minus n2a's own IPython stand-in (its imports are not the user's)."""
-    from .notebook import SHIM_BEGIN, SHIM_END
-
-    start, end = code.find(SHIM_BEGIN), code.find(SHIM_END)
-    if start == -1 or end == -1:
-        return code
-    # Keep the line count, so the line numbers in messages match app.py.
-    return code[:start] + "\n" * code.count("\n", start, end) + code[end:]
 
 
 def _written_modules(code: str) -> set[str]:

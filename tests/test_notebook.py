@@ -41,8 +41,11 @@ def make(tmp_path: Path, *cells, name="nb_made.ipynb") -> Path:
     return path
 
 
-def run_bare(source: str, cwd: Path) -> subprocess.CompletedProcess:
-    (cwd / "app.py").write_text(source, encoding="utf-8")
+def run_bare(converted, cwd: Path) -> subprocess.CompletedProcess:
+    """Lay the converted app out as its pod would (app.py and what ships beside it) and run it."""
+    for name, text in {**converted.files, "app.py": converted.source}.items():
+        (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+        (cwd / name).write_text(text, encoding="utf-8")
     return subprocess.run([*BARE_PYTHON, "app.py"], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
@@ -60,7 +63,7 @@ def tour():
 
 
 def test_magics_run_outside_ipython_with_their_effects(tour, tmp_path):
-    done = run_bare(tour.source, tmp_path)
+    done = run_bare(tour, tmp_path)
     assert done.returncode == 0, done.stderr
     effects = json.loads((tmp_path / "effects.json").read_text())
     # %%writefile wrote helper.py, and the next cell imported it.
@@ -68,9 +71,10 @@ def test_magics_run_outside_ipython_with_their_effects(tour, tmp_path):
     assert effects["result"] == "BAR!"
     # %env set the variable for the rest of the script.
     assert effects["foo"] == "bar"
-    # `files = !ls` ran when only app.py and helper.py existed; it behaves like IPython's SList.
-    assert effects["files"] == ["app.py", "helper.py"]
-    assert effects["first"] == "app.py" and effects["files_s"] == "app.py helper.py"
+    # `files = !ls` ran before the shell cells wrote their files; it behaves like IPython's SList.
+    files = effects["files"]
+    assert {"app.py", "helper.py", "n2a_ipython.py"} <= set(files) and not {"bash.txt", "shell.txt"} & set(files)
+    assert effects["first"] == files[0] and effects["files_s"] == " ".join(files)
     # %time ran its statement; %%capture ran the cell and kept its output.
     assert effects["total"] == 45
     assert effects["captured"] == "noisy output\n"
@@ -132,29 +136,32 @@ def test_gradio_notebook(tmp_path):
     assert converted.code_cells == 4
     ast.parse(converted.source)
     assert 'if __name__ == "__main__":\n    demo.launch()' in converted.source
-    # the install call needs the stand-in; the served notebook drops the line entirely
-    assert notebook.SHIM_BEGIN in converted.source
+    # the install call needs the stand-in, imported from beside app.py; voila's notebook drops the line
+    assert "from n2a_ipython import get_ipython  #" in converted.source
+    assert converted.files["n2a_ipython.py"] == notebook.stand_in_source()
     served = nbformat.reads(converted.notebook_json, as_version=4)
     assert served.cells[1].source == "" and served.cells[1].outputs == []
 
 
-def test_plain_code_gets_no_prologue(tmp_path):
+def test_plain_code_gets_no_stand_in(tmp_path):
     path = make(tmp_path, "x = 1", "print(x + 1)")
     converted = notebook.convert(path)
-    assert notebook.SHIM_BEGIN not in converted.source and "get_ipython" not in converted.source
-    assert run_bare(converted.source, tmp_path).stdout == "2\n"
+    assert "n2a_ipython" not in converted.source and "get_ipython" not in converted.source
+    assert "n2a_ipython.py" not in converted.files
+    assert run_bare(converted, tmp_path).stdout == "2\n"
 
 
-def test_display_alone_gets_the_prologue(tmp_path):
+def test_display_alone_gets_the_stand_in(tmp_path):
     converted = notebook.convert(make(tmp_path, "display({'a': 1}, 'b')"))
-    done = run_bare(converted.source, tmp_path)
+    assert "from n2a_ipython import display  #" in converted.source
+    done = run_bare(converted, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["{'a': 1}", "'b'"]
 
 
 def test_future_import_stays_first(tmp_path):
     converted = notebook.convert(make(tmp_path, "from __future__ import annotations\nx: undefined_name = 1", "display(x)"))
-    done = run_bare(converted.source, tmp_path)
+    done = run_bare(converted, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "1\n"
 
@@ -206,7 +213,7 @@ def test_install_notes(tmp_path):
 def test_unknown_magic_is_warned_at_conversion_and_ignored_at_run_time(tmp_path):
     converted = notebook.convert(make(tmp_path, "%lsmagic\nprint('after')"))
     assert any(w.startswith("cell 1: %lsmagic") for w in converted.warnings)
-    done = run_bare(converted.source, tmp_path)
+    done = run_bare(converted, tmp_path)
     assert done.returncode == 0 and done.stdout == "after\n"
     assert "ignoring %lsmagic" in done.stderr
 
@@ -319,28 +326,29 @@ SHIM_CHECK = r"""
 import os, sys
 exec(open(sys.argv[1]).read())
 shell = get_ipython()
+open("ran.py", "w").write("ran = 1\n")
 for name in sys.argv[2].split(","):
     arg = {"time": "1", "timeit": "-n 3 1", "env": "N2A_X=1", "set_env": "N2A_Y=2", "cd": ".",
-           "system": "true", "sx": "true"}.get(name, "")
+           "system": "true", "sx": "true", "run": "ran.py"}.get(name, "")
     shell.run_line_magic(name, arg)
 for name in sys.argv[3].split(","):
     arg = {"writefile": "out.txt", "file": "out.txt", "script": "sh", "capture": "cap"}.get(name, "")
     body = "true\n" if name in ("bash", "sh", "script") else "x = 1\n"
     shell.run_cell_magic(name, arg, body)
-print(os.environ["N2A_X"], os.environ["N2A_Y"], open("out.txt").read().strip(), cap.stdout == "")
+print(os.environ["N2A_X"], os.environ["N2A_Y"], open("out.txt").read().strip(), cap.stdout == "", ran)
 """
 
 
 def test_every_magic_the_converter_accepts_is_handled_by_the_stand_in(tmp_path):
     """notebook.LINE_MAGICS / CELL_MAGICS (no warning at publish) == what the shim runs silently."""
     (tmp_path / "check.py").write_text(SHIM_CHECK)
-    shim = Path(notebook.__file__).with_name("ipython_shim.py")
     done = subprocess.run(
-        [*BARE_PYTHON, "check.py", str(shim), ",".join(sorted(notebook.LINE_MAGICS)), ",".join(sorted(notebook.CELL_MAGICS))],
+        [*BARE_PYTHON, "check.py", str(notebook.STAND_IN_FILE), ",".join(sorted(notebook.LINE_MAGICS)),
+         ",".join(sorted(notebook.CELL_MAGICS))],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "2", "x", "=", "1", "True"]
+    assert done.stdout.split() == ["1", "2", "x", "=", "1", "True", "1"]
     assert "ignoring" not in done.stderr
 
 
@@ -351,7 +359,7 @@ def test_stand_in_expands_variables_like_ipython(tmp_path):
         "lines = !printf 'a\\nb\\n'\nprint(lines.n.upper(), len(lines))",
         "%env GREETING hello there\nimport os\nprint(os.environ['GREETING'])\n%cd /\nhere = %pwd\nprint(here)",
     ))
-    done = run_bare(converted.source, tmp_path)
+    done = run_bare(converted, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["world 2 {undefined_thing}", "A", "B 2", "hello there", "/"]
 
@@ -365,21 +373,26 @@ def test_stand_in_does_not_shadow_a_running_ipython_shell(tmp_path):
         "shell = InteractiveShell.instance()\n"
         "ns = {}\n"
         "exec(open(sys.argv[1]).read(), ns)\n"
-        "import IPython.display\n"
         "assert ns['get_ipython']() is shell, ns['get_ipython']()\n"
-        "assert ns['display'] is IPython.display.display\n"
+        "class Shown:\n"
+        "    def __repr__(self): return 'the plain repr'\n"
+        "    def _repr_pretty_(self, p, cycle): p.text('rendered by IPython')\n"
+        "ns['display'](Shown())\n"
         "print('real shell kept')\n"
     )
-    shim = Path(notebook.__file__).with_name("ipython_shim.py")
-    done = subprocess.run([sys.executable, str(script), str(shim)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, str(script), str(notebook.STAND_IN_FILE)], capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "real shell kept"
+    assert done.stdout.splitlines() == ["rendered by IPython", "real shell kept"]
 
 
 def test_stand_in_is_importable_as_a_module():
-    from n2a_gitops import ipython_shim
+    import importlib.util
 
-    shell = ipython_shim.get_ipython()
+    spec = importlib.util.spec_from_file_location("n2a_ipython", notebook.STAND_IN_FILE)
+    stand_in = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stand_in)
+    shell = stand_in.get_ipython()
     assert shell.getoutput("echo one; echo two") == ["one", "two"]
     assert shell.run_line_magic("pip", "install anything") is None  # installs are no-ops
     assert shell.getoutput("pip install whatever") == []

@@ -152,12 +152,14 @@ def test_optional_imports_only_when_installed():
     assert warnings == []
 
 
-def test_shim_imports_are_not_the_users():
+def test_the_stand_in_is_not_a_requirement():
     conv = notebook.convert(NOTEBOOKS / "nb_gradio_greeter.ipynb")
-    assert "from IPython import get_ipython" in conv.source  # the stand-in's own fallback
+    assert "from n2a_ipython import get_ipython" in conv.source  # the IPython stand-in beside app.py
     modules = [m for m, _, _ in requirements.imports(conv.source)]
-    assert modules == ["gradio"]
-    reqs = requirements.infer(conv.source)
+    assert modules == ["n2a_ipython", "gradio"]
+    warnings = []
+    reqs = requirements.infer(conv.source, warnings=warnings)
+    assert warnings == []
     version = requirements.installed_version("gradio")
     assert specs(reqs) == [f"gradio=={version}" if version else "gradio"]
     assert reqs[0].source == f"import gradio (line {_line_of(conv.source, 'import gradio')})"

@@ -370,8 +370,10 @@ def test_evidence_names_the_code_cell_of_a_converted_notebook():
     converted = notebook.convert(ROOT / "examples" / "gradio_hello.ipynb")
     _, found = choose(converted.source)
     # Code cells: 1 `!pip install`, 2 imports, 3 the Blocks, 4 the guarded launch.
-    assert found.evidence[0].startswith("imports gradio (code cell 2, app.py line ")
-    assert "(code cell 4, app.py line " in found.evidence[-1]
+    assert found.evidence[0].startswith("imports gradio (code cell 2, line 1, app.py line ")
+    assert "(code cell 4, line 2, app.py line " in found.evidence[-1]
+    # The map conversion made says the same as the script's `# In[K]:` markers.
+    assert choose(converted.source, cellmap=converted.cellmap)[1].evidence == found.evidence
 
 
 @pytest.mark.parametrize("code", [

@@ -73,18 +73,19 @@ def _check_allowed(rt, allowed: list[str]) -> None:
         )
 
 
-def _cell_locator(code: str):
-    """Evidence says "line N" of app.py: name the notebook's cell too."""
+def _cell_locator(code: str, cells=None):
+    """Evidence says "line N" of app.py: name the notebook's cell too (CELLS: the map conversion
+    made; else read from the script's markers)."""
     import re
 
     from ..cellmap import CellMap
 
-    cells = CellMap.from_script(code)
+    cells = cells or CellMap.from_script(code)
 
     def where(match):
         line = int(match.group(1))
         found = cells.locate(line)
-        return f"(code cell {found[0]}, app.py line {line}" if found else match.group(0)
+        return f"({cells.label(*found)}, app.py line {line}" if found else match.group(0)
 
     def locate(detection: Detection) -> Detection:
         detection.evidence = [re.sub(r"\(line (\d+)", where, e) for e in detection.evidence]
@@ -93,10 +94,11 @@ def _cell_locator(code: str):
     return locate
 
 
-def choose(code: str, framework: str | None = None, allowed: list[str] | None = None):
-    """Pick the runtime for CODE (the converted script). Returns (runtime, detection)."""
+def choose(code: str, framework: str | None = None, allowed: list[str] | None = None, cellmap=None):
+    """Pick the runtime for CODE (the converted script; CELLMAP: where its lines came from).
+    Returns (runtime, detection)."""
     rt, detection = _choose(code, framework, allowed)
-    return rt, _cell_locator(code)(detection)
+    return rt, _cell_locator(code, cellmap)(detection)
 
 
 def _choose(code, framework, allowed):
