@@ -57,6 +57,8 @@ def show(result, out) -> None:
     out.info(f"app          {result.app}")
     out.info(f"framework    {result.framework}: " + "; ".join(result.evidence))
     out.info("requirements " + (", ".join(f"{r['spec']} ({r['source']})" for r in result.requirement_sources) or "none"))
+    for b in result.brought_in:
+        out.info(f"brought in   {b['path']} (by %run in {b['by']})")
     out.info("files")
     for f in result.files:
         out.info(f"  {f['path']}  {_size(f['bytes'])}")
