@@ -84,10 +84,14 @@ class ArgoCD:
         follow: bool = False,
         namespace: str | None = None,
         container: str | None = None,
+        previous: bool = False,
     ) -> Iterator[dict]:
         """Log entries of every pod of Deployment ``resource_name``: dicts with content, podName,
-        timeStampStr, last. With follow, the stream stays open until the server closes it."""
+        timeStampStr, last. With follow, the stream stays open until the server closes it.
+        ``previous``: the output of each container's previous run (the one before a restart)."""
         query = {"group": "apps", "kind": "Deployment", "resourceName": resource_name, "follow": str(follow).lower()}
+        if previous:
+            query["previous"] = "true"
         if tail is not None:
             query["tailLines"] = str(tail)
         if namespace:

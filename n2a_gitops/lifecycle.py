@@ -104,6 +104,24 @@ def _overlay_labels(root: Path, app: str) -> dict:
     return {"owner": pairs.get("n2a.dev/owner", ""), "framework": pairs.get("n2a.dev/framework", "")}
 
 
+def cell_maps(repo, app: str, revision: str | None = None) -> dict:
+    """Where the lines of an app's code came from in its notebook, as committed: at REVISION
+    (what Argo CD runs) when this clone has it, else at HEAD. Empty when nothing is known."""
+    from .cellmap import MAP_FILE, CellMap, loads
+
+    src = f"{app_dir(app)}/src"
+    for rev in dict.fromkeys(r for r in (revision, "HEAD") if r):
+        try:
+            return loads(repo.files_at(rev, f"{src}/{MAP_FILE}")[""])
+        except (N2AError, ValueError):
+            pass
+        try:  # published before the map existed: read app.py's `# In[ ]:` markers
+            return {"app.py": CellMap.from_script(repo.files_at(rev, f"{src}/app.py")[""].decode("utf-8", "replace"))}
+        except N2AError:
+            continue
+    return {}
+
+
 def optional_repo(explicit: str | None):
     """(GitOpsRepo, Settings) when a GitOps clone is at hand, else (None, None).
 

@@ -69,16 +69,19 @@ class FakeArgoCD:
     def __init__(self):
         self.apps: dict[str, list[dict]] = {}  # name -> successive answers (the last one repeats)
         self.logs: dict[str, list[dict]] = {}  # name -> applicationLogEntry dicts
+        self.previous_logs: dict[str, list[dict]] = {}  # name -> entries of the containers' previous runs
         self.requests: list[dict] = []  # what n2a sent: method, path, query, authorization
         self.served: list[tuple[str, object]] = []  # (definition, document) for the swagger check
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def add_app(self, name: str, *answers: dict, pods: list[str] | None = None, logs: list[dict] | None = None):
+    def add_app(self, name: str, *answers: dict, pods: list[str] | None = None, logs: list[dict] | None = None,
+                previous_logs: list[dict] | None = None):
         self.apps[name] = list(answers)
         self._trees = getattr(self, "_trees", {})
         self._trees[name] = tree(name, pods or [f"{name}-web-5d4f8c7b9-abcde"])
         self.logs[name] = logs or []
+        self.previous_logs[name] = previous_logs or []
 
     def __enter__(self):
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -130,7 +133,8 @@ class FakeArgoCD:
                     # Argo CD finds nothing to stream for another resource: an empty stream.
                     entries = []
                 else:
-                    entries = list(fake.logs[name])
+                    # previous=true: what the containers printed before their last restart.
+                    entries = list((fake.previous_logs if query.get("previous") == "true" else fake.logs)[name])
                     if "tailLines" in query:
                         n = int(query["tailLines"])
                         by_pod: dict[str, list] = {}

@@ -8,6 +8,9 @@ ORDER = 40
 DESCRIPTION = """Ask Argo CD how a published app is doing: sync status, the git revision it runs (and
 whether that is the last pushed commit), health, the last operation's message and the app's URLs;
 with a GitOps clone at hand, also who may open the app (its access, from the app's overlay).
+When the app is Degraded or Progressing, it also shows the last Python traceback in its pods'
+logs, each app.py frame followed by the notebook's cell (`[code cell 2, line 1]`; the cell
+names need the GitOps clone).
 
 Needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN (a project role token), or `argocd_url` and
 `argocd_token` in ~/.config/n2a/config.yaml. Set N2A_ARGOCD_INSECURE=1 only for a test server
@@ -33,7 +36,8 @@ def run(args, out) -> int:
 
     repo, settings = optional_repo(args.repo)
     client = ArgoCD.from_settings(out, url=settings.argocdURL if settings else None)
-    info = summary(client.get_app(args.app, refresh="normal" if args.refresh else None))
+    application = client.get_app(args.app, refresh="normal" if args.refresh else None)
+    info = summary(application)
     urls = list(info["urls"])
     if settings:
         expected = f"https://{args.app}.{settings.appsDomain}/"
@@ -63,7 +67,30 @@ def run(args, out) -> int:
         out.text(f"url       {url}")
     if info.get("access"):
         out.text(f"access    {info['access']}")
+    info["last_traceback"] = _last_error(client, args.app, application, repo, info, out)
+    if info["last_traceback"]:
+        err = info["last_traceback"]
+        when = ", in its run before the last restart" if err["previous"] else ""
+        out.text(f"traceback the last one pod {err['pod']} printed{when}:")
+        for line in err["lines"]:
+            out.text(f"          {line}")
     if info["health"] not in ("Healthy", "Unknown") or info["sync"] == "OutOfSync":
         out.info(f"see the pods' output with `n2a logs {args.app}`")
     out.result(info)
     return 0
+
+
+def _last_error(client, app: str, application: dict, repo, info: dict, out) -> dict | None:
+    """The last traceback of a Degraded or Progressing app, or None (logs unreadable: a warning)."""
+    from ..errors import N2AError
+    from ..lifecycle import cell_maps
+    from .logs import last_error
+
+    if info["health"] not in ("Degraded", "Progressing"):
+        return None
+    try:
+        maps = cell_maps(repo, app, info["revision"] or None) if repo else {}
+        return last_error(client, app, application, maps)
+    except N2AError as exc:
+        out.warn(f"could not read the pods' logs for the last error: {exc.message}")
+        return None
