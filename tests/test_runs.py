@@ -212,3 +212,14 @@ def test_voila_gets_the_helper_notebook_itself_and_its_kernel_runs_it(folder, tm
     served = nbformat.reads(converted.notebook_json, as_version=4)
     NotebookClient(served, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
     assert served.cells[-1].outputs[0]["data"]["text/plain"] == "'Hello voila!'"
+
+
+def test_the_magics_plan_lists_what_run_brought_in():
+    from n2a_gitops.jupyter.magic import PublishedApp
+    from n2a_gitops.model import PublishResult
+
+    result = PublishResult(app="a-jane", framework="flask", path="apps/a-jane", commit=None, url="https://a/",
+                           requirements=[], warnings=[], pushed=False, dry_run=True,
+                           brought_in=[{"path": "helpers.ipynb", "by": "code cell 1"}])
+    html = PublishedApp(result)._repr_html_()
+    assert "Brought in by %run (1)" in html and "helpers.ipynb  (by %run in code cell 1)" in html

@@ -100,6 +100,7 @@ class PublishedApp:
         lists = [
             ("Why " + r.framework, r.evidence),
             ("Requirements", [f"{s['spec']}  ({s['source']})" for s in r.requirement_sources] or r.requirements),
+            ("Brought in by %run", [f"{b['path']}  (by %run in {b['by']})" for b in r.brought_in]),
             ("Files", [f"{f['path']}  ({f['bytes']} bytes)" for f in r.files]),
             ("Warnings", r.warnings),
             ("Notes", r.notes),
