@@ -82,7 +82,7 @@ class Follower:
                 "bring it along; ship it with --include")
             return None
         try:
-            opts, args = getopt.getopt(shlex.split(line), RUN_OPTIONS)
+            opts, args = parse(line)
         except (getopt.GetoptError, ValueError) as exc:
             raise UsageError(f"`%run {line.strip()}` in {by} cannot be read: {exc}",
                              "write it as %run [options] FILE [arguments]") from None
@@ -148,6 +148,18 @@ class Follower:
             raise N2AError(f"{path}, which %run brings in, is not valid Python: {exc.msg} (line {exc.lineno})",
                            f"fix {path.name}, or remove the %run line") from None
         self.files[shipped] = self.served_files[shipped] = self.code_sources[shipped] = text
+
+
+def parse(line: str) -> tuple[list, list]:
+    """(options, arguments) of a %run line, read as IPython reads it: what follows `-m MODULE` is
+    the module's own arguments."""
+    args = shlex.split(line)
+    for i, arg in enumerate(args):
+        if arg == "-m" and "--" not in args and i + 1 < len(args):
+            args.insert(i + 2, "--")
+        if arg == "-m" or not arg.startswith("-") or arg == "-":
+            break
+    return getopt.getopt(args, RUN_OPTIONS)
 
 
 def _is_notebook(path: Path) -> bool:

@@ -223,3 +223,33 @@ def test_the_magics_plan_lists_what_run_brought_in():
                            brought_in=[{"path": "helpers.ipynb", "by": "code cell 1"}])
     html = PublishedApp(result)._repr_html_()
     assert "Brought in by %run (1)" in html and "helpers.ipynb  (by %run in code cell 1)" in html
+
+
+def test_the_stand_in_reads_run_lines_as_publish_does():
+    import importlib.util
+
+    from n2a_gitops import runs
+
+    spec = importlib.util.spec_from_file_location("n2a_ipython", notebook.STAND_IN_FILE)
+    stand_in = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stand_in)
+    assert (stand_in.RUN_OPTIONS, stand_in.CONVERTED_SUFFIX) == (runs.RUN_OPTIONS, runs.CONVERTED_SUFFIX)
+
+
+def test_module_runs_and_script_exits_behave_as_in_ipython(tmp_path):
+    src = tmp_path / "nb"
+    src.mkdir()
+    (src / "localmod.py").write_text("import sys\nMOD = (__name__, sys.argv[1:])\n")
+    (src / "quits.py").write_text("import sys\nBEFORE = 1\nsys.exit(3)\n")
+    main_nb = write_notebook(src / "app.ipynb", [
+        "%run -m localmod x\nprint(MOD)",
+        "%run quits.py\nprint('went on', BEFORE)",
+        "%run -e quits.py\n%run -m json.tool --help",
+    ])
+    converted = notebook.convert(main_nb)
+    assert [b["path"] for b in converted.brought_in] == ["localmod.py", "quits.py"]
+    assert any("`%run -m json.tool` runs an installed module" in w for w in converted.warnings)
+    done = run_app(converted, tmp_path / "pod")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["('__main__', ['x'])", "went on 1"]
+    assert done.stderr.count("SystemExit: 3") == 1  # reported once; -e hushes it

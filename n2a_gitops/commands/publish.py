@@ -12,6 +12,10 @@ build it with kustomize, validate it, and commit exactly those files to the GitO
 Other uncommitted work in the repo is left as it was. Publishing unchanged content makes
 no commit. Push with the Git panel's Push button, `git push`, or --push.
 
+A `%run helpers.ipynb` (or `%run utils.py`) in the notebook ships that file with the app and
+counts its imports; a file outside the notebook's folder must be shipped with --include.
+Tracebacks from the app (n2a logs, n2a status) name the notebook's code cell.
+
 examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
@@ -19,6 +23,7 @@ examples:
   n2a publish sales.ipynb --access users:jane@example.com,bob@example.com
   n2a publish sales.ipynb --access groups:finance      # only members of the OIDC group
   n2a publish sales.ipynb --access private             # only you
+  n2a publish app.ipynb --include ../shared/helpers.ipynb   # for `%run ../shared/helpers.ipynb`
   n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
   n2a publish sales.ipynb --json | jq .url
