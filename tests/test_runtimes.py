@@ -373,7 +373,7 @@ def test_evidence_names_the_code_cell_of_a_converted_notebook():
     assert found.evidence[0].startswith("imports gradio (code cell 2, line 1, app.py line ")
     assert "(code cell 4, line 2, app.py line " in found.evidence[-1]
     # The map conversion made says the same as the script's `# In[K]:` markers.
-    assert choose(converted.source, cellmap=converted.cellmap)[1].evidence == found.evidence
+    assert runtimes.choose(converted.source, cellmap=converted.cellmap)[1].evidence == found.evidence
 
 
 @pytest.mark.parametrize("code", [
