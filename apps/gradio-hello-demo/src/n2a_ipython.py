@@ -137,7 +137,13 @@ class Shell:
         the caller's own). Unlike IPython, an error in a script is not just printed: the app
         stops, so a broken helper cannot leave a half-defined app running."""
         try:
-            opts, args = getopt.getopt(shlex.split(line), RUN_OPTIONS)
+            args = shlex.split(line)
+            for i, arg in enumerate(args):  # as IPython: what follows `-m MODULE` is the module's
+                if arg == "-m" and "--" not in args and i + 1 < len(args):
+                    args.insert(i + 2, "--")
+                if arg == "-m" or not arg.startswith("-") or arg == "-":
+                    break
+            opts, args = getopt.getopt(args, RUN_OPTIONS)
         except (getopt.GetoptError, ValueError) as exc:
             raise RuntimeError(f"%run {line}: {exc}") from None
         opts = dict(opts)
