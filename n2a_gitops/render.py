@@ -144,8 +144,10 @@ def render_lines(template: str, expected: list[str], **context) -> str:
     """Render a one-entry-per-line file and prove its entries are exactly ``expected``."""
     text = _render_text(template, context)
     entries = [line for line in text.splitlines() if line and not line.startswith("#")]
-    if entries != list(expected):
-        raise N2AError(f"template {template} did not render one line per entry", "please report this bug")
+    # A blank or padded entry would be read differently (or not at all) by the file's consumer.
+    if entries != list(expected) or any(e != e.strip() for e in expected):
+        raise N2AError(f"template {template} did not render one clean line per entry "
+                       f"({len(expected)} expected)", "names must be single lines without surrounding blanks")
     return text
 
 
