@@ -31,7 +31,11 @@ EXIT_CODES_HELP = """exit codes:
   3  refused by policy (n2a.yaml or a security rule)
   4  Argo CD authentication failed      (status, logs, publish --wait)
   5  not found (unknown app)
-  6  Argo CD unreachable
+  6  unreachable: Argo CD, or the git remote (your commit is kept)
+  7  the git host refused the push: a server hook or a protected branch (your commit is kept)
+  8  superseded: a newer publish of the same app reached the remote first (yours is kept)
+  9  conflict: the remote changed the same files; merge by hand (git pull --rebase)
+ 10  busy: the remote kept moving, or another n2a run held the clone, for --push-timeout seconds
 """
 
 
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except N2AError as exc:
         if args.debug:
             raise
-        out.error(exc.message, exc.fix, exc.exit_code)
+        out.error(exc.message, exc.fix, exc.exit_code, exc.details)
         return exc.exit_code
     except KeyboardInterrupt:
         out.error("interrupted", None, 130)

@@ -72,6 +72,7 @@ class Settings:
     argocdURL: str = ""
     crdsDir: str = ""  # Argo CD CRDs for `n2a validate` (repo-relative or absolute)
     notify: str = ""  # e.g. "slack" to subscribe owners to Argo CD notifications
+    pushTimeout: float = 120  # seconds --push keeps retrying while other publishers win the race
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> "Settings":
@@ -170,6 +171,24 @@ def user_config() -> dict:
 def setting(key: str, env: str) -> str | None:
     """A user-level value: the environment variable wins over the user's config."""
     return os.environ.get(env) or user_config().get(key) or None
+
+
+def push_timeout(settings: Settings | None, flag: float | None = None) -> float:
+    """How long a push may keep retrying (and wait for the clone's lock): --push-timeout, then
+    N2A_PUSH_TIMEOUT, then pushTimeout in n2a.yaml, then 120 s."""
+    for value, where in ((flag, "--push-timeout"), (os.environ.get("N2A_PUSH_TIMEOUT"), "N2A_PUSH_TIMEOUT"),
+                         (settings.pushTimeout if settings else None, "pushTimeout in n2a.yaml")):
+        if value is None or value == "":
+            continue
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not seconds > 0:
+            raise UsageError(f"{where} must be a number of seconds above 0, not {value!r}", f"e.g. {where} 120"
+                             if where.startswith("--") else f"set {where} to e.g. 120")
+        return seconds
+    return 120.0
 
 
 def find_repo(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:

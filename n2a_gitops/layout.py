@@ -18,3 +18,18 @@ def application_file(app: str) -> str:
 def app_paths(settings, app: str) -> list[str]:
     """Repo-relative paths that make up one app: its folder and (app-of-apps mode) its child Application."""
     return [app_dir(app)] + ([] if settings.applicationSet else [application_file(app)])
+
+
+def app_of(path: str) -> str | None:
+    """The app a repo-relative path belongs to (its folder or its child Application), else None."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[0] == APPS_DIR and f"{APPS_DIR}/{parts[1]}" != BASE_DIR:
+        return parts[1]
+    if path.startswith(CHILD_APPS_DIR + "/") and path.endswith(".yaml") and path.count("/") == CHILD_APPS_DIR.count("/") + 1:
+        return path[len(CHILD_APPS_DIR) + 1:-len(".yaml")]
+    return None
+
+
+def app_paths_any(app: str) -> list[str]:
+    """Every path an app may own, whichever mode the repo is in (replaying commits needs no settings)."""
+    return [app_dir(app), application_file(app)]

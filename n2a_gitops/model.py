@@ -96,7 +96,8 @@ class PublishResult:
     dry_run: bool = False
     changed: bool = True
     notes: list[str] = field(default_factory=list)
-    revision: str | None = None  # the branch head after --push (what Argo CD will sync)
+    revision: str | None = None  # the remote branch's head after --push: the commit Argo CD syncs
+    push_attempts: int = 0  # pushes tried with --push (more than 1: other publishers won races first)
     access: str = "public"  # who may open the app: public, authenticated, private, users:..., groups:...
     access_detail: str = ""  # the same for humans, e.g. "only jane@example.com"
     brought_in: list[dict] = field(default_factory=list)  # files %run brings in: {"path", "by"}

@@ -40,9 +40,10 @@ class Output:
         if self.json_mode:
             print(json.dumps(obj, sort_keys=True), file=self._out, flush=True)
 
-    def error(self, message: str, fix: str | None, exit_code: int) -> None:
+    def error(self, message: str, fix: str | None, exit_code: int, details: dict | None = None) -> None:
         print(f"error: {message}", file=self._err, flush=True)
         if fix:
             print(f"  fix: {fix}", file=self._err, flush=True)
         if self.json_mode:
-            print(json.dumps({"error": message, "fix": fix, "exit_code": exit_code}), file=self._out, flush=True)
+            body = {**(details or {}), "error": message, "fix": fix, "exit_code": exit_code}
+            print(json.dumps(body, sort_keys=True), file=self._out, flush=True)

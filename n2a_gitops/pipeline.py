@@ -290,7 +290,8 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
 
 
 def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output | None = None,
-            **options) -> PublishResult:
+            push_timeout: float | None = None, **options) -> PublishResult:
+    from .config import push_timeout as resolve_timeout
     from .gitops import GitOpsRepo
 
     out = out or Output(quiet=True)
@@ -301,11 +302,23 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output 
         return result
 
     repo = GitOpsRepo(prepared.repo_root)
+    budget = resolve_timeout(prepared.settings, push_timeout)
     paths = app_paths(prepared.settings, prepared.app)
-    out.step(f"writing {prepared.app_dir} and committing")
-    result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
-    result.changed = result.commit is not None
-    if push:
-        result.revision = repo.push(out)
-        result.pushed = True
+    # One lock from writing to pushing: another tab, the magic or a second process waits its turn.
+    with repo.locked(budget, out):
+        result.warnings += repo.recovered
+        out.step(f"writing {prepared.app_dir} and committing")
+        result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
+        result.changed = result.commit is not None
+        if push:
+            outcome = repo.push(out, budget, own=result.commit)
+            result.commit = outcome.live(result.commit)
+            result.revision = outcome.head
+            result.pushed = True
+            result.push_attempts = outcome.attempts
+            result.warnings += outcome.warnings
+            result.notes += [f"{r['app']}: replaced {r['by']['sha'][:12]} from {r['by']['author']} ({r['by']['date']}), "
+                             "an older publish of the same app that reached the remote first" for r in outcome.replaced]
+            result.warnings += [f"{s['app']}: your earlier commit {s['commit'][:12]} was superseded by {s['by']['sha'][:12]} "
+                                f"from {s['by']['author']}; kept as {s['kept_as']}" for s in outcome.superseded]
     return result

@@ -19,24 +19,33 @@ examples:
 def add_arguments(parser) -> None:
     parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
     parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    parser.add_argument("--push", action="store_true", help="push after committing")
+    parser.add_argument("--push", action="store_true", help="push after committing (fetch, replay and retry while others push first)")
+    parser.add_argument("--push-timeout", type=float, metavar="SECONDS",
+                        help="with --push: how long to keep retrying (default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: app, commit, pushed, paths")
 
 
 def run(args, out) -> int:
+    from ..config import push_timeout
     from ..lifecycle import app_paths, open_repo, require_app
 
     repo, settings = open_repo(args.repo)
-    require_app(repo.root, settings, args.app)
-    paths = app_paths(settings, args.app)
-    out.step(f"removing {', '.join(paths)}")
-    commit = repo.replace_paths(paths, {}, f"delete {args.app}")
-    pushed = False
-    if args.push and commit:
-        repo.push(out)
-        pushed = True
+    budget = push_timeout(settings, args.push_timeout)
+    pushed, revision = False, None
+    with repo.locked(budget, out, "delete"):  # from removing to pushing, no other n2a run interleaves
+        for note in repo.recovered:
+            out.warn(note)
+        require_app(repo.root, settings, args.app)
+        paths = app_paths(settings, args.app)
+        out.step(f"removing {', '.join(paths)}")
+        commit = repo.replace_paths(paths, {}, f"delete {args.app}")
+        if args.push and commit:
+            outcome = repo.push(out, budget, own=commit)
+            commit, revision, pushed = outcome.live(commit), outcome.head, True
+            for warning in outcome.warnings:
+                out.warn(warning)
     out.text(f"deleted {args.app} in commit {commit[:12]}" if commit else f"{args.app} was already gone from HEAD")
     if commit and not pushed:
         out.info("next: push it (git push, the Git panel, or n2a delete --push); Argo CD then removes the app")
-    out.result({"app": args.app, "commit": commit, "pushed": pushed, "paths": paths})
+    out.result({"app": args.app, "commit": commit, "pushed": pushed, "revision": revision, "paths": paths})
     return 0

@@ -16,6 +16,12 @@ A `%run helpers.ipynb` (or `%run utils.py`) in the notebook ships that file with
 counts its imports; a file outside the notebook's folder must be shipped with --include.
 Tracebacks from the app (n2a logs, n2a status) name the notebook's code cell.
 
+--push keeps trying while other publishers push first: it fetches, replays your commit onto
+theirs and pushes again, with jittered backoff, for up to --push-timeout seconds (default:
+N2A_PUSH_TIMEOUT, else pushTimeout in n2a.yaml, else 120). If someone published the same app
+at the same time, the newer of the two publishes is served, whole; the older one is told it
+was superseded and by which commit (exit 8), and its commit is kept.
+
 examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
@@ -25,6 +31,7 @@ examples:
   n2a publish sales.ipynb --access private             # only you
   n2a publish app.ipynb --include ../shared/helpers.ipynb   # for `%run ../shared/helpers.ipynb`
   n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
+  n2a publish sales.ipynb --push --push-timeout 300   # a workshop: many publish at once
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
   n2a publish sales.ipynb --json | jq .url
 """
@@ -43,6 +50,9 @@ def add_arguments(p):
     p.add_argument("--access", metavar="WHO", help="who may open the app: public, authenticated (anyone who signs in), "
                    "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)")
     p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
+    p.add_argument("--push-timeout", type=float, metavar="SECONDS",
+                   help="with --push: how long to keep retrying while others push first "
+                   "(default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)")
     p.add_argument("--wait", nargs="?", type=int, const=600, metavar="SECONDS",
                    help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
                    "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)")
@@ -79,10 +89,12 @@ def run(args, out) -> int:
 
     if args.wait is not None and not args.push:
         raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
+    if args.push_timeout is not None and not args.push:
+        raise UsageError("--push-timeout needs --push", "add --push")
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
         framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
-        dry_run=args.dry_run, out=out,
+        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout,
     )
     show(result, out)
     if result.dry_run:
@@ -92,7 +104,9 @@ def run(args, out) -> int:
     else:
         out.info("unchanged    the app is already published with this content; no commit made")
     if result.pushed:
-        out.info("pushed       Argo CD syncs it at its next poll (or at once with a webhook)")
+        tries = f" after {result.push_attempts} attempts (others pushed first)" if result.push_attempts > 1 else ""
+        out.info(f"live         {(result.revision or '')[:12]} is the head of the remote branch{tries}; "
+                 "Argo CD syncs it at its next poll (or at once with a webhook)")
     if args.wait is not None:
         from .. import argocd
         from ..config import find_repo, load_settings

@@ -20,13 +20,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("app", help="the app id, <name>-<owner>")
     parser.add_argument("rev", metavar="REV", help="a commit from `n2a history APP` (sha, tag, HEAD~N)")
     parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    parser.add_argument("--push", action="store_true", help="push after committing")
+    parser.add_argument("--push", action="store_true", help="push after committing (fetch, replay and retry while others push first)")
+    parser.add_argument("--push-timeout", type=float, metavar="SECONDS",
+                        help="with --push: how long to keep retrying (default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: app, rev, commit, pushed, paths")
 
 
 def run(args, out) -> int:
     from ..errors import NotFoundError, PolicyError
     from ..layout import app_dir, app_paths, application_file
+    from ..config import push_timeout
     from ..lifecycle import open_repo
     from ..validate import validate_repo
 
@@ -54,13 +57,19 @@ def run(args, out) -> int:
                 "pick another revision, or re-publish the notebook",
             )
 
-    out.step(f"restoring {folder} as of {sha[:12]}")
-    commit = repo.replace_paths(paths, wanted, f"rollback {args.app} to {sha[:12]}", check=passes_todays_checks)
-    pushed = False
-    if args.push and commit:
-        repo.push(out)
-        pushed = True
+    budget = push_timeout(settings, args.push_timeout)
+    pushed, revision = False, None
+    with repo.locked(budget, out, "rollback"):  # from restoring to pushing, no other n2a run interleaves
+        for note in repo.recovered:
+            out.warn(note)
+        out.step(f"restoring {folder} as of {sha[:12]}")
+        commit = repo.replace_paths(paths, wanted, f"rollback {args.app} to {sha[:12]}", check=passes_todays_checks)
+        if args.push and commit:
+            outcome = repo.push(out, budget, own=commit)
+            commit, revision, pushed = outcome.live(commit), outcome.head, True
+            for warning in outcome.warnings:
+                out.warn(warning)
     out.text(f"rolled {args.app} back to {sha[:12]} in commit {commit[:12]}" if commit
              else f"{args.app} is already as it was at {sha[:12]}; nothing to commit")
-    out.result({"app": args.app, "rev": sha, "commit": commit, "pushed": pushed, "paths": paths})
+    out.result({"app": args.app, "rev": sha, "commit": commit, "pushed": pushed, "revision": revision, "paths": paths})
     return 0

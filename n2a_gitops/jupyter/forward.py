@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
+from ..errors import AuthError, N2AError, UnreachableError, UsageError, error_class
 from .options import publish_kwargs
 
 SERVICE_ENV = "N2A_PUBLISH_SERVICE_URL"
@@ -26,9 +26,9 @@ def service_url() -> str | None:
 
 
 def _error_from(status: int, body: dict | None) -> N2AError:
-    if body and isinstance(body.get("error"), str):
-        cls = {400: UsageError, 403: PolicyError, 404: NotFoundError}.get(status, N2AError)
-        return cls(body["error"], body.get("fix"))
+    if body and isinstance(body.get("error"), str):  # the service's own error: keep its exit code and details
+        details = {k: v for k, v in body.items() if k not in ("error", "fix", "exit_code")}
+        return error_class(body.get("exit_code"))(body["error"], body.get("fix"), details)
     if status in (401, 403):
         return AuthError(
             f"the publish service refused this server's token (HTTP {status})",

@@ -24,7 +24,8 @@ from .options import JSONReplies, publish_kwargs, repo_argument
 from .paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
-# time, because two publishes racing on the same clone would fight over git's index.
+# time per server. The clone's own lock (repolock.py) also keeps out the magic in a kernel and
+# any other process publishing from the same clone.
 _publish_lock = asyncio.Lock()
 
 

@@ -33,7 +33,10 @@ from ..errors import UsageError
 from .options import JSONReplies, publish_kwargs
 
 KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner", "access"}
-_lock = asyncio.Lock()  # one publish at a time on the service's clone
+# One publish at a time in this process (nbconvert and kustomize share two cores anyway); the
+# clone's lock (repolock.py) serialises other processes, and --push's retries cope with every
+# other publisher pushing to the same remote.
+_lock = asyncio.Lock()
 
 
 class ServiceHandler(JSONReplies, HubOAuthenticated, tornado.web.RequestHandler):

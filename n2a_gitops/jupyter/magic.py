@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import N2AError, UsageError
 
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
-            [--env KEY=VALUE ...] [--include PATH ...] [--access WHO] [--repo DIR] [--push] [NOTEBOOK]
+            [--env KEY=VALUE ...] [--include PATH ...] [--access WHO] [--repo DIR] [--push]
+            [--push-timeout SECONDS] [NOTEBOOK]
 %n2a plan    (same options: the dry run, nothing is committed)
 
 examples:
@@ -25,7 +26,8 @@ examples:
   %n2a publish --name sales-dashboard
   %n2a publish --framework voila --include data/prices.csv --push
   %n2a publish --access users:jane@example.com,bob@example.com   (or public, authenticated,
-                private, groups:GROUP,...; default: accessDefault of n2a.yaml)"""
+                private, groups:GROUP,...; default: accessDefault of n2a.yaml)
+  %n2a publish --push --push-timeout 300"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--access")
     parser.add_argument("--repo")
     parser.add_argument("--push", action="store_true")
+    parser.add_argument("--push-timeout", type=float)
     parser.add_argument("--dry-run", action="store_true")
     return parser
 
@@ -89,7 +92,8 @@ class PublishedApp:
         elif not r.changed:
             head = f"<b>{e(r.app)}</b> is unchanged: nothing to commit."
         elif r.pushed:
-            head = f"Published <b>{e(r.app)}</b> ({e(r.framework)}): commit <code>{e((r.commit or '')[:12])}</code> pushed."
+            head = (f"Published <b>{e(r.app)}</b> ({e(r.framework)}): commit <code>{e((r.commit or '')[:12])}</code> pushed; "
+                    f"the remote branch is at <code>{e((r.revision or '')[:12])}</code>.")
         else:
             head = (
                 f"Committed <b>{e(r.app)}</b> ({e(r.framework)}) as <code>{e((r.commit or '')[:12])}</code>. "
@@ -139,6 +143,8 @@ def run(line: str, user_ns: dict) -> PublishedApp:
         kwargs["env"] = list(args.env)  # publish() checks KEY=VALUE
     if args.include:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
+    if args.push_timeout is not None:
+        kwargs["push_timeout"] = args.push_timeout
     dry_run = args.action == "plan" or args.dry_run
     return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, **kwargs))
 

@@ -11,7 +11,8 @@ import json
 import logging
 from pathlib import Path
 
-from ..errors import AuthError, N2AError, NotFoundError, PolicyError, UnreachableError, UsageError
+from ..errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundError, PolicyError, PushRefusedError,
+                      SupersededError, UnreachableError, UsageError)
 from .paths import under_root
 
 KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access"}
@@ -80,14 +81,19 @@ def repo_argument(body: dict, root: Path) -> Path | None:
     return under_root(root, repo, "repo") if repo is not None else None
 
 
-# UsageError -> 400, PolicyError -> 403, NotFoundError -> 404; a publish that could not be done
-# (bad notebook, kustomize or git failed) -> 422; Argo CD trouble -> 502.
+# UsageError -> 400, PolicyError -> 403, NotFoundError -> 404; superseded or a conflict -> 409;
+# a publish that could not be done (bad notebook, kustomize or git failed) -> 422; Argo CD or the
+# git host refusing or unreachable -> 502; the clone busy past the time budget -> 503.
 _STATUS = [
     (UsageError, 400),
     (PolicyError, 403),
     (NotFoundError, 404),
+    (SupersededError, 409),
+    (ConflictError, 409),
     (AuthError, 502),
     (UnreachableError, 502),
+    (PushRefusedError, 502),
+    (BusyError, 503),
     (N2AError, 422),
 ]
 
@@ -119,7 +125,7 @@ class JSONReplies:
 def error_response(exc: BaseException) -> tuple[int, dict]:
     if isinstance(exc, N2AError):
         status = next(code for cls, code in _STATUS if isinstance(exc, cls))
-        return status, {"error": exc.message, "fix": exc.fix, "exit_code": exc.exit_code}
+        return status, {**exc.details, "error": exc.message, "fix": exc.fix, "exit_code": exc.exit_code}
     # A bug, not a user mistake: say so, and keep the traceback for the server log only.
     return 500, {
         "error": f"internal error: {type(exc).__name__}: {exc}",
