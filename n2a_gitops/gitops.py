@@ -109,7 +109,7 @@ class GitOpsRepo:
     # -- plumbing ----------------------------------------------------------------------------
     def _run(self, *args: str, env: dict | None = None) -> tuple[int, str, str]:
         """git ARGS without raising: (status, stdout, stderr), in the C locale (GitPython sets it)."""
-        status, out, err = self.git.execute(["git", *args], with_extended_output=True, with_exceptions=False,
+        status, out, err = self.git.execute([self.git.GIT_PYTHON_GIT_EXECUTABLE, *args], with_extended_output=True, with_exceptions=False,
                                             env={**_GIT_ENV, **(env or {})}, strip_newline_in_stdout=False)
         return status, out, err
 
@@ -422,12 +422,13 @@ class GitOpsRepo:
             )
         return ("origin" if "origin" in [r.name for r in self.repo.remotes] else self.repo.remotes[0].name), branch.name
 
-    def push(self, out=None, timeout: float | None = None, own: str | None = None) -> PushOutcome:
+    def push(self, out=None, timeout: float | None = None, app: str | None = None) -> PushOutcome:
         """Push the current branch; while other publishers win the race, fetch, replay and retry.
 
-        ``timeout`` bounds the retrying (default 120 s). ``own`` is the commit this run made: when
-        a newer publish of the same app superseded it, SupersededError says by what (the commit is
-        kept under refs/n2a/superseded/). The local branch follows the remote at the end.
+        ``timeout`` bounds the retrying (default 120 s). ``app`` is the app this run published:
+        when a newer publish of it from elsewhere superseded a local commit of it, SupersededError
+        says by what (the commit is kept under refs/n2a/superseded/). The local branch follows
+        the remote at the end.
         """
         from .pushreply import classify
 
@@ -479,7 +480,7 @@ class GitOpsRepo:
             for item in replay.superseded:
                 self.git.update_ref(item["kept_as"], item["commit"])
             outcome.warnings += self._advance(branch, local, replay.tip, where)
-        mine = next((s for s in outcome.superseded if s["commit"] == own), None)
+        mine = next((s for s in reversed(outcome.superseded) if s["app"] == app), None)
         if mine:
             raise self._superseded(mine, outcome)
         return outcome

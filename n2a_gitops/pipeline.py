@@ -311,7 +311,7 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output 
         result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
         result.changed = result.commit is not None
         if push:
-            outcome = repo.push(out, budget, own=result.commit)
+            outcome = repo.push(out, budget, app=prepared.app)
             result.commit = outcome.live(result.commit)
             result.revision = outcome.head
             result.pushed = True

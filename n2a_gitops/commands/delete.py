@@ -40,7 +40,7 @@ def run(args, out) -> int:
         out.step(f"removing {', '.join(paths)}")
         commit = repo.replace_paths(paths, {}, f"delete {args.app}")
         if args.push and commit:
-            outcome = repo.push(out, budget, own=commit)
+            outcome = repo.push(out, budget, app=args.app)
             commit, revision, pushed = outcome.live(commit), outcome.head, True
             for warning in outcome.warnings:
                 out.warn(warning)

@@ -65,7 +65,7 @@ def run(args, out) -> int:
         out.step(f"restoring {folder} as of {sha[:12]}")
         commit = repo.replace_paths(paths, wanted, f"rollback {args.app} to {sha[:12]}", check=passes_todays_checks)
         if args.push and commit:
-            outcome = repo.push(out, budget, own=commit)
+            outcome = repo.push(out, budget, app=args.app)
             commit, revision, pushed = outcome.live(commit), outcome.head, True
             for warning in outcome.warnings:
                 out.warn(warning)
