@@ -78,7 +78,7 @@ def hook_moving_the_branch(bare: Path, mover: Path, times: int | None) -> Path:
 {limit}
 printf x >> {count}
 n=$(wc -c < {count})
-cd {mover} && {_CLEAN} sh -c 'mkdir -p docs && echo "move '$n'" > docs/moves.md && git add docs/moves.md && \
+cd {mover} && {_CLEAN} sh -c 'git pull -q --rebase origin main; mkdir -p docs && echo "move '$n'" > docs/moves.md && git add docs/moves.md && \
   git commit -qm "move '$n'" && N2A_TEST_MOVER=1 git push -q origin HEAD:main' >&2
 exit 0
 """)

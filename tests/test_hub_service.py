@@ -229,3 +229,40 @@ def test_server_extension_forwards_to_the_service(hub, tmp_path):
         assert refused.status_code == 502 and "access:services" in refused.json()["fix"]
     finally:
         server.stop()
+
+
+def test_twenty_concurrent_publishes_all_land_while_others_push_too(hub, tmp_path):
+    """Twenty requests at once (a workshop on the hub), while two people publish from clones of
+    their own and a hook moves the branch under the first pushes: every publish lands."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gitfaults import clone, hook_moving_the_branch, last_json, n2a, notebook, start_n2a
+
+    bare = hub["bare"]
+    hook = hook_moving_the_branch(bare, clone(bare, tmp_path / "mover"), times=5)
+    try:
+        others = [start_n2a("publish", notebook(tmp_path / f"own{i}", f"own {i}"), "--repo",
+                            clone(bare, tmp_path / f"own-clone{i}"), "--owner", f"guest{i}", "--name", "own",
+                            "--push", "--json", env=dict(os.environ)) for i in range(2)]
+        nb = notebook_json(tmp_path)
+        with ThreadPoolExecutor(20) as pool:
+            replies = list(pool.map(lambda i: post(hub, "publish", {"notebook": nb, "filename": f"workshop{i}.ipynb"},
+                                                   hub["jane"]), range(20)))
+        outside = []
+        for proc in others:
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+            outside.append(last_json(out))
+    finally:
+        hook.unlink()
+    assert [r.status_code for r in replies] == [200] * 20, [r.text for r in replies if r.status_code != 200]
+    results = [r.json() for r in replies]
+    assert sorted(r["app"] for r in results) == sorted(f"workshop{i}-jane" for i in range(20))
+    on_remote = set(git(bare, "rev-list", "main").split())
+    assert all(r["pushed"] and r["commit"] in on_remote for r in results + outside)
+    assert sum(r["push_attempts"] for r in results + outside) >= 22 + 5  # the five moved pushes were retried
+    final = clone(bare, tmp_path / "final")
+    apps = {p.name for p in (final / "apps").iterdir()}
+    assert {f"workshop{i}-jane" for i in range(20)} | {"own-guest0", "own-guest1"} <= apps
+    check = n2a("validate", "--repo", final, "--json")
+    assert check.returncode == 0, check.stderr
