@@ -215,7 +215,7 @@ class GitOpsRepo:
         if entry.get("op") == "move":
             ref, old, new = entry["ref"], entry["from"], entry["to"]
             status, current, _ = self._run("rev-parse", "-q", "--verify", ref)
-            status_head, head_ref, _ = self._run("symbolic-ref", "-q", "HEAD")
+            head_ref = self._run("symbolic-ref", "-q", "HEAD")[1]
             if status or current.strip() not in (old, new) or head_ref.strip() != ref:
                 self._journal(None)  # the branch was moved or switched since: nothing of ours to finish
                 return
