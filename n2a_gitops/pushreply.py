@@ -71,6 +71,8 @@ def classify(status: int, stdout: str, stderr: str) -> PushAnswer:
         said = " ".join(remote)
         if summary.startswith("[rejected]") and _has(reason, RACE):
             return PushAnswer("race", reason, remote)
+        if summary.startswith("[remote failure]") or _has(reason, TRANSIENT):  # the host failed, not refused
+            return PushAnswer("transient", reason, remote)
         # A host's "cannot lock ref ..." on stderr beside a plain "failed to update ref" is a race;
         # a hook's or a protected branch's words are not, whatever else is said.
         if _has(reason, REFUSED) or _has(said, ("gh006", "gh013", "protected branch", "not allowed to push")):

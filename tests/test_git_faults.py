@@ -96,6 +96,11 @@ def test_transport_failures(stderr, kind):
     assert pushreply.classify(128, "", stderr).kind == kind
 
 
+def test_a_host_failing_mid_push_is_transient_not_a_refusal():
+    assert pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote failure] (remote failed to report status)\n", "").kind == "transient"
+    assert pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote rejected] (Internal Server Error)\n", "").kind == "transient"
+
+
 # -- the remote moves while we push -------------------------------------------------------------
 
 def test_remote_moving_during_the_push_is_retried_until_the_commit_lands(remote_clone, tmp_path):
