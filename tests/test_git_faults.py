@@ -198,6 +198,29 @@ def test_unreachable_remote_keeps_the_commit_and_says_how_to_push_later(remote_c
     assert remote_head(bare) == body["commit"]
 
 
+def test_push_without_credentials_is_refused_with_how_to_give_them(remote_clone, tmp_path):
+    """Smart HTTP through the real `git http-backend`: fetching is anonymous, pushing needs a token."""
+    from e2e import git_http
+
+    work, bare = remote_clone
+    url, server = git_http.serve(bare.parent, "jane", "s3cret")
+    try:
+        git(work, "remote", "set-url", "origin", f"{url}/{bare.name}")
+        nb = notebook(tmp_path / "nb")
+        for helper in (None, "wrong"):
+            if helper:
+                git(work, "config", "credential.helper", f"!f() {{ echo username=jane; echo password={helper}; }}; f")
+            body = one_error(publish(nb, work, "--push"), EXIT_PUSH_REFUSED)
+            assert "credentials" in body["error"] and "credential helper" in body["fix"]
+            assert body["commit"] == head(work) != remote_head(bare)
+        git(work, "config", "credential.helper", "!f() { echo username=jane; echo password=s3cret; }; f")
+        proc = publish(nb, work, "--push")  # the same content: no new commit, the kept one is pushed
+        assert proc.returncode == 0, proc.stderr
+        assert remote_head(bare) == head(work) == last_json(proc.stdout)["revision"]
+    finally:
+        server.shutdown()
+
+
 # -- the user's clone ------------------------------------------------------------------------
 
 def test_rebase_conflict_stops_with_both_commits_kept(remote_clone, tmp_path):
