@@ -162,16 +162,19 @@ class GitOpsRepo:
         tmp.write_text(json.dumps({"pid": os.getpid(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **entry}))
         os.replace(tmp, path)  # a reader sees the old journal or the new one, never half of one
 
-    def _blobs(self, rev: str | None, paths: list[str]) -> dict[str, str]:
-        """path -> blob id of the files under ``paths`` at ``rev``."""
+    def _entries(self, rev: str | None, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """path -> (mode, blob id) of the files under ``paths`` at ``rev``."""
         if not rev or not paths:
             return {}
-        listing = self._out("ls-tree", "-r", "-z", rev, "--", *paths)
-        blobs = {}
-        for item in filter(None, listing.split("\0")):
+        entries = {}
+        for item in filter(None, self._out("ls-tree", "-r", "-z", rev, "--", *paths).split("\0")):
             meta, path = item.split("\t", 1)
-            blobs[path] = meta.split()[2]
-        return blobs
+            mode, _type, sha = meta.split()
+            entries[path] = (mode, sha)
+        return entries
+
+    def _blobs(self, rev: str | None, paths: list[str]) -> dict[str, str]:
+        return {path: sha for path, (_mode, sha) in self._entries(rev, paths).items()}
 
     def _unexpected(self, paths: list[str], allowed: set[str]) -> list[str]:
         """Files under ``paths`` whose index entry or working-tree content differs from HEAD and is
@@ -531,7 +534,7 @@ class GitOpsRepo:
         app, sha = item["app"], item["commit"]
         return SupersededError(
             f"{app} was published at the same time from elsewhere: your version ({sha[:12]}) was superseded by "
-            f"{by['sha'][:12]} from {by['author']} ({by['date']}), which is newer; {outcome.remote} is at "
+            f"{by['sha'][:12]} from {by['author']} ({by['date']}), published no earlier than yours; {outcome.remote} is at "
             f"{outcome.head[:12]} and serves their version",
             f"nothing is lost: your version is kept as {item['kept_as']}. To make it live instead: "
             f"n2a rollback {app} {sha[:12]} --push",
@@ -641,15 +644,6 @@ class GitOpsRepo:
                     f"merge by hand: git -C {self.root} pull --rebase, resolve those files, git rebase --continue, "
                     f"then git -C {self.root} push", {"commit": ours, "files": unmerged})
             return self._out("write-tree", env=env)
-
-    def _entries(self, rev: str, paths: list[str]) -> dict[str, tuple[str, str]]:
-        listing = self._out("ls-tree", "-r", "-z", rev, "--", *paths)
-        entries = {}
-        for item in filter(None, listing.split("\0")):
-            meta, path = item.split("\t", 1)
-            mode, _type, sha = meta.split()
-            entries[path] = (mode, sha)
-        return entries
 
     def _advance(self, branch: str, old: str, new: str, where: str) -> list[str]:
         """Move the local branch from ``old`` to ``new`` (what the remote now has), carrying the
