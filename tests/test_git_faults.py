@@ -342,6 +342,40 @@ def test_same_app_newer_version_replaces_the_older_one_whole(remote_clone, tmp_p
     assert any("replaced" in n and older[:12] in n for n in result["notes"])
 
 
+def test_same_app_from_two_clones_at_the_same_moment_ends_whole(remote_clone, tmp_path):
+    """Both pushes are held by a barrier and released together: whoever wins, the remote serves
+    one version whole, and what each publisher is told matches it."""
+    from gitfaults import hook_barrier
+
+    _, bare = remote_clone
+    (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
+    hook_barrier(bare, 2)
+    procs = {name: start_n2a("publish", nb, "--repo", repo, "--owner", "jane", "--include", nb.parent / f"only-{name}.txt",
+                             "--push", "--json", env=dict(os.environ))
+             for name, repo, nb in (("a", a, nb_a), ("b", b, nb_b))}
+    reports = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode in (0, EXIT_SUPERSEDED), err
+        reports[name] = (proc.returncode, last_json(out))
+    files = app_tree(bare, "main")
+    live = [name for name in "ab" if f"only-{name}.txt" in files]
+    assert len(live) == 1, files  # one version, never a mix of both
+    winner, loser = live[0], "b" if live[0] == "a" else "a"
+    app_py = git(bare, "show", f"main:apps/{APP}/src/app.py")
+    assert f"Version {winner.upper()}" in app_py and f"Version {loser.upper()}" not in app_py
+    assert reports[winner][0] == 0
+    last = git(bare, "log", "-1", "--format=%H", "main", "--", f"apps/{APP}").strip()
+    assert reports[winner][1]["commit"] == last
+    code, body = reports[loser]
+    if code == EXIT_SUPERSEDED:  # it came second and was older: told by what, and kept
+        assert body["superseded_by"]["sha"] == last
+        loser_clone = a if loser == "a" else b
+        assert git(loser_clone, "rev-parse", body["kept_as"]).strip() == body["commit"]
+    else:  # it landed first and the newer one replaced it, whole
+        assert any("replaced" in n for n in reports[winner][1]["notes"])
+
+
 # -- killed half-way ------------------------------------------------------------------------------
 
 def _stall_env(tmp_path, step: str) -> tuple[dict, object]:
