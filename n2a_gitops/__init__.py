@@ -11,7 +11,8 @@ def publish(notebook, **options):
     """Publish NOTEBOOK into the GitOps repo; returns a ``model.PublishResult``.
 
     Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
-    include (list of paths), push, dry_run.
+    include (list of paths), secret_env (list of "NAME=SECRET/KEY"), cpu, memory, gpu,
+    replicas, push, dry_run.
     """
     from .pipeline import publish as _publish
 

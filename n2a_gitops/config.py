@@ -14,6 +14,10 @@ from .errors import N2AError, UsageError
 
 SETTINGS_FILE = "n2a.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
+DEFAULT_MAX_RESOURCES = {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
+DEFAULT_QUOTA = {"requests.cpu": "16", "requests.memory": "64Gi", "limits.cpu": "32",
+                 "limits.memory": "128Gi", "pods": "50"}
+STORE_KINDS = ("ClusterSecretStore", "SecretStore")
 ALL_FRAMEWORKS = [
     "gradio", "streamlit", "dash", "panel", "bokeh", "voila",
     "shiny", "solara", "flask", "fastapi", "python",
@@ -66,6 +70,27 @@ class Settings:
             "limits": {"cpu": "1", "memory": "1Gi"},
         }
     )
+    # What one app may ask for (--cpu, --memory: per container, requests and limits alike;
+    # --gpu: per replica; --replicas). `n2a validate` holds every overlay to them, and the
+    # LimitRange `n2a init` writes repeats cpu and memory. Keys left out keep these defaults.
+    maxResources: dict = field(default_factory=lambda: dict(DEFAULT_MAX_RESOURCES))
+    # GPUs (--gpu N): the extended resource to request, and where such pods must be scheduled.
+    gpuResource: str = "nvidia.com/gpu"
+    gpuNodeSelector: dict = field(default_factory=dict)
+    gpuTolerations: list = field(
+        default_factory=lambda: [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    )
+    # The apps namespace's ResourceQuota (spec.hard, written by `n2a init`): all apps together.
+    quota: dict = field(default_factory=lambda: dict(DEFAULT_QUOTA))
+    # Kubernetes Secrets an app may read with --secret-env NAME=SECRET/KEY: glob patterns, where
+    # {app} is the app's id and {owner} its owner (["{app}-*"]: only Secrets named <app>-...).
+    secretsAllowed: list = field(default_factory=lambda: ["{app}-*"])
+    # An External Secrets Operator store: when set, --secret-env NAME=KEY reads KEY from it
+    # through an ExternalSecret that materialises the Secret <app>-secrets.
+    secretStore: str = ""
+    secretStoreKind: str = "ClusterSecretStore"  # or SecretStore (in the apps namespace)
+    secretStoreKeys: list = field(default_factory=lambda: ["{app}/*"])  # keys an app may read: globs, {app}, {owner}
+    secretRefreshInterval: str = "1h"
     kubernetesVersion: str = "1.32"
     applicationSet: bool = False  # True: an ApplicationSet owns the child Applications
     argocdNamespace: str = "argocd"
@@ -84,6 +109,7 @@ class Settings:
                 f"remove them or use one of: {', '.join(sorted(known))}",
             )
         settings = cls(**{k: v for k, v in data.items() if k in known})
+        settings.maxResources = {**DEFAULT_MAX_RESOURCES, **(settings.maxResources or {})}
         settings.check(source)
         return settings
 
@@ -110,6 +136,7 @@ class Settings:
         if self.accessIdentity not in ACCESS_IDENTITIES:
             bad(f"accessIdentity {self.accessIdentity!r} is not one of {', '.join(ACCESS_IDENTITIES)}",
                 "set accessIdentity: email (or preferred_username)")
+        _check_limits(self, source)
 
     @property
     def requires_auth(self) -> bool:
@@ -125,6 +152,36 @@ class Settings:
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _check_limits(settings: Settings, source: str) -> None:
+    """The resource and secret settings have the shapes the templates and checks rely on."""
+    from . import quantity
+
+    def bad(what: str, fix: str):
+        raise N2AError(f"{source}: {what}", fix)
+
+    maxima = settings.maxResources
+    if not isinstance(maxima, dict) or set(maxima) - set(DEFAULT_MAX_RESOURCES):
+        bad(f"maxResources must map {', '.join(DEFAULT_MAX_RESOURCES)} to maxima", 'e.g. maxResources: {cpu: "4", memory: 16Gi, gpu: 1, replicas: 3}')
+    for key in ("cpu", "memory"):
+        if not quantity.is_quantity(maxima[key]) or quantity.parse(maxima[key]) <= 0:
+            bad(f"maxResources.{key} {maxima[key]!r} is not a positive Kubernetes quantity", "e.g. cpu: \"4\", memory: 16Gi")
+    for key in ("gpu", "replicas"):
+        if isinstance(maxima[key], bool) or not isinstance(maxima[key], int) or maxima[key] < 0:
+            bad(f"maxResources.{key} {maxima[key]!r} is not a whole number", f"e.g. {key}: 1")
+    if not isinstance(settings.gpuNodeSelector, dict) or not all(isinstance(v, str) for v in settings.gpuNodeSelector.values()):
+        bad("gpuNodeSelector must map node labels to strings", 'e.g. gpuNodeSelector: {"nvidia.com/gpu.present": "true"}')
+    if not isinstance(settings.gpuTolerations, list) or not all(isinstance(t, dict) for t in settings.gpuTolerations):
+        bad("gpuTolerations must be a list of tolerations", "e.g. [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]")
+    if not isinstance(settings.quota, dict):
+        bad("quota must be a ResourceQuota's spec.hard mapping", 'e.g. quota: {"requests.cpu": "16", "limits.memory": 128Gi}')
+    for key in ("secretsAllowed", "secretStoreKeys"):
+        value = getattr(settings, key)
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            bad(f"{key} must be a list of name patterns", f'e.g. {key}: ["{{app}}-*"]')
+    if settings.secretStoreKind not in STORE_KINDS:
+        bad(f"secretStoreKind {settings.secretStoreKind!r} is neither {' nor '.join(STORE_KINDS)}", "use ClusterSecretStore or SecretStore")
 
 
 def load_settings(repo: Path) -> Settings:

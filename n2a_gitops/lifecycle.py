@@ -69,6 +69,7 @@ def app_summary(root: Path, settings, app: str) -> dict:
                 info[item["name"]] = str(item["value"])
     else:
         info.update({k: v for k, v in _overlay_labels(root, app).items() if v})
+    info["resources"] = app_resources(root, app)
     return info
 
 
@@ -87,6 +88,29 @@ def app_access(root: Path, app: str) -> str:
         if isinstance(doc, dict) and doc.get("kind") == "Deployment":
             return str(((doc.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "public"))
     return ""
+
+
+def app_resources(root: Path, app: str) -> dict:
+    """{"replicas", "requests", "limits"} of the app's container, read from its overlay's
+    Deployment patch (the base's replicas when the patch sets none). Read, not built: `n2a list`
+    stays fast on many apps; `n2a validate` is what checks a hand-edited overlay."""
+    import yaml
+
+    from .resources import summary
+
+    def load(path: Path):
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return {}
+
+    patch = load(Path(root) / app_dir(app) / "patch-deployment.yaml")
+    base = load(Path(root) / BASE_DIR / "deployment.yaml")
+    spec = patch.get("spec") if isinstance(patch, dict) and isinstance(patch.get("spec"), dict) else {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    container = next((c for c in containers if isinstance(c, dict) and c.get("name") == "app"), {})
+    base_replicas = ((base.get("spec") or {}) if isinstance(base, dict) else {}).get("replicas", 1)
+    return summary(container.get("resources") or {}, spec.get("replicas", base_replicas))
 
 
 def _overlay_labels(root: Path, app: str) -> dict:

@@ -101,6 +101,8 @@ class PublishResult:
     access: str = "public"  # who may open the app: public, authenticated, private, users:..., groups:...
     access_detail: str = ""  # the same for humans, e.g. "only jane@example.com"
     brought_in: list[dict] = field(default_factory=list)  # files %run brings in: {"path", "by"}
+    resources: dict = field(default_factory=dict)  # {"replicas", "requests", "limits"} of the app container
+    secret_env: list[dict] = field(default_factory=list)  # [{"env", "secret", "key"[, "remote", "property"]}]: names, never values
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -53,6 +53,7 @@ def _owner(owner: str | None, repo_root: Path | None) -> str:
 
 
 def _env(pairs) -> dict[str, str]:
+    """--env values as typed (the caller escapes them for the kubelet, see envvars.escape)."""
     env = {}
     for item in pairs or ():
         key, sep, value = (item.partition("=") if isinstance(item, str) else (item[0], "=", item[1]))
@@ -139,9 +140,10 @@ def _source_notebook(path: Path) -> bytes:
     return nbformat.writes(nb).encode()
 
 
-def _refuse_secrets(texts: dict[str, bytes]) -> None:
-    """Everything publish commits is scanned: a secret in git is a secret leaked."""
-    from . import secrets_scan
+def _refuse_secrets(texts: dict[str, bytes], settings: Settings, app: str, owner: str) -> None:
+    """Everything publish commits is scanned: a secret in git is a secret leaked. When the secret
+    is assigned to a variable, the message names the --secret-env option that replaces it."""
+    from . import secrets_scan, secretrefs
 
     for where, content in texts.items():
         try:
@@ -150,12 +152,39 @@ def _refuse_secrets(texts: dict[str, bytes]) -> None:
             continue  # binary data files
         findings = secrets_scan.scan(text)
         if findings:
-            lines = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:5])
+            lines = "; ".join(f"line {f.line}: {f.kind}" + (f" in {f.variable}" if f.variable else "") for f in findings[:5])
+            variables = list(dict.fromkeys(f.variable for f in findings if f.variable))
+            if variables:
+                names = [secretrefs.env_name(v) for v in variables]
+                options = " ".join(f"--secret-env {n}=" for n in names)
+                reads = ", ".join(f"os.environ[{n!r}]" for n in names)
+                raise PolicyError(
+                    f"{where} seems to contain secrets ({lines}); publishing would commit them to git. "
+                    f"Use {options} instead",
+                    f"remove the value and read it with {reads}; publish with "
+                    + "; ".join(secretrefs.suggestion(settings, app, owner, v) for v in variables)
+                    + ". `n2a preview` takes the value from your own environment (export it there)",
+                )
             raise PolicyError(
                 f"{where} seems to contain secrets ({lines}); publishing would commit them to git",
-                "read them from the environment (os.environ[...]) and ask your admin to mount a "
-                "Kubernetes Secret into the app; then remove them from the notebook",
+                "read them from the environment (os.environ[...]) and publish with --secret-env NAME=... "
+                "(see `n2a publish --help`); then remove them from the notebook",
             )
+
+
+def _refuse_secret_env_values(env: dict[str, str]) -> None:
+    """An --env value is committed to git: one that looks like a credential is refused, and the
+    message says to pass it by reference instead (the value itself is never echoed)."""
+    from .secretrefs import looks_like_a_value
+
+    leaked = [key for key, value in env.items() if looks_like_a_value(key, value)]
+    if leaked:
+        raise PolicyError(
+            f"--env {', '.join(leaked)} seems to hold a secret value; publishing would commit it to git. "
+            f"Use {' '.join(f'--secret-env {k}=' for k in leaked)} instead",
+            "put the value in a Kubernetes Secret (or the secret store in n2a.yaml) and publish with "
+            + " ".join(f"--secret-env {k}=SECRET/KEY" for k in leaked) + "; n2a preview reads it from your environment",
+        )
 
 
 def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
@@ -170,9 +199,10 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
 
 
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
-            env=None, include=(), access=None, out: Output | None = None, need_repo: bool = True) -> Prepared:
+            env=None, include=(), access=None, secret_env=None, cpu=None, memory=None, gpu=None, replicas=None,
+            out: Output | None = None, need_repo: bool = True) -> Prepared:
     from . import access as access_mod
-    from . import render, runtimes
+    from . import envvars, render, resources, runtimes, secretrefs
     from . import notebook as nbconv
     from . import requirements as reqs
 
@@ -183,6 +213,9 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     settings, root = _settings_for(repo, need_repo)
     owner_given = _owner(owner, root)
     chosen = access_mod.resolve(settings, access, owner_given)  # a refused choice stops before any work
+    user_env = _env(env)
+    _refuse_secret_env_values(user_env)
+    wanted = resources.app_resources(settings, cpu=cpu, memory=memory, gpu=gpu, replicas=replicas)
 
     included = _included(include, nb_path)
     out.step(f"converting {nb_path.name} with nbconvert")
@@ -199,12 +232,16 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
 
+    from .lifecycle import app_names
+
+    secret_refs = secretrefs.parse(secret_env, settings, app, ident.owner, taken=set(user_env) | set(launch.env) | RESERVED_ENV,
+                                   apps=app_names(root) if root else ())
     extra = {rel: f.read_bytes() for rel, f in included.items()}
     served = launch.entry.endswith(".ipynb")  # voila: the notebook itself, and the notebooks %run brings in
     brought = {p: c.encode() for p, c in (converted.served_files if served else converted.files).items()}
     source_notebook = _source_notebook(nb_path)
     _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra,
-                     **brought})
+                     **brought}, settings, app, ident.owner)
     local_modules = [Path(p).stem for p in [*extra, *brought, *launch.files] if p.endswith(".py")]
     requirement_list, req_warnings = reqs.resolve(
         converted, converted.source, settings, requirements_file=requirements,
@@ -225,7 +262,12 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     ctx = {
         "app": app, "name": ident.name, "owner": ident.owner, "framework": runtime.name,
         "notebook": nb_path.name, "settings": settings, "launch": launch,
-        "env": {**launch.env, **_env(env)}, "probes": _probes(launch), "configmaps": configmaps,
+        # The kubelet expands $(NAME) in env values: escaped, every value arrives as typed.
+        "env": {k: envvars.escape(v) for k, v in {**launch.env, **user_env}.items()},
+        "secret_env": secret_refs, "store_refs": [r for r in secret_refs if r.remote],
+        "resources": wanted.resources, "replicas": wanted.replicas,
+        "node_selector": wanted.node_selector, "tolerations": wanted.tolerations,
+        "probes": _probes(launch), "configmaps": configmaps,
         "host": host, "url": url, "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
         "path": folder, "base_path": BASE_DIR,
         "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
@@ -256,6 +298,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         files=sizes, application=application_path, notes=list(ident.notes),
         access=chosen.spec, access_detail=access_mod.describe(chosen),
         brought_in=[dict(b) for b in converted.brought_in],
+        resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],
     )
     return Prepared(settings, root, app, folder, files, manifests, result)
 
@@ -286,7 +329,9 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
 
     application = yaml.safe_load(application_yaml) if application_yaml else None
     crds = validate.crds_folder(root, settings, None) if root else None
-    return [str(p) for p in validate.check_app(settings, app, manifests, application, crds)]
+    # The repo's own AppProject, as CI will use it (e.g. it may predate a secret store in n2a.yaml).
+    project = validate.repo_project(root, settings) if root else None
+    return [str(p) for p in validate.check_app(settings, app, manifests, application, crds, project=project)]
 
 
 def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output | None = None,

@@ -9,6 +9,11 @@ environment keyed by requirements.txt and the Python version (a second preview i
 nothing) and ``UV_CACHE_DIR`` at n2a's uv cache. Then the main container's command runs with
 the container port replaced by the local port, and the rendered readiness probe decides when
 the app is up.
+
+Env values, command and args go through the kubelet's dependent-variable expansion
+(envvars.py), so the process sees what the pod's would. A variable the pod reads from a Secret
+takes its value from this machine's environment under the same name; such values are passed
+to the process only: never printed (the command is shown with them as $(NAME)), never written.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import envvars
 from .access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
 from .errors import N2AError, UsageError
 from .output import Output
@@ -100,13 +106,36 @@ def _write_configmap(cm: dict, items: list[dict] | None, dest: Path) -> None:
             raise UsageError(f"ConfigMap {cm['metadata']['name']} has no key {key!r}", "re-render the app with n2a")
 
 
-def _env_of(container: dict) -> dict[str, str]:
-    env = {}
-    for item in container.get("env") or ():
-        if "value" in item:
-            env[item["name"]] = str(item["value"])
-        # valueFrom (Secrets, fieldRefs) has no local counterpart: left unset on purpose.
-    return env
+def _literal_env(container: dict) -> dict[str, str]:
+    """The container's env as the kubelet expands it, without anything from valueFrom: what
+    preview itself may look at, and keep in cache keys (never a secret)."""
+    return envvars.resolve(container, lambda item: None)[0]
+
+
+def _secret_ref(item: dict) -> dict | None:
+    return ((item or {}).get("valueFrom") or {}).get("secretKeyRef")
+
+
+def _local_value(item: dict) -> str | None:
+    """valueFrom, locally: a Secret's key comes from this machine's environment under the
+    variable's own name. Other sources (fieldRef, resourceFieldRef, configMapKeyRef) have no
+    local counterpart and stay unset."""
+    if _secret_ref(item):
+        return os.environ.get(item["name"])
+    return None
+
+
+def missing_secrets(containers: list[dict]) -> list[str]:
+    """Variables the pod reads from Secrets that this environment does not set, with where from.
+
+    An ``optional`` reference may be missing (the kubelet then leaves the variable unset)."""
+    missing = []
+    for container in containers:
+        for item in container.get("env") or ():
+            ref = _secret_ref(item)
+            if ref and not ref.get("optional") and item.get("name") not in os.environ:
+                missing.append(f"{item['name']} (Secret {ref.get('name')}, key {ref.get('key')})")
+    return list(dict.fromkeys(missing))
 
 
 # -- the local pod ---------------------------------------------------------------------------
@@ -162,7 +191,7 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
     inits = spec.get("initContainers") or []
     special = {}  # volume name -> cached local dir (the venv and the uv cache)
     for init in inits:
-        env = _env_of(init)
+        env = _literal_env(init)
         for m in init.get("volumeMounts") or ():
             if env.get("VIRTUAL_ENV") == m["mountPath"]:
                 special[m["name"]] = "venv"
@@ -187,7 +216,7 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
             requirements.append((local / "requirements.txt").read_bytes())
         pod.volumes[name] = local
     # Same requirements, Python and package index -> same environment, installed once.
-    indexes = sorted(f"{k}={v}" for init in inits for k, v in _env_of(init).items() if "INDEX" in k)
+    indexes = sorted(f"{k}={v}" for init in inits for k, v in _literal_env(init).items() if "INDEX" in k)
     key = hashlib.sha256(b"\0".join(requirements)
                          + f"\0{platform.python_version()}\0{sys.base_prefix}\0{indexes}".encode())
     pod.venv_key = key.hexdigest()[:24]
@@ -201,12 +230,19 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
 
 # -- processes ---------------------------------------------------------------------------------
 
+def _kubelet_env(container: dict) -> tuple[dict[str, str], set[str]]:
+    """(the container's declared env as its pod gets it, the names holding secret values)."""
+    return envvars.resolve(container, _local_value)
+
+
 def _container_env(pod: LocalPod, container: dict, init: bool) -> dict[str, str]:
     mounts = pod.mounts(container)
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
     env["PATH"] = SYSTEM_PATH
-    for key, value in _env_of(container).items():
-        env[key] = pod.localise(value, mounts)
+    declared, secret = _kubelet_env(container)
+    for key, value in declared.items():
+        # Paths and ports are rewritten for this machine; a secret's value is passed as it is.
+        env[key] = value if key in secret else pod.localise(value, mounts)
     if init:
         import uv
 
@@ -216,16 +252,21 @@ def _container_env(pod: LocalPod, container: dict, init: bool) -> dict[str, str]
         env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     else:
         cport = _container_port(container)
-        env = {k: _replace_port(v, cport, pod.port) for k, v in env.items()}
+        env = {k: v if k in secret else _replace_port(v, cport, pod.port) for k, v in env.items()}
     tmp = dict(mounts).get("/tmp")
     if tmp is not None:
         env.setdefault("TMPDIR", str(tmp))  # the pod's /tmp is its own emptyDir
     return env
 
 
-def _argv(pod: LocalPod, container: dict, init: bool) -> list[str]:
+def _argv(pod: LocalPod, container: dict, init: bool, shown: bool = False) -> list[str]:
+    """The command the kubelet would run ($(VAR) expanded against the container's env), with
+    paths and port made local. ``shown``: for printing, secret variables stay $(NAME)."""
     mounts = pod.mounts(container)
-    argv = [pod.localise(str(a), mounts) for a in [*(container.get("command") or ()), *(container.get("args") or ())]]
+    declared, secret = _kubelet_env(container)
+    raw = envvars.expand_args([*(container.get("command") or ()), *(container.get("args") or ())],
+                              declared, secret if shown else set())
+    argv = [pod.localise(a, mounts) for a in raw]
     if not argv:
         raise UsageError(f"container {container.get('name')} has no command; preview cannot know what the image runs",
                          "re-render the app with n2a")
@@ -280,11 +321,12 @@ class _App:
     def __init__(self, pod: LocalPod, container: dict, out: Output, echo: bool):
         self.pod, self.container, self.out, self.echo = pod, container, out, echo
         self.lines: collections.deque[str] = collections.deque(maxlen=400)
-        self.argv = _argv(pod, container, False)
+        self.argv = _argv(pod, container, False, shown=True)  # what is printed and in --json
+        argv = _argv(pod, container, False)
         env, cwd = _container_env(pod, container, False), _cwd(pod, container)
         cwd.mkdir(parents=True, exist_ok=True)
         try:
-            self.proc = subprocess.Popen(self.argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
+            self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         except FileNotFoundError:
@@ -357,6 +399,17 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
     main, sidecars = _app_container(containers)
     for note in sidecar_notes(deployment, sidecars):
         out.info(f"note: {note}")
+    missing = missing_secrets([*(spec.get("initContainers") or ()), main])
+    if missing:
+        names = [m.split(" ", 1)[0] for m in missing]
+        raise UsageError(
+            f"the app reads {', '.join(missing)} from Kubernetes Secrets; preview takes "
+            f"{'them' if len(names) > 1 else 'it'} from this environment, where {', '.join(names)} "
+            f"{'are' if len(names) > 1 else 'is'} not set",
+            "set " + " and ".join(f"{n}=..." for n in names) + " in the environment you run n2a preview from "
+            f"(export {'them' if len(names) > 1 else 'it'} in the shell, or a JupyterHub environment variable); preview passes the values "
+            "to the app and writes them nowhere",
+        )
     port = port or free_port()
     with socket.socket() as s:
         try:
@@ -372,7 +425,7 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         for init in spec.get("initContainers") or ():
             _run_init(pod, init, out)
         installed = time.monotonic()
-        out.step(f"starting `{' '.join(_argv(pod, main, False))}`")
+        out.step(f"starting `{' '.join(_argv(pod, main, False, shown=True))}`")
         app = _App(pod, main, out, echo)
         probe = main.get("readinessProbe") or main.get("startupProbe") or {"tcpSocket": {}}
         deadline = time.monotonic() + (wait or _wait_seconds(main))

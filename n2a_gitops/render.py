@@ -216,6 +216,8 @@ def render_app(ctx: dict) -> dict[str, str]:
     access = ctx["access"]
     if access.proxied:
         names.append("patch-service.yaml")
+    if ctx.get("store_refs"):
+        names.append("externalsecret.yaml")
     files = {name: render(f"app/{name}.j2", **ctx) for name in names}
     if access.proxied:
         files["access/oauth2-proxy.cfg"] = render_toml("app/oauth2-proxy.cfg.j2", **ctx)

@@ -20,6 +20,7 @@ class Finding:
     line: int  # 1-based
     kind: str  # e.g. "GitHub token"
     excerpt: str  # the line, with the secret redacted
+    variable: str | None = None  # the variable or key the secret is assigned to, when it is
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.kind}: {self.excerpt}"
@@ -66,19 +67,23 @@ def scan(text: str) -> list[Finding]:
     findings = []
     for number, line in enumerate(text.splitlines(), start=1):
         spans = []
+        assignments = list(_ASSIGNMENT.finditer(line))
         for kind, pattern in _TOKENS:
             for match in pattern.finditer(line):
                 span = match.span("secret") if "secret" in pattern.groupindex else match.span()
                 if not _placeholder(line[span[0]:span[1]]):
                     spans.append(span)
                     shown = line.strip() if kind == "private key" else _redact(line, span)  # the header is no secret
-                    findings.append(Finding(number, kind, shown))
-        for match in _ASSIGNMENT.finditer(line):
+                    # A token that is the value of `NAME = "..."`: the fix names NAME.
+                    holder = next((a["name"] for a in assignments
+                                   if a.start("secret") <= span[0] and span[1] <= a.end("secret")), None)
+                    findings.append(Finding(number, kind, shown, holder))
+        for match in assignments:
             span = match.span("secret")
             if any(a < span[1] and span[0] < b for a, b in spans):
                 continue  # already reported by a token rule
             if _secret_name(match["name"]) and _random_looking(match["secret"], match["name"]):
-                findings.append(Finding(number, f"hard-coded {match['name'].split('.')[-1]}", _redact(line, span)))
+                findings.append(Finding(number, f"hard-coded {match['name'].split('.')[-1]}", _redact(line, span), match["name"]))
     return findings
 
 

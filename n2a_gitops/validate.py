@@ -4,7 +4,8 @@ For every app (or those touched since a revision): the child Application is pinn
 AppProject, namespace and folder; `kustomize build` passes; every manifest is strictly valid for
 the Kubernetes version of n2a.yaml and every Argo CD resource against its CRD; the AppProject
 allows every kind; pods meet Pod Security "restricted"; ConfigMaps stay within 1 MiB; hosts and
-names are unique and each folder belongs to the owner its resources name.
+names are unique and each folder belongs to the owner its resources name; pods stay within the
+resource maxima of n2a.yaml and read only the Secrets (and store keys) its rule allows.
 
 ``publish`` runs ``check_app`` on one freshly built app before committing; the GitOps repo's CI
 runs ``validate_repo`` (the server-side gate: users can push anything to git).
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from .checks import access, bootstrap, overlay, routing
 from .checks import application as app_checks
+from .checks import resources, secrets
 from .checks.problem import Problem, resource_id
 from .errors import N2AError, NotFoundError, UsageError
 from .layout import BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
@@ -27,9 +29,12 @@ __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 CRD_SKIPPED = ("CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
-               "fields n2a writes; the full CRD check was skipped")
+               "fields n2a writes (and the ExternalSecret fields n2a allows); the full CRD check was skipped")
 GATEWAY_CRD_SKIPPED = ("Gateway API CRDs not found (add them to the folder of crdsDir in n2a.yaml or --crds DIR): "
                        "checked only the HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped")
+EXTERNAL_SECRET_CRD_SKIPPED = ("the ExternalSecret CRD was not found (add it to the folder of crdsDir in n2a.yaml or "
+                               "--crds DIR: kubectl get crd externalsecrets.external-secrets.io -o yaml): checked only "
+                               "the ExternalSecret fields n2a allows; the full CRD check was skipped")
 
 
 def check_app(settings, app: str, manifests: list[dict], application: dict | None, crds_dir: Path | None,
@@ -53,6 +58,10 @@ def check_app(settings, app: str, manifests: list[dict], application: dict | Non
     if any(isinstance(d, dict) and routing.is_gateway_api(d) for d in manifests):
         problems += routing.check_routes(settings, app, manifests, _gateway_crds(crds_dir, notes), folder)
     problems += access.check_access(settings, app, manifests, folder)
+    problems += resources.check_resources(settings, manifests, folder)
+    external = any(isinstance(d, dict) and secrets.is_external_secret(d) for d in manifests)
+    problems += secrets.check_secrets(settings, app, overlay.owner_of(manifests) or "", manifests, folder,
+                                      _crds_with(crds_dir, secrets.GROUP, secrets.KIND, EXTERNAL_SECRET_CRD_SKIPPED, notes) if external else None)
 
     if settings.applicationSet:
         if application is not None:
@@ -123,6 +132,24 @@ def _gateway_crds(crds: Path | None, notes: list[str] | None) -> Path | None:
     return None
 
 
+def _crds_with(crds: Path | None, group: str, kind: str, skipped: str, notes: list[str] | None) -> Path | None:
+    """The CRD folder when it defines ``kind``; None (and the note ``skipped``) otherwise."""
+    if crds is not None:
+        from .crdschema import has_kind
+
+        if has_kind(crds, group, kind):
+            return crds
+    if notes is not None and skipped not in notes:
+        notes.append(skipped)
+    return None
+
+
+def repo_project(root: Path, settings) -> dict | None:
+    """The apps AppProject in the repo's argocd/, None when there is none (or it is unreadable)."""
+    found = bootstrap.find_project(_load_argocd(Path(root))[0], settings.project)
+    return found[1] if found else None
+
+
 def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
     chosen = explicit or (settings.crdsDir or None)
     if not chosen:
@@ -169,9 +196,12 @@ def _check_apps(root, settings, selected, crds, project, notes, full: bool) -> l
 
 def _check_built(root, settings, built, crds, project, notes, full: bool) -> list[Problem]:
     """Check each app as its build arrives (in order), then the conflicts between apps."""
+    from .lifecycle import app_names
+
     problems: list[Problem] = []
     hosts: dict[str, set[str]] = {}
     names: dict[tuple, set[str]] = {}
+    known = app_names(root)  # every app of the repo, also when only some are checked
     for app, manifests, error in built:
         folder = app_dir(app)
         app_file = application_file(app)
@@ -187,6 +217,7 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
                                     "fix the overlay (or re-publish the app); `kubectl kustomize " + folder + "` shows the same error"))
             continue
         problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
+        problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
         for doc in manifests:
             if isinstance(doc, dict):
                 for host in overlay.hosts_of(doc):
@@ -278,6 +309,7 @@ def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
     problems += bootstrap.check_mode(settings, docs)
     if settings.routing == "gateway" or any(routing.is_gateway_api(d) for items in docs.values() for d in items):
         problems += routing.check_gateway(settings, docs, _gateway_crds(crds, notes), notes)
+    problems += bootstrap.check_limits(settings, docs)
     version, _note = bundled_version(settings.kubernetesVersion)
     for file, items in docs.items():
         for doc in items:

@@ -207,9 +207,13 @@ def test_server_extension_forwards_to_the_service(hub, tmp_path):
     try:
         info = server.get("n2a/repo", params={"notebook": "dash board.ipynb"}).json()
         assert info["repo"] is None and info["service"] == hub["service"]
-        plan = server.post("n2a/plan", {"notebook": "dash board.ipynb", "owner": "mallory"})
+        plan = server.post("n2a/plan", {"notebook": "dash board.ipynb", "owner": "mallory", "memory": "2Gi",
+                                        "replicas": 2, "secret_env": {"API_KEY": "dash-board-jane-keys/api"}})
         assert plan.status_code == 200, plan.text
         assert plan.json()["app"] == "dash-board-jane" and plan.json()["dry_run"] is True
+        # Secrets and resources travel to the service, which applies its repo's rules.
+        assert plan.json()["resources"]["limits"]["memory"] == "2Gi" and plan.json()["resources"]["replicas"] == 2
+        assert plan.json()["secret_env"] == [{"env": "API_KEY", "secret": "dash-board-jane-keys", "key": "api"}]
         before = git(hub["bare"], "rev-parse", "main").strip()
         r = server.post("n2a/publish", {"notebook": "dash board.ipynb", "env": {"MODE": "demo"}})
         assert r.status_code == 200, r.text

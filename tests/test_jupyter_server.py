@@ -111,6 +111,26 @@ def test_plan_is_the_cli_dry_run_object(site):
     assert http.json() == json.loads(cli.stdout.strip().splitlines()[-1])
 
 
+def test_plan_with_secrets_and_resources_is_the_cli_dry_run_object(site):
+    body = {"notebook": "notebooks/greeter.ipynb", "owner": "jane", "secret_env": {"API_KEY": "greeter-jane-keys/api"},
+            "cpu": "500m", "memory": "4Gi", "gpu": 0, "replicas": 2, "env": {"GREETING": "cost is $(HOME) today"}}
+    http = site["server"].post("n2a/plan", body)
+    assert http.status_code == 200, http.text
+    plan = http.json()
+    assert plan["resources"] == {"replicas": 2, "requests": {"cpu": "500m", "memory": "4Gi"},
+                                 "limits": {"cpu": "500m", "memory": "4Gi"}}
+    assert plan["secret_env"] == [{"env": "API_KEY", "secret": "greeter-jane-keys", "key": "api"}]
+    env = jupyter_server.server_env(site["base"] / "home")
+    cli = subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", "publish", str(site["root"] / "notebooks" / "greeter.ipynb"),
+         "--repo", str(site["clone"]), "--owner", "jane", "--secret-env", "API_KEY=greeter-jane-keys/api",
+         "--cpu", "500m", "--memory", "4Gi", "--gpu", "0", "--replicas", "2", "--env", "GREETING=cost is $(HOME) today",
+         "--dry-run", "--json", "--quiet"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    assert plan == json.loads(cli.stdout.strip().splitlines()[-1])
+
+
 def test_publish_commits_and_jupyterlab_git_pushes_it(site):
     server, clone, bare = site["server"], site["clone"], site["bare"]
     remote_before = git(bare, "rev-parse", "main").strip()
@@ -179,6 +199,9 @@ def test_republishing_unchanged_content_makes_no_commit(site):
         ({"notebook": "notebooks/greeter.ipynb", "include": ["../../home"]}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "push": "yes"}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "name": "!!!"}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "memory": "64Gi"}, 403, 3),
+        ({"notebook": "notebooks/greeter.ipynb", "gpu": 1.5}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "owner": "jane", "secret_env": {"KEY": "someone-elses/key"}}, 403, 3),
         ({}, 400, 2),
     ],
 )

@@ -370,3 +370,110 @@ def test_probe_never_runs_the_users_code(framework, clean_cwd, tmp_path):
         while count() == before and time.monotonic() < deadline:
             time.sleep(0.2)
         assert count() > before
+
+
+# -- env as the kubelet makes it; secrets from this environment ----------------------------------
+
+# The "app": serves its environment and argv as JSON on $PORT, from memory (it writes no file).
+ENV_SERVER = r'''
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Env(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"env": dict(os.environ), "argv": sys.argv[1:]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Env).serve_forever()
+'''
+SECRET_VALUE = "s3cr3t-" + "value-preview-never-writes"
+
+
+def _env_pod(env: list[dict], args: list[str] = ()) -> list[dict]:
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"index.html": "x"}}
+    manifests = _pod(configmap, [sys.executable, "-c", ENV_SERVER, *args], [{"key": "index.html", "path": "index.html"}])
+    container = manifests[1]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "PORT", "value": "8080"}, *env]
+    for probe in ("readinessProbe", "startupProbe"):
+        container[probe]["httpGet"]["path"] = "/"
+    return manifests
+
+
+def test_preview_gives_the_app_the_environment_its_pod_gets(tmp_path, monkeypatch):
+    """Dependent variables as the kubelet expands them, paths made local, a Secret's value from
+    this environment: passed to the app, and nowhere else (not printed, not in --json, no file)."""
+    import io
+
+    monkeypatch.setenv("API_KEY", SECRET_VALUE)
+    monkeypatch.setenv("GREETING", "from the host: never used")
+    env = [
+        {"name": "GREETING", "value": "cost is $$(HOME) today"},  # what n2a writes for `$(HOME)`
+        {"name": "EARLY", "value": "$(HOME)/x"},  # HOME comes later in the list: verbatim
+        {"name": "HOME", "value": "/home/app"},
+        {"name": "LATE", "value": "$(HOME)/cache"},  # defined above: expanded, then made local
+        {"name": "MONEY", "value": "$$5 and $5"},
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "llm-keys", "key": "openai"}}},
+        {"name": "AUTH", "value": "Bearer $(API_KEY)"},
+        {"name": "OPTIONAL", "valueFrom": {"secretKeyRef": {"name": "x", "key": "y", "optional": True}}},
+        {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    output = Output(json_mode=True, stream=out, err=err)
+    with preview.serve(_env_pod(env, ["--key=$(API_KEY)", "$(HOME)"]), cache_dir=tmp_path / "cache", out=output) as app:
+        seen = json.loads(_get(app.url)[1])
+        files = [p for p in [*app.pod.root.rglob("*"), *(tmp_path / "cache").rglob("*")] if p.is_file()]
+        assert not any(SECRET_VALUE.encode() in p.read_bytes() for p in files)
+        shown = app.argv
+        home = str(app.pod.volumes["home"])
+    got = seen["env"]
+    assert got["GREETING"] == "cost is $(HOME) today"
+    assert got["EARLY"] == "$(HOME)/x"
+    assert got["HOME"] == home and got["LATE"] == home + "/cache"
+    assert got["MONEY"] == "$5 and $5"
+    assert got["API_KEY"] == SECRET_VALUE and got["AUTH"] == f"Bearer {SECRET_VALUE}"
+    assert "OPTIONAL" not in got and "POD" not in got
+    assert seen["argv"] == [f"--key={SECRET_VALUE}", home]  # command and args are expanded too, then made local
+    assert "--key=$(API_KEY)" in shown and SECRET_VALUE not in " ".join(shown)
+    assert SECRET_VALUE not in out.getvalue() + err.getvalue()
+
+
+def test_a_secret_missing_here_is_named_before_anything_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("API_KEY", raising=False)
+    monkeypatch.delenv("DB_PASSWORD", raising=False)
+    manifests = _env_pod([{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "llm-keys", "key": "openai"}}},
+                          {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}])
+    manifests[1]["spec"]["template"]["spec"]["initContainers"][0]["command"] = ["sh", "-c", "exit 7"]  # would fail if run
+    with pytest.raises(N2AError) as info:
+        with preview.serve(manifests, cache_dir=tmp_path):
+            pass
+    assert info.value.exit_code == 2
+    assert "API_KEY (Secret llm-keys, key openai), DB_PASSWORD (Secret db, key password)" in info.value.message
+    assert "API_KEY=... and DB_PASSWORD=..." in info.value.fix and "writes them nowhere" in info.value.fix
+
+
+@pytest.mark.slow
+def test_env_values_reach_a_real_app_as_typed(clean_cwd, tmp_path, monkeypatch):
+    """`--env GREETING='cost is $(HOME) today'` through the whole path: rendered, built with
+    kustomize, installed and run by the python framework; the app answers with what it got."""
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET_VALUE)
+    notebook = _notebook(tmp_path, "envecho", [
+        "import json, os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer",
+        "class Echo(BaseHTTPRequestHandler):\n    def do_GET(self):\n"
+        "        body = json.dumps(dict(os.environ)).encode()\n        self.send_response(200)\n"
+        "        self.send_header('Content-Length', str(len(body)))\n        self.end_headers()\n"
+        "        self.wfile.write(body)",
+        "HTTPServer(('0.0.0.0', int(os.environ.get('PORT', '8000'))), Echo).serve_forever()",
+    ])
+    typed = {"GREETING": "cost is $(HOME) today", "PORT_REF": "$(PORT)", "MONEY": "$$5", "ODD": "$(open and $é"}
+    prepared = _prepare(notebook, env=[f"{k}={v}" for k, v in typed.items()],
+                        secret_env=["OPENAI_API_KEY=envecho-ci-keys/openai"])
+    assert prepared.result.framework == "python"
+    assert b"cost is $$(HOME) today" in prepared.files["apps/envecho-ci/patch-deployment.yaml"]
+    with preview.serve(prepared.manifests) as app:
+        seen = json.loads(_get(app.url)[1])
+    assert {k: seen[k] for k in typed} == typed
+    assert seen["OPENAI_API_KEY"] == SECRET_VALUE
+    assert not any(SECRET_VALUE.encode() in content for content in prepared.files.values())

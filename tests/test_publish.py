@@ -43,7 +43,8 @@ def test_init_writes_a_complete_gitops_repo(gitops):
         assert (gitops / rel).is_file(), rel
     docs = kustomize.build(gitops / "argocd")
     kinds = sorted(d["kind"] for d in docs)
-    assert kinds == ["AppProject", "AppProject", "Application", "Gateway", "Namespace", "Namespace"]
+    assert kinds == ["AppProject", "AppProject", "Application", "Gateway", "LimitRange", "Namespace", "Namespace",
+                     "ResourceQuota"]
     for doc in docs:
         if doc["apiVersion"].startswith("argoproj.io/"):
             assert crdschema.validate_against_crds(doc, ARGOCD_CRDS) == [], doc["metadata"]["name"]

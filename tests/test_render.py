@@ -9,25 +9,36 @@ from __future__ import annotations
 import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from n2a_gitops import render
+from n2a_gitops import envvars, render
 from n2a_gitops.config import Settings
 from n2a_gitops.model import LaunchSpec, Probe
 from n2a_gitops.access import Access, proxy_context
 from n2a_gitops.pipeline import _configmaps, _probes
+from n2a_gitops.resources import app_resources
+from n2a_gitops.secretrefs import SecretRef
 
 hostile = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40
 ) | st.sampled_from(['x"\nkind: Secret', "a: b", "- item", "{{ 7*7 }}", "'quoted'", "#", "---\nfoo: 1", "\\", "\u2028"])
 
 
-def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settings=None):
+def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settings=None, store_key=None):
     launch = LaunchSpec(framework="python", command=["python", command_arg], packages=[], probe=Probe("http", "/health"))
     files = {path: b"x", "app.py": b"print(1)"}
     settings = settings or Settings()
+    wanted, refs = app_resources(settings), []
+    if store_key is not None:
+        # Admin values in n2a.yaml are as hostile as users' here: they reach YAML the same way.
+        settings = Settings(secretStore="vault", gpuNodeSelector={"gpu/" + store_key: notebook},
+                            gpuTolerations=[{"key": notebook, "operator": "Exists"}], maxResources={**Settings().maxResources, "gpu": 1})
+        wanted = app_resources(settings, memory="4Gi", gpu=1, replicas=2)
+        refs = [SecretRef("API_KEY", "demo-jane-secrets", "API_KEY", store_key, notebook)]
     return {
         "access": access, "proxy": proxy_context(access, "demo-jane.apps.example.com", launch.port),
         "app": "demo-jane", "name": "demo", "owner": "jane", "framework": "python", "notebook": notebook,
-        "settings": settings, "launch": launch, "env": {"GREETING": env_value}, "probes": _probes(launch),
+        "settings": settings, "launch": launch, "env": {"GREETING": envvars.escape(env_value)},
+        "secret_env": refs, "store_refs": refs, "resources": wanted.resources, "replicas": wanted.replicas,
+        "node_selector": wanted.node_selector, "tolerations": wanted.tolerations, "probes": _probes(launch),
         "configmaps": _configmaps(files), "host": "demo-jane.apps.example.com",
         "url": "https://demo-jane.apps.example.com/", "tls_secret": "demo-jane-tls", "path": "apps/demo-jane",
         "base_path": "apps/_base", "notebook_url": f"https://git.example.com/{notebook}",
@@ -37,22 +48,36 @@ def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settin
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(notebook=hostile, env_value=hostile, command_arg=hostile,
-       path=st.text(alphabet="ab/._- :\n\"'", min_size=1, max_size=20).filter(lambda p: p.strip("/") and "//" not in p))
-def test_hostile_values_round_trip(notebook, env_value, command_arg, path):
-    ctx = _ctx(notebook, env_value, command_arg, path)
+       path=st.text(alphabet="ab/._- :\n\"'", min_size=1, max_size=20).filter(lambda p: p.strip("/") and "//" not in p),
+       store_key=hostile.filter(lambda k: k and not any(c.isspace() or c == "#" for c in k)))
+def test_hostile_values_round_trip(notebook, env_value, command_arg, path, store_key):
+    ctx = _ctx(notebook, env_value, command_arg, path, store_key=store_key)
     files = render.render_app(ctx)
     patch = yaml.safe_load(files["patch-deployment.yaml"])
-    container = patch["spec"]["template"]["spec"]["containers"][0]
+    pod = patch["spec"]["template"]["spec"]
+    container = pod["containers"][0]
     assert set(container) == {"name", "image", "command", "env", "resources", "startupProbe", "readinessProbe", "livenessProbe"}
     assert container["command"] == ["python", command_arg]
-    assert container["env"] == [{"name": "GREETING", "value": env_value}]
+    # What the kubelet makes of the value is what was typed.
+    [greeting, secret] = container["env"]
+    assert greeting["name"] == "GREETING" and envvars.expand(greeting["value"], lambda n: "EXPANDED") == env_value
+    assert secret == {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "demo-jane-secrets", "key": "API_KEY"}}}
+    assert container["resources"]["limits"] == {"cpu": "1", "memory": "4Gi", "nvidia.com/gpu": "1"}
+    assert pod["nodeSelector"] == {"gpu/" + store_key: notebook}
+    assert pod["tolerations"] == [{"key": notebook, "operator": "Exists"}]
+    assert patch["spec"]["replicas"] == 2
     assert patch["metadata"]["annotations"] == {"n2a.dev/notebook": notebook, "n2a.dev/access": "public"}
-    items = patch["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"][0]["configMap"]["items"]
+    items = pod["volumes"][0]["projected"]["sources"][0]["configMap"]["items"]
     assert path in {i["path"] for i in items}
 
     kustomization = yaml.safe_load(files["kustomization.yaml"])
     assert set(kustomization) == {"apiVersion", "kind", "namespace", "namePrefix", "resources", "labels",
                                   "generatorOptions", "configMapGenerator", "patches"}
+    assert kustomization["resources"] == ["../_base", "externalsecret.yaml"]
+    external = yaml.safe_load(files["externalsecret.yaml"])
+    assert external["spec"]["data"] == [{"secretKey": "API_KEY", "remoteRef": {"key": store_key, "property": notebook}}
+                                        if notebook else {"secretKey": "API_KEY", "remoteRef": {"key": store_key}}]
+    assert external["spec"]["target"] == {"name": "demo-jane-secrets", "creationPolicy": "Owner"}
 
     application = yaml.safe_load(render.render_application(ctx))
     info = {i["name"]: i["value"] for i in application["spec"]["info"]}

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import GRADIO_CELLS, write_notebook
+from conftest import ARGOCD_CRDS, GRADIO_CELLS, write_notebook
 from n2a_gitops.checks import podsecurity
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY
 from n2a_gitops.validate import Problem, check_app, validate_repo
 
-from conftest import ARGOCD_CRDS as CRDS  # noqa: E402
+CRDS = ARGOCD_CRDS
 APPS = ("greeter-jane", "hello-bob", "report-carol")
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
            "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com"}
@@ -232,6 +232,62 @@ def test_unknown_kubernetes_field_is_caught_strictly(repo):
     assert "replicass" in problems[0].message
 
 
+def test_a_hand_edit_past_the_maxima_fails(repo, capsys):
+    add_patch(repo, "hello-bob", "patch-big.yaml", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 5, "template": {"spec": {"containers": [{"name": "app", "resources": {
+            "requests": {"memory": "64Gi"}, "limits": {"memory": "64Gi", "cpu": "4001m", "amd.com/gpu": "1"}}}]}}}})
+    problems = problems_of(repo, apps=["hello-bob"])
+    found = sorted((p.rule, p.message) for p in problems)
+    assert [r for r, _ in found] == ["resources-max"] * 4 + ["resources-name"]
+    text = " ".join(m for _, m in found)
+    assert "requests.memory 64Gi is above the maximum 16Gi" in text and "limits.memory 64Gi" in text
+    assert "limits.cpu 4001m is above the maximum 4" in text and "replicas 5 is above the maximum 3" in text
+    assert "amd.com/gpu" in text
+    assert main(["validate", "--repo", str(repo)]) == EXIT_POLICY
+    assert "16Gi" in capsys.readouterr().out
+
+
+def test_gpus_past_the_maximum_or_uneven_fail(repo):
+    edit_yaml(repo / "n2a.yaml", lambda d: d.__setitem__("maxResources", {"gpu": 1}))
+    add_patch(repo, "report-carol", "patch-gpu.yaml", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {
+            "requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}}}]}}}})
+    found = sorted((p.rule, p.message) for p in problems_of(repo, apps=["report-carol"]))
+    assert [r for r, _ in found] == ["resources-gpu", "resources-max"]
+    assert any("takes 2 nvidia.com/gpu, above the maximum 1" in m for _, m in found)
+
+
+def test_a_hand_edit_that_reads_another_apps_secret_or_picks_nodes_fails(repo):
+    add_patch(repo, "greeter-jane", "patch-reach.yaml", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {
+            "nodeName": "node-1",
+            "nodeSelector": {"kubernetes.io/hostname": "node-1"},
+            "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}],
+            "containers": [{"name": "app", "env": [
+                {"name": "MINE", "valueFrom": {"secretKeyRef": {"name": "greeter-jane-keys", "key": "k"}}},
+                {"name": "THEIRS", "valueFrom": {"secretKeyRef": {"name": "hello-bob-keys", "key": "k"}}}],
+                "envFrom": [{"secretRef": {"name": "db-admin"}}]}],
+            "volumes": [{"name": "creds", "secret": {"secretName": "cloud-credentials"}}]}}}})
+    problems = problems_of(repo, apps=["greeter-jane"])
+    found = sorted((p.rule, p.message.split(",")[0]) for p in problems)
+    assert [r for r, _ in found] == ["placement"] * 3 + ["secret-not-allowed"] * 3
+    secrets = " ".join(m for r, m in found if r == "secret-not-allowed")
+    assert "hello-bob-keys" in secrets and "db-admin" in secrets and "cloud-credentials" in secrets
+    assert "greeter-jane-keys" not in secrets  # its own prefix: allowed by the default rule
+
+
+def test_a_limit_range_below_the_maxima_and_an_unbacked_external_secret_kind_fail(repo):
+    edit_yaml(repo / "argocd/limitrange.yaml", lambda d: d["spec"]["limits"][0]["max"].__setitem__("memory", "8Gi"))
+    edit_yaml(repo / "argocd/project-apps.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].append(
+        {"group": "external-secrets.io", "kind": "ExternalSecret"}))
+    problems = problems_of(repo)
+    assert sorted((p.file, p.rule) for p in problems) == [("argocd/limitrange.yaml", "limitrange-max"),
+                                                          ("argocd/project-apps.yaml", "appproject-externalsecret")]
+
+
 def test_a_folder_relabelled_to_another_owner_is_flagged(repo):
     edit_yaml(repo / "argocd/apps/hello-bob.yaml", lambda a: a["metadata"]["labels"].__setitem__("n2a.dev/owner", "jane"))
     problems = problems_of(repo)
@@ -357,3 +413,14 @@ def test_this_repository_is_itself_a_valid_gitops_repo(tmp_path):
     assert [str(p) for p in problems] == []
     assert not any("skipped" in n for n in notes), notes
     assert (REPO_ROOT / "apps" / "gradio-hello-demo" / "kustomization.yaml").is_file()
+
+
+def test_this_repositorys_admin_files_are_what_init_renders_from_its_n2a_yaml():
+    """n2a.yaml, apps/_base and argocd/ of this repository are regenerated when templates change."""
+    from conftest import REPO_ROOT
+    from n2a_gitops import render
+
+    files = render.render_repo(load_settings(REPO_ROOT))
+    stale = sorted(rel for rel, content in files.items()
+                   if not (REPO_ROOT / rel).is_file() or (REPO_ROOT / rel).read_bytes() != content)
+    assert stale == []

@@ -30,6 +30,11 @@ def check_project(settings, file: str, project: dict) -> list[Problem]:
         if dest.get("namespace") != settings.namespace or dest.get("server", IN_CLUSTER) != IN_CLUSTER:
             problems.append(Problem(file, res, "appproject-destination", f"destination {dest} is not the apps namespace {settings.namespace!r} in this cluster",
                                     f"allow only server {IN_CLUSTER}, namespace {settings.namespace}"))
+    kinds = {(e.get("group"), e.get("kind")) for e in spec.get("namespaceResourceWhitelist") or [] if isinstance(e, dict)}
+    if not settings.secretStore and ("external-secrets.io", "ExternalSecret") in kinds:
+        problems.append(Problem(file, res, "appproject-externalsecret",
+                                "the AppProject allows ExternalSecret but n2a.yaml names no secret store (secretStore)",
+                                "remove the ExternalSecret entry, or set secretStore in n2a.yaml"))
     repos = spec.get("sourceRepos") or []
     if "*" in repos or (settings.repoURL and repos != [settings.repoURL]):
         problems.append(Problem(file, res, "appproject-source", f"sourceRepos is {repos}; apps must come from this repository only",
@@ -80,4 +85,31 @@ def _check_appset(settings, file: str, doc: dict) -> list[Problem]:
     if not any(d.get("path") == BASE_DIR and d.get("exclude") for d in dirs):
         bad("applicationset-generator", f"the shared base {BASE_DIR} is not excluded: it would become an app",
             f"add {{path: {BASE_DIR}, exclude: true}}")
+    return problems
+
+
+def check_limits(settings, docs: dict[str, list[dict]]) -> list[Problem]:
+    """The apps namespace's LimitRange must admit what n2a.yaml lets an app ask for; without
+    one (repos made before n2a wrote it) nothing caps containers n2a did not render."""
+    from .. import quantity
+
+    problems = []
+    for file, items in docs.items():
+        for doc in items:
+            if doc.get("kind") != "LimitRange" or (doc.get("metadata") or {}).get("namespace") != settings.namespace:
+                continue
+            for limit in (doc.get("spec") or {}).get("limits") or []:
+                if not isinstance(limit, dict) or limit.get("type") != "Container":
+                    continue
+                for key in ("cpu", "memory"):
+                    cap = (limit.get("max") or {}).get(key)
+                    try:
+                        low = cap is not None and quantity.parse(cap) < quantity.parse(settings.maxResources[key])
+                    except ValueError:
+                        low = False  # the Kubernetes schema check names a broken quantity
+                    if low:
+                        problems.append(Problem(file, resource_id(doc), "limitrange-max",
+                                                f"max.{key} {cap} is below maxResources.{key} {settings.maxResources[key]} of n2a.yaml: "
+                                                "the API server would refuse pods n2a lets users publish",
+                                                f"set max.{key} to {settings.maxResources[key]} (as `n2a init` writes it) or lower maxResources.{key}"))
     return problems

@@ -7,12 +7,13 @@ import binascii
 
 from . import podsecurity, routing
 from .problem import Problem, resource_id
-from .project import kind_refusal
+from .project import group_of, kind_refusal
 from .schemas import kubernetes_errors
 
 CONFIGMAP_LIMIT = 1024 * 1024  # data + binaryData, decoded: what the API server accepts
 OWNER_LABEL = "n2a.dev/owner"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
+CRD_GROUPS = {"external-secrets.io"}
 
 
 def configmap_bytes(doc: dict) -> int:
@@ -53,9 +54,11 @@ def check_manifests(settings, app: str, manifests: list[dict], project: dict, k8
 
         meta = doc.get("metadata") or {}
         labels = meta.get("labels") or {}
-        # Gateway API kinds are CRDs, unknown to the Kubernetes schemas: routing.py checks them.
-        for err in [] if routing.is_gateway_api(doc) else kubernetes_errors(doc, k8s_version):
-            bad("kubernetes-schema", err, f"fix the field in apps/{app} (Kubernetes {k8s_version} API)")
+        # Custom resources have no Kubernetes schema: their own check modules validate them
+        # against their CRDs (Gateway API: routing.py; ExternalSecret: secrets.py).
+        if not routing.is_gateway_api(doc) and group_of(doc) not in CRD_GROUPS:
+            for err in kubernetes_errors(doc, k8s_version):
+                bad("kubernetes-schema", err, f"fix the field in apps/{app} (Kubernetes {k8s_version} API)")
         refusal = kind_refusal(project, doc)
         if refusal:
             bad("appproject-kind", refusal, "remove the resource from the overlay; an admin must allow the kind first")

@@ -29,6 +29,11 @@ examples:
   n2a init ./gitops --gateway-class eg --oidc-issuer-url https://sso.example.com/realms/apps \
       --oidc-client-id notebook-apps
   n2a init ./gitops --routing ingress     # an Ingress per app (ingress controllers)
+  n2a init ./gitops --secret-store vault  # apps fetch secrets from this ClusterSecretStore
+
+The apps namespace gets a ResourceQuota (quota: in n2a.yaml) and a LimitRange (defaults from
+resources:, maxima from maxResources:). With --secret-store, --secret-env NAME=KEY fetches KEY
+from that External Secrets Operator store and the apps AppProject allows ExternalSecret.
 """
 
 
@@ -48,6 +53,10 @@ def add_arguments(p):
     p.add_argument("--gateway-class", metavar="NAME", help="GatewayClass of the platform Gateway (e.g. eg, istio, cilium)")
     p.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer the sign-in proxy trusts")
     p.add_argument("--oidc-client-id", metavar="ID", help="OIDC client of the sign-in proxy")
+    p.add_argument("--secret-store", metavar="NAME",
+                   help="External Secrets Operator store apps read secrets from (secretStore in n2a.yaml)")
+    p.add_argument("--secret-store-kind", choices=["ClusterSecretStore", "SecretStore"], default="ClusterSecretStore",
+                   help="kind of that store (default ClusterSecretStore; a SecretStore lives in the apps namespace)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -59,7 +68,8 @@ PLACEHOLDER_CLIENT = "notebook-apps"
 
 def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=None, web_url=None,
          index_url=None, branch="main", applicationset=False, routing="gateway", gateway_class=None,
-         oidc_issuer_url=None, oidc_client_id=None) -> dict:
+         oidc_issuer_url=None, oidc_client_id=None, secret_store=None,
+         secret_store_kind="ClusterSecretStore") -> dict:
     from pathlib import Path
 
     from .. import names, render
@@ -78,6 +88,13 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
     for field, value in (("appsDomain", apps_domain), ("webURL", web_url), ("packageIndex", index_url)):
         if value:
             setattr(settings, field, value)
+    if secret_store:
+        from ..secretrefs import SECRET_NAME
+
+        if not SECRET_NAME.fullmatch(secret_store):
+            raise UsageError(f"--secret-store {secret_store!r} is not a Kubernetes name",
+                             "give the store's metadata.name (lower case letters, digits, '-' and '.')")
+        settings.secretStore, settings.secretStoreKind = secret_store, secret_store_kind
     for field, value in (("namespace", namespace), ("project", project)):
         if value:
             normalised, note = names.normalise(value, field)
@@ -120,7 +137,8 @@ def run(args, out) -> int:
     result = init(args.dir, repo_url=args.repo_url, apps_domain=args.apps_domain, namespace=args.namespace,
                   project=args.project, web_url=args.web_url, index_url=args.index_url, branch=args.branch,
                   applicationset=args.applicationset, routing=args.routing, gateway_class=args.gateway_class,
-                  oidc_issuer_url=args.oidc_issuer_url, oidc_client_id=args.oidc_client_id)
+                  oidc_issuer_url=args.oidc_issuer_url, oidc_client_id=args.oidc_client_id,
+                  secret_store=args.secret_store, secret_store_kind=args.secret_store_kind)
     for w in result["warnings"]:
         out.warn(w)
     if result["written"]:

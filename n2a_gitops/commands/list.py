@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 NAME = "list"
-HELP = "list published apps: owner, framework, access, URL, last commit"
+HELP = "list published apps: owner, framework, access, URL, resources, last commit"
 ORDER = 50
 DESCRIPTION = """List the apps in the GitOps clone's working tree (apps/*/, except the shared base),
 with owner, framework and URL from each app's child Application, who may open it (access, from
-the app's overlay) and the last commit that touched the app.
+the app's overlay), the replicas, requests and limits of its container (--json: "resources"),
+and the last commit that touched the app.
 
 examples:
   n2a list
@@ -30,13 +31,20 @@ def run(args, out) -> int:
     if not rows:
         out.info("no apps published yet" + (f" by {args.owner}" if args.owner else "") + "; publish one with `n2a publish NOTEBOOK`")
     else:
-        table = [("APP", "OWNER", "FRAMEWORK", "ACCESS", "URL", "LAST COMMIT")]
+        table = [("APP", "OWNER", "FRAMEWORK", "ACCESS", "URL", "RESOURCES", "LAST COMMIT")]
         for r in rows:
             c = r["last_commit"]
             table.append((r["app"], r["owner"] or "-", r["framework"] or "-", r["access"] or "-", r["url"],
+                          _resources(r["resources"]),
                           f"{c['sha'][:12]} {c['date'][:10]} {c['message']}" if c else "(not committed)"))
-        widths = [max(len(row[i]) for row in table) for i in range(5)]
+        widths = [max(len(row[i]) for row in table) for i in range(6)]
         for row in table:
-            out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+            out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
     out.result({"apps": rows})
     return 0
+
+
+def _resources(info: dict) -> str:
+    """Compact: replicas x limits, e.g. "1x cpu 1, memory 4Gi, nvidia.com/gpu 1"."""
+    limits = info.get("limits") or {}
+    return f"{info.get('replicas', 1)}x " + (", ".join(f"{k} {v}" for k, v in limits.items()) or "-")

@@ -14,12 +14,22 @@ same command, env and working directory, listening on 127.0.0.1:PORT. It waits f
 rendered readiness probe, prints the URL and serves until Ctrl-C. If the app dies or never
 answers, it exits 1 and shows the app's last output lines. Nothing is committed.
 
+Env values are expanded as the kubelet expands them ($(NAME) of a variable defined earlier
+in the list, $$ for $; unknown references stay as written), so the app sees what its pod
+would. A variable the pod reads from a Secret (--secret-env) takes its value from this
+environment, under the same name: export it first; preview says which are missing, and
+never writes the values anywhere. CPU, memory and GPU options are checked, not enforced.
+
 examples:
   n2a preview examples/gradio_hello.ipynb
   n2a preview sales.ipynb --port 8501 --framework streamlit
   n2a preview --repo ~/gitops sales-jane          # an app already in the repo
   n2a preview sales.ipynb --json                  # {"url": ...} once it is ready
+  OPENAI_API_KEY=... n2a preview chat.ipynb --repo ~/gitops --secret-env OPENAI_API_KEY=llm-keys/openai
 """
+
+
+from .publish import add_app_options, app_options
 
 
 def add_arguments(p):
@@ -34,6 +44,7 @@ def add_arguments(p):
     p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
+    add_app_options(p)
     p.add_argument("--port", type=int, metavar="PORT", help="local port (default: a free one)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="how long to wait for the readiness probe (default: the Deployment's startup allowance)")
@@ -52,7 +63,7 @@ def _manifests(args, out):
 
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
-                           include=args.include, out=out, need_repo=bool(args.repo))
+                           include=args.include, out=out, need_repo=bool(args.repo), **app_options(args))
         out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
         for warning in prepared.result.warnings:
             out.warn(warning)

@@ -22,6 +22,16 @@ N2A_PUSH_TIMEOUT, else pushTimeout in n2a.yaml, else 120). If someone published 
 at the same time, the newer of the two publishes is served, whole; the older one is told it
 was superseded and by which commit (exit 8), and its commit is kept.
 
+Secrets are read by reference, never committed: --secret-env NAME=SECRET/KEY sets NAME from
+the key KEY of the Secret SECRET in the apps namespace; when n2a.yaml names a secret store,
+--secret-env NAME=KEY[#PROPERTY] fetches KEY from the store instead (an ExternalSecret
+materialises the Secret <app>-secrets). n2a.yaml decides which Secrets and keys an app may
+read (secretsAllowed, secretStoreKeys). --cpu and --memory set the app container's request
+and limit, --gpu N adds N GPUs (with n2a.yaml's node selector and tolerations), --replicas
+sets the replicas; above maxResources in n2a.yaml the publish is refused (exit 3). Options
+left out get the platform's defaults, also when re-publishing. --env values arrive exactly
+as typed ($(NAME) is not expanded by Kubernetes).
+
 examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
@@ -30,6 +40,9 @@ examples:
   n2a publish sales.ipynb --access groups:finance      # only members of the OIDC group
   n2a publish sales.ipynb --access private             # only you
   n2a publish app.ipynb --include ../shared/helpers.ipynb   # for `%run ../shared/helpers.ipynb`
+  n2a publish chat.ipynb --secret-env OPENAI_API_KEY=llm-keys/openai   # from the Secret llm-keys
+  n2a publish chat.ipynb --secret-env OPENAI_API_KEY=openai   # with a secret store in n2a.yaml
+  n2a publish model.ipynb --memory 4Gi --gpu 1 --cpu 2 --replicas 2
   n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
   n2a publish sales.ipynb --push --push-timeout 300   # a workshop: many publish at once
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
@@ -49,6 +62,7 @@ def add_arguments(p):
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
     p.add_argument("--access", metavar="WHO", help="who may open the app: public, authenticated (anyone who signs in), "
                    "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)")
+    add_app_options(p)
     p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
     p.add_argument("--push-timeout", type=float, metavar="SECONDS",
                    help="with --push: how long to keep retrying while others push first "
@@ -59,6 +73,22 @@ def add_arguments(p):
     p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def add_app_options(p) -> None:
+    """Secrets and resources: the same options for publish and preview."""
+    p.add_argument("--secret-env", action="append", metavar="NAME=SECRET/KEY", default=[],
+                   help="environment variable read from a Kubernetes Secret (repeatable); NAME=KEY "
+                   "when n2a.yaml names a secret store, e.g. --secret-env OPENAI_API_KEY=llm-keys/openai")
+    p.add_argument("--cpu", metavar="CPU", help="CPU request and limit of the app, e.g. 500m or 2")
+    p.add_argument("--memory", metavar="BYTES", help="memory request and limit of the app, e.g. 4Gi")
+    p.add_argument("--gpu", metavar="N", help="GPUs per replica (n2a.yaml's GPU resource, e.g. nvidia.com/gpu)")
+    p.add_argument("--replicas", metavar="N", help="number of pods (default 1)")
+
+
+def app_options(args) -> dict:
+    return {"secret_env": args.secret_env, "cpu": args.cpu, "memory": args.memory, "gpu": args.gpu,
+            "replicas": args.replicas}
 
 
 def _size(n: int) -> str:
@@ -77,6 +107,14 @@ def show(result, out) -> None:
     out.info("files")
     for f in result.files:
         out.info(f"  {f['path']}  {_size(f['bytes'])}")
+    if result.resources:
+        from ..resources import describe
+
+        out.info(f"resources    {describe(result.resources)}")
+    for ref in result.secret_env:
+        source = (f"key {ref['remote']}" + (f"#{ref['property']}" if ref.get("property") else "")
+                  + f" of the secret store, via Secret {ref['secret']}") if ref.get("remote") else f"Secret {ref['secret']}, key {ref['key']}"
+        out.info(f"secret env   {ref['env']} from {source}")
     out.info(f"url          {result.url}")
     out.info(f"access       {result.access}: {result.access_detail}")
     for w in result.warnings:
@@ -94,7 +132,7 @@ def run(args, out) -> int:
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
         framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
-        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout,
+        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout, **app_options(args),
     )
     show(result, out)
     if result.dry_run:

@@ -7,17 +7,21 @@ HELP = "check the GitOps repo as Argo CD and the API server would (for CI and pr
 ORDER = 30
 DESCRIPTION = """Check every app (or the named ones, or those touched since a revision) offline:
 child Applications pinned to the apps AppProject, namespace and folder; `kustomize build`;
-strict Kubernetes schemas (the version in n2a.yaml), Argo CD and Gateway API CRDs; kinds allowed
-by the AppProject; Pod Security "restricted"; ConfigMaps within 1 MiB; unique hosts and names;
-each folder belonging to its owner; HTTPRoutes attached only to the platform Gateway, with their
-own host and their own Service; who may open each app: a choice n2a.yaml allows, enforced by the
-sign-in proxy, with no Service, route or NetworkPolicy reaching the app around it. Prints one
-line per problem (file, resource, rule, fix) and exits 3 when there is any.
+strict Kubernetes schemas (the version in n2a.yaml), Argo CD, Gateway API and ExternalSecret
+CRDs; kinds allowed by the AppProject; Pod Security "restricted"; ConfigMaps within 1 MiB; unique
+hosts and names; each folder belonging to its owner; HTTPRoutes attached only to the platform
+Gateway, with their own host and their own Service; who may open each app: a choice n2a.yaml
+allows, enforced by the sign-in proxy, with no Service, route or NetworkPolicy reaching the app
+around it; CPU, memory, GPUs and replicas within maxResources of n2a.yaml and no placement of a
+pod's own; only the Secrets and secret-store keys n2a.yaml's rule lets the app read
+(secretsAllowed, secretStoreKeys), ExternalSecrets only against its store. Prints one line per
+problem (file, resource, rule, fix) and exits 3 when there is any.
 
 The CRDs come from one folder, crdsDir in n2a.yaml or --crds DIR (export them with `kubectl get
 crd applications.argoproj.io appprojects.argoproj.io applicationsets.argoproj.io
-httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io -o yaml`); without them
-only the Argo CD, HTTPRoute and Gateway fields n2a writes are checked.
+httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io
+externalsecrets.external-secrets.io -o yaml`); without them only the Argo CD, HTTPRoute, Gateway
+and ExternalSecret fields n2a writes are checked.
 
 examples:
   n2a validate
@@ -31,7 +35,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("apps", nargs="*", metavar="APP", help="only these apps (default: all)")
     parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
     parser.add_argument("--changed-since", metavar="REV", help="only apps touched since REV (all, when the base or settings changed)")
-    parser.add_argument("--crds", metavar="DIR", help="folder with the Argo CD (and Gateway API) CRDs (overrides crdsDir of n2a.yaml)")
+    parser.add_argument("--crds", metavar="DIR", help="folder with the Argo CD (and Gateway API, ExternalSecret) CRDs "
+                        "(overrides crdsDir of n2a.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: ok, problems, notes")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the problems")
 

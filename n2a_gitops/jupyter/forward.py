@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import AuthError, N2AError, UnreachableError, UsageError, error_class
-from .options import publish_kwargs
+from .options import APP_OPTIONS, publish_kwargs
 
 SERVICE_ENV = "N2A_PUBLISH_SERVICE_URL"
 
@@ -44,7 +44,7 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
         raise UsageError("the hub's publish service takes no extra files (include)",
                          "publish without include, or ask your admin for git access to the GitOps repo")
     payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
-    for key in ("name", "framework", "env", "access"):
+    for key in APP_OPTIONS:
         if key in kwargs:
             payload[key] = kwargs[key]
     if "requirements" in kwargs:

@@ -68,6 +68,10 @@ class RepoHandler(N2AHandler):
                     "path": str(path),
                     "frameworks": list(settings.frameworks),
                     "cloned": cloned,
+                    # What the plan dialog may offer: the maxima, and whether --secret-env
+                    # takes NAME=KEY (a store) or NAME=SECRET/KEY.
+                    "maxResources": dict(settings.maxResources),
+                    "secretStore": settings.secretStore,
                 }
             )
         except Exception as exc:  # every failure becomes a JSON answer with its fix

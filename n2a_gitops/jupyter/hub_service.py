@@ -11,7 +11,8 @@ authenticated user's name, whatever the request says.
 
 API (under the service prefix, e.g. /services/n2a/):
   POST publish  {"notebook": <nbformat JSON>, "filename": "sales.ipynb", "name", "framework",
-                 "env", "requirements": "<requirements.txt text>"}  -> the `n2a publish --json` object
+                 "env", "secret_env", "cpu", "memory", "gpu", "replicas",
+                 "requirements": "<requirements.txt text>"}  -> the `n2a publish --json` object
   POST plan     same body -> the dry run
   GET  whoami   -> {"user": name}
 """
@@ -30,9 +31,9 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 
 from ..errors import UsageError
-from .options import JSONReplies, publish_kwargs
+from .options import APP_OPTIONS, JSONReplies, publish_kwargs
 
-KEYS = {"notebook", "filename", "name", "framework", "env", "requirements", "owner", "access"}
+KEYS = {"notebook", "filename", "requirements", "owner", *APP_OPTIONS}
 # One publish at a time in this process (nbconvert and kustomize share two cores anyway); the
 # clone's lock (repolock.py) serialises other processes, and --push's retries cope with every
 # other publisher pushing to the same remote.
@@ -67,7 +68,7 @@ def _stage(body: dict, folder: Path) -> dict:
     path = folder / f"{stem}.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     staged = {"notebook": path.name}
-    for key in ("name", "framework", "env", "access"):
+    for key in APP_OPTIONS:
         if body.get(key) is not None:
             staged[key] = body[key]
     requirements = body.get("requirements")

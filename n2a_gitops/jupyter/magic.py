@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import N2AError, UsageError
 
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
-            [--env KEY=VALUE ...] [--include PATH ...] [--access WHO] [--repo DIR] [--push]
+            [--env KEY=VALUE ...] [--secret-env NAME=SECRET/KEY ...] [--include PATH ...] [--access WHO]
+            [--cpu CPU] [--memory BYTES] [--gpu N] [--replicas N] [--repo DIR] [--push]
             [--push-timeout SECONDS] [NOTEBOOK]
 %n2a plan    (same options: the dry run, nothing is committed)
 
@@ -27,7 +28,8 @@ examples:
   %n2a publish --framework voila --include data/prices.csv --push
   %n2a publish --access users:jane@example.com,bob@example.com   (or public, authenticated,
                 private, groups:GROUP,...; default: accessDefault of n2a.yaml)
-  %n2a publish --push --push-timeout 300"""
+  %n2a publish --push --push-timeout 300
+  %n2a publish --secret-env OPENAI_API_KEY=llm-keys/openai --memory 4Gi --gpu 1"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--include", action="append", default=[], metavar="PATH")
     parser.add_argument("--access")
+    parser.add_argument("--secret-env", action="append", default=[], metavar="NAME=SECRET/KEY")
+    parser.add_argument("--cpu")
+    parser.add_argument("--memory")
+    parser.add_argument("--gpu")  # publish() checks it is a whole number, like the CLI's
+    parser.add_argument("--replicas")
     parser.add_argument("--repo")
     parser.add_argument("--push", action="store_true")
     parser.add_argument("--push-timeout", type=float)
@@ -106,6 +113,8 @@ class PublishedApp:
             ("Requirements", [f"{s['spec']}  ({s['source']})" for s in r.requirement_sources] or r.requirements),
             ("Brought in by %run", [f"{b['path']}  (by %run in {b['by']})" for b in r.brought_in]),
             ("Files", [f"{f['path']}  ({f['bytes']} bytes)" for f in r.files]),
+            ("Resources", [_resources_line(r.resources)] if r.resources else []),
+            ("Secret env (names only)", [f"{i['env']} \u2190 {i.get('remote') or i['secret'] + '/' + i['key']}" for i in r.secret_env]),
             ("Warnings", r.warnings),
             ("Notes", r.notes),
         ]
@@ -114,6 +123,12 @@ class PublishedApp:
                 lis = "".join(f"<li>{e(str(i))}</li>" for i in items)
                 rows.append(f"<details><summary>{e(title)} ({len(items)})</summary><ul>{lis}</ul></details>")
         return "<div class='n2a'>" + "".join(rows) + "</div>"
+
+
+def _resources_line(info: dict) -> str:
+    from ..resources import describe
+
+    return describe(info)
 
 
 def run(line: str, user_ns: dict) -> PublishedApp:
@@ -141,6 +156,11 @@ def run(line: str, user_ns: dict) -> PublishedApp:
         kwargs["owner"] = args.owner
     if args.env:
         kwargs["env"] = list(args.env)  # publish() checks KEY=VALUE
+    if args.secret_env:
+        kwargs["secret_env"] = list(args.secret_env)
+    for key in ("cpu", "memory", "gpu", "replicas"):
+        if getattr(args, key) is not None:
+            kwargs[key] = getattr(args, key)
     if args.include:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
     if args.push_timeout is not None:

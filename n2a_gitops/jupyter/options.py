@@ -15,7 +15,10 @@ from ..errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundErr
                       SupersededError, UnreachableError, UsageError)
 from .paths import under_root
 
-KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access"}
+KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access",
+        "secret_env", "cpu", "memory", "gpu", "replicas"}
+# The options that travel as they are (the hub service's body carries them too).
+APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas")
 
 
 def _string(body: dict, key: str) -> str | None:
@@ -27,8 +30,8 @@ def _string(body: dict, key: str) -> str | None:
     return value
 
 
-def _env(value) -> list[str] | None:
-    """A mapping, or a list of "KEY=VALUE" strings like the CLI's repeated --env.
+def _env(value, key: str = "env", example: str = '{"KEY": "value"}') -> list[str] | None:
+    """A mapping, or a list of "KEY=VALUE" strings like the CLI's repeated --env (--secret-env).
 
     Returned as "KEY=VALUE" strings, the form publish() takes (and validates) from the CLI.
     """
@@ -36,11 +39,22 @@ def _env(value) -> list[str] | None:
         return None
     if isinstance(value, dict):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise UsageError("env must map names to string values", 'send env as {"KEY": "value"}')
+            raise UsageError(f"{key} must map names to string values", f"send {key} as {example}")
         return [f"{k}={v}" for k, v in value.items()]
     if isinstance(value, list) and all(isinstance(i, str) for i in value):
         return list(value)
-    raise UsageError("env must be an object or a list of KEY=VALUE strings", 'send env as {"KEY": "value"}')
+    raise UsageError(f"{key} must be an object or a list of NAME=VALUE strings", f"send {key} as {example}")
+
+
+def _amount(body: dict, key: str, whole: bool):
+    """cpu, memory (a quantity: string or number), gpu, replicas (whole numbers); None if absent."""
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (whole and isinstance(value, float)):
+        kind = "a whole number" if whole else 'a quantity such as "500m" or "4Gi"'
+        raise UsageError(f"{key} must be {kind}, not {type(value).__name__}", f"send {key} as {'1' if whole else chr(34) + '4Gi' + chr(34)}")
+    return value
 
 
 def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
@@ -64,6 +78,13 @@ def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
     env = _env(body.get("env"))
     if env:
         kwargs["env"] = env
+    secret_env = _env(body.get("secret_env"), "secret_env", '{"OPENAI_API_KEY": "llm-keys/openai"}')
+    if secret_env:
+        kwargs["secret_env"] = secret_env
+    for key in ("cpu", "memory", "gpu", "replicas"):
+        value = _amount(body, key, whole=key in ("gpu", "replicas"))
+        if value is not None:
+            kwargs[key] = value
     include = body.get("include")
     if include is not None:
         if not isinstance(include, list) or not all(isinstance(p, str) for p in include):
