@@ -199,7 +199,7 @@ def test_republishing_unchanged_content_makes_no_commit(site):
         ({"notebook": "notebooks/greeter.ipynb", "include": ["../../home"]}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "push": "yes"}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "name": "!!!"}, 400, 2),
-        ({"notebook": "notebooks/greeter.ipynb", "memory": "64Gi"}, 403, 3),
+        ({"notebook": "notebooks/greeter.ipynb", "owner": "jane", "memory": "64Gi"}, 403, 3),
         ({"notebook": "notebooks/greeter.ipynb", "gpu": 1.5}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "owner": "jane", "secret_env": {"KEY": "someone-elses/key"}}, 403, 3),
         ({}, 400, 2),
