@@ -18,6 +18,7 @@ DEFAULT_MAX_RESOURCES = {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
 DEFAULT_QUOTA = {"requests.cpu": "16", "requests.memory": "64Gi", "limits.cpu": "32",
                  "limits.memory": "128Gi", "pods": "50"}
 STORE_KINDS = ("ClusterSecretStore", "SecretStore")
+REQUIREMENTS_MODES = ("warn", "strict")
 ALL_FRAMEWORKS = [
     "gradio", "streamlit", "dash", "panel", "bokeh", "voila",
     "shiny", "solara", "flask", "fastapi", "python",
@@ -62,6 +63,8 @@ class Settings:
     oauth2ProxySecret: str = "n2a-oauth2-proxy"
     packageIndex: str = DEFAULT_INDEX
     allowIndexOverride: bool = False  # let requirements carry --index-url and friends
+    # An import no package provides (not in the kernel, n2a's table or the index): "warn" or "strict" (refuse).
+    requirements: str = "warn"
     allowShellEscapes: bool = True  # `!cmd` in notebooks: warn (True) or refuse (False)
     frameworks: list[str] = field(default_factory=lambda: list(ALL_FRAMEWORKS))
     resources: dict = field(
@@ -133,6 +136,9 @@ class Settings:
         if default_kind not in allowed:
             bad(f"accessDefault {self.accessDefault!r} is not one of accessAllowed ({', '.join(allowed)})",
                 "set accessDefault to an allowed choice, e.g. authenticated")
+        if self.requirements not in REQUIREMENTS_MODES:
+            bad(f"requirements must be one of {', '.join(REQUIREMENTS_MODES)}, not {self.requirements!r}",
+                "set `requirements: warn` (publish with a warning) or `requirements: strict` (refuse)")
         if self.accessIdentity not in ACCESS_IDENTITIES:
             bad(f"accessIdentity {self.accessIdentity!r} is not one of {', '.join(ACCESS_IDENTITIES)}",
                 "set accessIdentity: email (or preferred_username)")

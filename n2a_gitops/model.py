@@ -71,7 +71,11 @@ class Requirement:
     """One line of apps/<app>/requirements.txt and where it came from."""
 
     spec: str  # e.g. "gradio==5.9.1"
-    source: str  # "requirements file", "%pip install (cell 2)", "import pandas", "framework gradio"
+    source: str  # "requirements.txt line 3", "%pip install in cell 2", "import pandas (code cell 1, line 2): ..."
+    # Where n2a found it: "file", "notebook" (an install magic), "kernel" (installed in the notebook's
+    # kernel), "table" (n2a's table of import names), "index" (on the package index, not installed in
+    # the kernel), "run-time" (loaded by the running kernel), "framework".
+    origin: str = ""
 
 
 @dataclass
@@ -103,6 +107,11 @@ class PublishResult:
     brought_in: list[dict] = field(default_factory=list)  # files %run brings in: {"path", "by"}
     resources: dict = field(default_factory=dict)  # {"replicas", "requests", "limits"} of the app container
     secret_env: list[dict] = field(default_factory=list)  # [{"env", "secret", "key"[, "remote", "property"]}]: names, never values
+    # Which Python the imports were resolved in: {"source": "running-kernel" | "kernelspec" | "n2a",
+    # "kernelspec", "python", "python_version", "description"}.
+    environment: dict = field(default_factory=dict)
+    # The run-time step (modules a running kernel loaded): {"checked", "detail", "modules"}.
+    run_time: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

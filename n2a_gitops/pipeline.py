@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import names
@@ -38,6 +38,9 @@ class Prepared:
     files: dict[str, bytes]  # repo-relative path -> content, everything publish writes
     manifests: list[dict]  # `kustomize build` output
     result: PublishResult
+    # {canonical distribution name: version} installed in the notebook's kernel (or n2a's own
+    # environment, see result.environment): what ran in the notebook, for the lock's preferences.
+    preferences: dict[str, str] = field(default_factory=dict)
 
 
 def _owner(owner: str | None, repo_root: Path | None) -> str:
@@ -200,9 +203,11 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
 
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
             env=None, include=(), access=None, secret_env=None, cpu=None, memory=None, gpu=None, replicas=None,
-            out: Output | None = None, need_repo: bool = True) -> Prepared:
+            out: Output | None = None, need_repo: bool = True, kernel=None) -> Prepared:
+    """Everything but the commit. KERNEL: the notebook's running kernel when there is one
+    (``kernels.ConnectedKernel`` from JupyterLab, ``kernels.ThisKernel`` from the magic)."""
     from . import access as access_mod
-    from . import envvars, render, resources, runtimes, secretrefs
+    from . import envvars, notebook_env, render, resources, runtimes, secretrefs
     from . import notebook as nbconv
     from . import requirements as reqs
 
@@ -217,6 +222,8 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     _refuse_secret_env_values(user_env)
     wanted = resources.app_resources(settings, cpu=cpu, memory=memory, gpu=gpu, replicas=replicas)
 
+    # The kernel's environment is asked in the background (a subprocess, cached) while nbconvert works.
+    kernel_env_job = notebook_env.start(nb_path, kernel)
     included = _included(include, nb_path)
     out.step(f"converting {nb_path.name} with nbconvert")
     converted = nbconv.convert(nb_path, included)
@@ -243,11 +250,15 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra,
                      **brought}, settings, app, ident.owner)
     local_modules = [Path(p).stem for p in [*extra, *brought, *launch.files] if p.endswith(".py")]
+    kernel_env = kernel_env_job.result()
+    out.step(f"resolving imports in {kernel_env.describe()['description']}")
     requirement_list, req_warnings = reqs.resolve(
         converted, converted.source, settings, requirements_file=requirements,
         framework_packages=launch.packages, local_modules=local_modules, framework=runtime.name,
+        environment=kernel_env.environment, loaded=kernel_env.loaded, notebook_dir=nb_path.parent,
+        env_label=kernel_env.label,
     )
-    warnings += req_warnings
+    warnings += kernel_env.warnings + req_warnings
 
     entry_content = converted.notebook_json if served else converted.source
     app_files = {**extra, **brought, launch.entry: entry_content.encode(),
@@ -294,13 +305,14 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         app=app, framework=runtime.name, path=folder, commit=None, url=url,
         requirements=[r.spec for r in requirement_list], warnings=warnings, pushed=False,
         name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
-        requirement_sources=[{"spec": r.spec, "source": r.source} for r in requirement_list],
+        requirement_sources=[{"spec": r.spec, "source": r.source, "origin": r.origin} for r in requirement_list],
         files=sizes, application=application_path, notes=list(ident.notes),
         access=chosen.spec, access_detail=access_mod.describe(chosen),
         brought_in=[dict(b) for b in converted.brought_in],
         resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],
+        environment=kernel_env.describe(), run_time=dict(kernel_env.run_time),
     )
-    return Prepared(settings, root, app, folder, files, manifests, result)
+    return Prepared(settings, root, app, folder, files, manifests, result, kernel_env.environment.versions())
 
 
 def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Settings) -> list[dict]:

@@ -1,17 +1,17 @@
 """What the app's pod installs: read, checked against the platform's policy, or inferred.
 
-One source wins, in this order: the user's ``--requirements FILE``, else the notebook's
-``%pip install`` lines, else the imports of the converted code (pinned to the versions installed
-where n2a runs, which is where the notebook was written). The framework's serving packages are
-added when not already named. Every line is parsed with ``packaging`` and checked against the
-policy: no other index, no local paths or URLs unless n2a.yaml sets ``allowIndexOverride``.
+With ``--requirements FILE`` the file is the whole truth: an import it does not cover is only a
+warning. Otherwise the notebook's install magics (``%pip install``, ``!pip install``) and its
+imports add up: every import is resolved in the notebook's kernel environment, n2a's table of
+import names or the package index (``inference.py``), pinned to the kernel's versions, and so
+are the modules a running kernel loaded at run time. The framework's serving packages are added
+when not already named. Every line is parsed with ``packaging`` and checked against the policy:
+no other index, no local paths or URLs unless n2a.yaml sets ``allowIndexOverride``.
 """
 
 from __future__ import annotations
 
-import ast
-import functools
-import importlib.metadata as metadata
+import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -19,33 +19,6 @@ from pathlib import Path
 from .errors import PolicyError, UsageError
 from .model import Requirement
 
-STAND_IN = "n2a_ipython"  # n2a's IPython stand-in beside app.py (notebook.STAND_IN): never a package
-
-# Import names whose distribution is named differently (used when it is not installed here, and
-# always for cv2: the GUI build of OpenCV does not even import in a slim container).
-IMPORT_TO_DISTRIBUTION = {
-    "sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "cv2": "opencv-python-headless",
-    "bs4": "beautifulsoup4", "skimage": "scikit-image", "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv", "jwt": "pyjwt", "Crypto": "pycryptodome", "Cryptodome": "pycryptodomex",
-    "google.protobuf": "protobuf", "attr": "attrs", "docx": "python-docx", "pptx": "python-pptx",
-    "fitz": "pymupdf", "magic": "python-magic", "serial": "pyserial", "usb": "pyusb",
-    "OpenSSL": "pyopenssl", "jose": "python-jose", "multipart": "python-multipart",
-    "dash_bootstrap_components": "dash-bootstrap-components", "git": "gitpython",
-    "github": "pygithub", "gi": "pygobject", "sentencepiece": "sentencepiece",
-    "torchvision": "torchvision", "tensorflow": "tensorflow", "tf_keras": "tf-keras",
-    "google.genai": "google-genai", "google.generativeai": "google-generativeai",
-    "google.cloud.storage": "google-cloud-storage", "google.cloud.bigquery": "google-cloud-bigquery",
-    "googleapiclient": "google-api-python-client", "zmq": "pyzmq", "win32api": "pywin32",
-    "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient", "ldap": "python-ldap",
-    "Levenshtein": "levenshtein", "lxml": "lxml", "markdown": "markdown", "slugify": "python-slugify",
-    "sentence_transformers": "sentence-transformers", "huggingface_hub": "huggingface-hub",
-    "plotly": "plotly", "pandas": "pandas", "numpy": "numpy", "matplotlib": "matplotlib",
-    "scipy": "scipy", "seaborn": "seaborn", "requests": "requests", "gradio": "gradio",
-    "streamlit": "streamlit", "dash": "dash", "panel": "panel", "bokeh": "bokeh", "shiny": "shiny",
-    "solara": "solara", "flask": "flask", "fastapi": "fastapi", "torch": "torch",
-    "transformers": "transformers", "altair": "altair", "ipywidgets": "ipywidgets",
-}
-_TABLE_WINS = {"cv2"}
 _POLICY_OPTIONS = {
     "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
     "--trusted-host": "--trusted-host", "-f": "--find-links", "--find-links": "--find-links",
@@ -62,35 +35,78 @@ def resolve(
     framework_packages=(),
     local_modules=(),
     framework: str | None = None,
+    *,
+    environment=None,
+    loaded=(),
+    notebook_dir=None,
+    env_label: str = "the kernel",
 ) -> tuple[list[Requirement], list[str]]:
-    """The app's requirements in a stable order, and warnings for the user."""
+    """The app's requirements in a stable order, and warnings for the user.
+
+    ENVIRONMENT: the notebook kernel's ``environment.Environment`` (default: n2a's own);
+    LOADED: top-level modules a running kernel loaded at run time (``kernels.loaded_at_run_time``);
+    NOTEBOOK_DIR: the notebook's folder (modules there that are not shipped get a warning).
+    """
+    from . import inference
+
+    if environment is None:
+        from . import environment as environments
+
+        environment = environments.inspect(sys.executable)
+        env_label = "n2a's environment"
     warnings: list[str] = []
+    ctx = inference.Context(
+        environment=environment, index=settings.packageIndex, strict=settings.requirements == "strict",
+        where=converted.cellmap.where if converted is not None else None,
+        local={inference.module_name(m) for m in local_modules}, beside=inference.beside(notebook_dir),
+        env_label=env_label,
+    )
+    ctx.beside = {k: v for k, v in ctx.beside.items() if k not in ctx.local}
+    framework_reqs = [r for r in (check(spec, f"needed by {framework}" if framework else "needed to serve the app",
+                                        settings, warnings, "framework") for spec in framework_packages) if r]
     if requirements_file:
-        lines = _read_file(Path(requirements_file), warnings)
-    elif converted is not None and converted.pip_requirements:
-        sources = list(converted.requirement_sources)
-        sources = sources + ["an install command in the notebook"] * (len(converted.pip_requirements) - len(sources))
-        lines = list(zip(converted.pip_requirements, sources))
+        reqs = [r for r in (check(text, source, settings, warnings, "file")
+                            for text, source in _read_file(Path(requirements_file), warnings)) if r]
+        ctx.named = _names(reqs + framework_reqs)
+        inference.report_uncovered(code, ctx, Path(requirements_file).name, loaded, warnings)
+        for name, text in (getattr(converted, "code_sources", None) or {}).items():
+            ctx_file = dataclasses.replace(ctx, where=_where_in(converted, name))
+            inference.report_uncovered(text, ctx_file, Path(requirements_file).name, (), warnings)
     else:
-        lines = None
-    if lines is None:
-        reqs = infer(code, local_modules, warnings)
-        # Files %run brings in run in the app too: their imports count (the first source wins).
-        sources = getattr(converted, "code_sources", None) or {}
-        for name, text in sources.items():
-            reqs += [Requirement(r.spec, f"{r.source} of {name}") for r in infer(text, local_modules, warnings)]
-    else:
-        reqs = [r for r in (check(text, source, settings, warnings) for text, source in lines) if r]
-    named = {key[1] for key in map(_key, reqs) if key[0] == "package"}
-    for spec in framework_packages:
-        req = check(spec, f"needed by {framework}" if framework else "needed to serve the app", settings, warnings)
-        if req and _key(req)[1] not in named:  # the user's own line for it wins
+        lines = []
+        if converted is not None and converted.pip_requirements:
+            sources = list(converted.requirement_sources)
+            sources += ["an install command in the notebook"] * (len(converted.pip_requirements) - len(sources))
+            lines = list(zip(converted.pip_requirements, sources))
+        reqs = [r for r in (check(text, source, settings, warnings, "notebook") for text, source in lines) if r]
+        ctx.named = _names(reqs + framework_reqs)
+        reqs += inference.from_imports(code, ctx, warnings)
+        # Files %run brings in run in the app too: their imports count, named by their own cells.
+        for name, text in (getattr(converted, "code_sources", None) or {}).items():
+            ctx_file = dataclasses.replace(ctx, where=_where_in(converted, name), named=ctx.named | _names(reqs))
+            reqs += inference.from_imports(text, ctx_file, warnings)
+        reqs += inference.from_run_time(loaded, ctx, _names(reqs))
+    named = _names(reqs)
+    for req in framework_reqs:
+        if _key(req)[1] not in named:  # the user's own line for it wins
             reqs.append(req)
             named.add(_key(req)[1])
     return _dedupe(reqs, warnings), warnings
 
 
-def check(text: str, source: str, settings, warnings: list[str]) -> Requirement | None:
+def _where_in(converted, name: str):
+    """Line -> "helpers.ipynb code cell K, line M" for a notebook %run brings in, else "tool.py line N"."""
+    from .cellmap import MAP_FILE, loads
+
+    cells = loads(converted.files[MAP_FILE]).get(name) if MAP_FILE in (converted.files or {}) else None
+    return cells.where if cells else (lambda line: f"{name} line {line}")
+
+
+def _names(reqs) -> set[str]:
+    return {key[1] for key in map(_key, reqs) if key[0] == "package"}
+
+
+def check(text: str, source: str, settings, warnings: list[str], origin: str = "") -> Requirement | None:
     """One requirements line -> Requirement (None for a dropped option); refuses what policy forbids."""
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Parsed
@@ -102,13 +118,13 @@ def check(text: str, source: str, settings, warnings: list[str]) -> Requirement 
         option = _POLICY_OPTIONS.get(option, option)
         if option in _POLICY_OPTIONS.values():
             _refuse_unless(allowed, f"{source}: `{text}` changes where packages come from", settings)
-            return Requirement(f"{option} {value}".strip(), source)
+            return Requirement(f"{option} {value}".strip(), source, origin)
         warnings.append(f"{source}: option `{text}` is not supported in the app's requirements; it is left out")
         return None
     spec, _, hashes = text.partition(" --")  # `pkg==1.0 --hash=sha256:...` keeps its hashes
     if re.match(r"^(\.|/|~|file:)", spec) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) or _ARCHIVE.search(spec):
         _refuse_unless(allowed, f"{source}: `{text}` is a local path or URL, not a package from the index", settings)
-        return Requirement(text, source)
+        return Requirement(text, source, origin)
     try:
         parsed = Parsed(spec)
     except InvalidRequirement as exc:
@@ -118,7 +134,7 @@ def check(text: str, source: str, settings, warnings: list[str]) -> Requirement 
         ) from None
     if parsed.url:
         _refuse_unless(allowed, f"{source}: `{text}` installs from a direct URL", settings)
-    return Requirement(str(parsed) + (f" --{hashes}" if hashes else ""), source)
+    return Requirement(str(parsed) + (f" --{hashes}" if hashes else ""), source, origin)
 
 
 def _refuse_unless(allowed: bool, message: str, settings) -> None:
@@ -161,113 +177,6 @@ def _read_file(path: Path, warnings: list[str], seen: frozenset = frozenset()) -
         else:
             lines.append((line, source))
     return lines
-
-
-def infer(code: str, local_modules=(), warnings: list[str] | None = None) -> list[Requirement]:
-    """Requirements from the imports of CODE, sorted by name; stdlib and shipped files excluded."""
-    warnings = [] if warnings is None else warnings
-    local = {_module_name(m) for m in local_modules} | _written_modules(code) | {STAND_IN}
-    found: dict[str, Requirement] = {}
-    for module, line, optional in imports(code):
-        top = module.split(".")[0]
-        if top in sys.stdlib_module_names or top in local or top == "__main__":
-            continue
-        dist = distribution_for(module)
-        if dist is None:
-            if not optional:
-                warnings.append(
-                    f"import {module} (line {line}): no installed package provides it and n2a does "
-                    "not guess package names; list it in --requirements (or %pip install it)"
-                )
-            continue
-        key = _canonical(dist)
-        if key in found:
-            continue
-        version = installed_version(dist)
-        if version is None and optional:
-            continue  # `try: import ujson except ImportError:` and ujson absent: leave it out
-        found[key] = Requirement(f"{dist}=={version}" if version else dist, f"import {module} (line {line})")
-    return [found[k] for k in sorted(found)]
-
-
-def imports(code: str) -> list[tuple[str, int, bool]]:
-    """(module, line, optional) for every absolute import; optional = inside try/except ImportError."""
-    try:
-        tree = compile(code, "<app>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    except SyntaxError:
-        return []  # the converter reports syntax errors; nothing to infer here
-    out: list[tuple[str, int, bool]] = []
-
-    def visit(node, optional):
-        if isinstance(node, ast.Import):
-            out.extend((alias.name, node.lineno, optional) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out.append((node.module, node.lineno, optional))
-        if isinstance(node, ast.Try) and _catches_import_error(node):
-            for child in node.body:
-                visit(child, True)
-            for child in node.handlers + node.orelse + node.finalbody:
-                visit(child, optional)
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child, optional)
-
-    visit(tree, False)
-    return out
-
-
-def _catches_import_error(node: ast.Try) -> bool:
-    names = set()
-    for handler in node.handlers:
-        if handler.type is None:
-            return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        names |= {k.id for k in kinds if isinstance(k, ast.Name)}
-    return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
-
-
-def _written_modules(code: str) -> set[str]:
-    """Modules the notebook writes itself with %%writefile (``helper.py`` -> ``helper``)."""
-    names = re.findall(r"run_cell_magic\(\s*'(?:writefile|file)',\s*'(?:-a\s+)?([^']+)'", code)
-    return {_module_name(n) for n in names}
-
-
-def _module_name(path: str) -> str:
-    """A shipped file's import name: ``helper.py`` -> ``helper``, ``pkg/__init__.py`` -> ``pkg``."""
-    first = str(path).replace("\\", "/").strip("/").split("/")[0]
-    return re.sub(r"\.(py|pyc|so|pyd)$", "", first)
-
-
-def distribution_for(module: str) -> str | None:
-    """The distribution that provides MODULE (dotted), or None when nobody knows."""
-    parts = module.split(".")
-    table = next(
-        (IMPORT_TO_DISTRIBUTION[".".join(parts[:i])] for i in range(len(parts), 0, -1)
-         if ".".join(parts[:i]) in IMPORT_TO_DISTRIBUTION),
-        None,
-    )
-    if parts[0] in _TABLE_WINS:
-        return table
-    candidates = sorted(set(_packages_distributions().get(parts[0], [])))
-    if len(candidates) > 1:  # a namespace package (google.*): find who ships the submodule
-        path = "/".join(parts)
-        owners = [d for d in candidates if any(str(f).startswith(path) for f in (metadata.files(d) or []))]
-        if owners:
-            return owners[0]
-        return table or candidates[0]
-    return candidates[0] if candidates else table
-
-
-def installed_version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@functools.lru_cache(maxsize=1)
-def _packages_distributions() -> dict[str, list[str]]:
-    return metadata.packages_distributions()
 
 
 def _canonical(name: str) -> str:
@@ -316,7 +225,8 @@ def _dedupe(reqs: list[Requirement], warnings: list[str]) -> list[Requirement]:
             merged.specifier = a.specifier
         elif a.specifier and a.specifier != b.specifier:
             warnings.append(f"{req.source}: `{req.spec}` replaces `{old.spec}` ({old.source})")
-        kept[key] = Requirement(str(merged), old.source if merged.specifier == a.specifier else req.source)
+        winner = old if merged.specifier == a.specifier else req
+        kept[key] = Requirement(str(merged), winner.source, winner.origin)
     return list(kept.values())
 
 

@@ -101,9 +101,13 @@ def show(result, out) -> None:
         out.info(f"note: {note}")
     out.info(f"app          {result.app}")
     out.info(f"framework    {result.framework}: " + "; ".join(result.evidence))
+    if result.environment:
+        out.info(f"environment  imports resolved in {result.environment['description']}")
     out.info("requirements " + (", ".join(f"{r['spec']} ({r['source']})" for r in result.requirement_sources) or "none"))
     for b in result.brought_in:
         out.info(f"brought in   {b['path']} (by %run in {b['by']})")
+    if result.run_time and not result.run_time.get("checked"):
+        out.info("run time     skipped: no modules loaded at run time were looked for (see the warning)")
     out.info("files")
     for f in result.files:
         out.info(f"  {f['path']}  {_size(f['bytes'])}")
