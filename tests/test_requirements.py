@@ -8,9 +8,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from n2a_gitops import notebook, requirements
+from conftest import write_notebook
+from kernel_envs import make_venv
+from local_index import LocalIndex
+from n2a_gitops import inference, notebook, requirements
 from n2a_gitops.config import Settings
-from n2a_gitops.errors import PolicyError, UsageError
+from n2a_gitops.errors import N2AError, PolicyError, UsageError
 from n2a_gitops.model import ConvertedNotebook
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
@@ -59,9 +62,11 @@ def test_missing_requirements_file_is_a_usage_error_naming_it(tmp_path):
 
 
 def test_imports_are_inferred_when_nothing_else_names_packages():
+    """Without a kernel environment, n2a's own is the fallback (and the sources say so)."""
     code = "import yaml\nimport os, json\n"
     reqs, _ = requirements.resolve(converted_with(), code, Settings())
-    assert [(r.spec, r.source) for r in reqs] == [(f"PyYAML=={PYYAML}", "import yaml (line 1)")]
+    assert [(r.spec, r.source) for r in reqs] == [
+        (f"PyYAML=={PYYAML}", "import yaml (app.py line 1): installed in n2a's environment")]
 
 
 def test_requirements_file_continuations_and_includes(tmp_path):
@@ -93,80 +98,286 @@ def test_invalid_notebook_install_names_the_cell():
 
 
 # --- inference from imports -------------------------------------------------------------------
+# The kernel environments here are real venvs (uv) with fake wheels from a loopback index; the
+# index itself is a real HTTP server (tests/local_index.py) standing in for PyPI.
 
 
-def test_inference_maps_import_names_to_distributions():
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """The loopback index the test venvs install from and n2a looks imports up in."""
+    idx = LocalIndex(tmp_path_factory.mktemp("index"))
+    idx.add("PyYAML", "5.1", modules=["yaml"])
+    idx.add("pandas", "2.2.3", modules=["pandas"])
+    idx.add("opencv-python", "4.10.0.84", modules=["cv2"])
+    idx.add("protobuf", "5.28.0", modules=["google/protobuf"])
+    idx.add("google-auth", "2.35.0", modules=["google/auth"])
+    idx.add("holoviews", "1.19.1", modules=["holoviews"])
+    idx.add("ipyleaflet", "0.19.2", modules=["ipyleaflet"])
+    with idx.serve() as url:
+        idx.url = url
+        yield idx
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory, index):
+    """A kernel environment that is not n2a's: PyYAML 5.1 (n2a has 6.x), pandas 2.2.3 (n2a has none)."""
+    from n2a_gitops import environment
+
+    folder = tmp_path_factory.mktemp("kernel")
+    python = make_venv(folder / "venv", index.url, ["PyYAML==5.1", "pandas==2.2.3", "opencv-python",
+                                                   "protobuf", "google-auth"])
+    return environment.inspect(str(python), cache=folder / "cache")
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory):
+    """A kernel environment with nothing installed."""
+    from n2a_gitops import environment
+
+    folder = tmp_path_factory.mktemp("bare")
+    return environment.inspect(str(make_venv(folder / "venv")), cache=folder / "cache")
+
+
+def offline(index, **kw) -> Settings:
+    return Settings(packageIndex=index.url, **kw)
+
+
+def resolved(code, index, env, **kw):
+    warnings: list[str] = []
+    reqs, warnings = requirements.resolve(None, code, offline(index, **kw.pop("settings", {})), environment=env, **kw)
+    return reqs, warnings
+
+
+def test_imports_resolve_in_the_kernel_with_its_versions_not_n2as(index, kernel):
+    assert metadata.version("PyYAML") != "5.1"  # n2a's own environment has another version
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.version("pandas")  # ... and no pandas at all
+    index.requests.clear()
+    reqs, warnings = resolved("import yaml\nimport pandas as pd\nfrom pandas import DataFrame\n", index, kernel)
+    assert [(r.spec, r.origin) for r in reqs] == [("pandas==2.2.3", "kernel"), ("PyYAML==5.1", "kernel")]
+    assert reqs[0].source == "import pandas (app.py line 2): installed in the kernel"
+    assert warnings == [] and index.requests == []  # nothing needed the index
+
+
+def test_table_names_distributions_the_kernel_lacks_and_never_asks_the_index(index, bare):
     code = (
         "import sklearn\nfrom PIL import Image\nimport cv2\nfrom bs4 import BeautifulSoup\n"
         "import dateutil.parser\nfrom google.protobuf import message\nimport attr\nimport skimage\n"
+        "from st_aggrid import AgGrid\n"
     )
-    warnings: list[str] = []
-    reqs = requirements.infer(code, (), warnings)
-    names = {r.spec.split("==")[0].lower(): r for r in reqs}
-    assert set(names) == {"scikit-learn", "pillow", "opencv-python-headless", "beautifulsoup4",
-                          "python-dateutil", "protobuf", "attrs", "scikit-image"}
-    assert names["scikit-learn"].source == "import sklearn (line 1)"
-    assert names["protobuf"].source == "import google.protobuf (line 6)"
-    # pinned exactly when installed here, else unpinned
-    for name, req in names.items():
-        version = requirements.installed_version(req.spec.split("==")[0])
-        assert req.spec == (f"{req.spec.split('==')[0]}=={version}" if version else req.spec.split("==")[0])
+    index.requests.clear()
+    reqs, warnings = resolved(code, index, bare)
+    assert sorted((r.spec, r.origin) for r in reqs) == sorted((name, "table") for name in [
+        "scikit-learn", "pillow", "opencv-python-headless", "beautifulsoup4", "python-dateutil", "protobuf",
+        "attrs", "scikit-image", "streamlit-aggrid"])
+    assert next(r for r in reqs if r.spec == "scikit-learn").source == \
+        "import sklearn (app.py line 1): n2a's table of import names"
+    assert warnings == [] and index.requests == []
+
+
+def test_the_table_is_data_shipped_with_the_package_and_says_where_it_comes_from():
+    from n2a_gitops import inference
+
+    path = Path(inference.__file__).with_name("data") / "import_names.yaml"
+    text = path.read_text()
+    assert "Where the entries come from" in text
+    names, builds = inference.table()
+    assert names["sklearn"] == ["scikit-learn"] and names["cv2"][0] == "opencv-python-headless"
+    assert builds["opencv-python"] == "opencv-python-headless"
+    assert all(inference.canonical(k) != inference.canonical(v[0]) for k, v in names.items() if "." not in k), \
+        "entries only for names that differ: the index step finds the others"
+
+
+def test_the_index_is_asked_for_the_exact_names_the_kernel_and_table_do_not_know(index, bare):
+    index.requests.clear()
+    reqs, warnings = resolved("import holoviews\nimport ipyleaflet.basemaps\nimport sklearn\n", index, bare)
+    assert [(r.spec, r.origin) for r in reqs] == [("holoviews", "index"), ("ipyleaflet", "index"),
+                                                  ("scikit-learn", "table")]
+    assert reqs[0].source == "import holoviews (app.py line 1): from the index, not installed in the kernel"
+    assert sorted(index.requests) == ["/simple/holoviews/", "/simple/ipyleaflet/"]
     assert warnings == []
 
 
-def test_inference_pins_installed_versions_and_sorts():
-    reqs = requirements.infer("import yaml\nimport nbformat.v4\nimport yaml.loader\n")
-    assert specs(reqs) == [f"nbformat=={NBFORMAT}", f"PyYAML=={PYYAML}"]
+def test_the_index_is_read_as_pep_503_html_too(tmp_path, bare):
+    html_only = LocalIndex(tmp_path / "idx")
+    html_only.add("holoviews", "1.0", modules=["holoviews"])
+    with html_only.serve(json_api=False) as url:
+        html_only.url = url
+        reqs, warnings = resolved("import holoviews\nimport n2a_nowhere_pkg\n", html_only, bare)
+    assert [r.spec for r in reqs] == ["holoviews"]
+    assert len(warnings) == 1 and "n2a_nowhere_pkg" in warnings[0]
 
 
-def test_inference_excludes_stdlib_local_relative_and_written_modules():
+def test_kernel_cv2_becomes_the_server_build_at_the_same_version(index, kernel):
+    reqs, _ = resolved("import cv2\n", index, kernel)
+    assert [r.spec for r in reqs] == ["opencv-python-headless==4.10.0.84"]
+    assert "opencv-python-headless (the build for servers)" in reqs[0].source
+
+
+def test_namespace_packages_resolve_by_their_second_part(index, kernel):
+    reqs, _ = resolved("from google.protobuf import message\nfrom google.auth import default\n", index, kernel)
+    assert [r.spec for r in reqs] == ["google-auth==2.35.0", "protobuf==5.28.0"]
+
+
+def test_unresolved_import_names_cell_line_and_fix(tmp_path, index, bare):
+    nb = tmp_path / "nb.ipynb"
+    write_notebook(nb, [("markdown", "# title"), "x = 1", "import os\nimport n2a_surely_nowhere_pkg"])
+    conv = notebook.convert(nb)
+    reqs, warnings = requirements.resolve(conv, conv.source, offline(index), environment=bare)
+    assert reqs == []
+    assert len(warnings) == 1
+    assert warnings[0].startswith("code cell 2, line 2: `import n2a_surely_nowhere_pkg`: no distribution provides it")
+    assert f"no project `n2a-surely-nowhere-pkg` on {index.url}" in warnings[0]
+    assert "fix: add `%pip install <distribution>`" in warnings[0]
+
+
+def test_strict_refuses_unresolved_imports(index, bare):
+    with pytest.raises(PolicyError) as err:
+        resolved("import holoviews\nimport n2a_nowhere_a\nimport n2a_nowhere_b\n", index, bare,
+                 settings={"requirements": "strict"})
+    assert "requirements: strict" in err.value.message
+    assert "app.py line 2: `import n2a_nowhere_a`" in err.value.message and "n2a_nowhere_b" in err.value.message
+    assert "%pip install" in err.value.fix
+
+
+def test_strict_is_a_setting_n2a_init_writes_and_checks(tmp_path):
+    from n2a_gitops.config import load_settings
+
+    assert Settings().requirements == "warn"
+    (tmp_path / "n2a.yaml").write_text("requirements: strict\n")
+    assert load_settings(tmp_path).requirements == "strict"
+    (tmp_path / "n2a.yaml").write_text("requirements: maybe\n")
+    with pytest.raises(N2AError) as err:
+        load_settings(tmp_path)
+    assert "requirements" in err.value.message and "strict" in err.value.fix
+
+
+def test_unreachable_index_is_one_warning_naming_it(bare):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple/"
+    code = "".join(f"import n2a_missing_{i}\n" for i in range(6))
+    reqs, warnings = requirements.resolve(None, code, Settings(packageIndex=dead), environment=bare)
+    assert reqs == []
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"the package index {dead} could not be reached")
+    assert all(f"n2a_missing_{i}" in warnings[0] for i in range(6))
+    with pytest.raises(PolicyError):
+        requirements.resolve(None, code, Settings(packageIndex=dead, requirements="strict"), environment=bare)
+
+
+def test_index_credentials_never_reach_a_message(bare):
+    reqs, warnings = requirements.resolve(None, "import n2a_missing\n",
+                                          Settings(packageIndex="http://user:s3cret@127.0.0.1:9/simple/"),
+                                          environment=bare)
+    assert len(warnings) == 1 and "s3cret" not in warnings[0] and "http://127.0.0.1:9/simple/" in warnings[0]
+
+
+def test_stdlib_local_relative_and_written_modules_are_never_requirements(tmp_path, index, bare):
     code = (
         "from __future__ import annotations\nimport os, sys, json, asyncio\nfrom collections import abc\n"
         "import helper\nfrom utils.io import load\nfrom . import sibling\nfrom .pkg import thing\n"
         "get_ipython().run_cell_magic('writefile', 'written.py', 'x = 1\\n')\nimport written\n"
-        "import yaml\n"
+        "import holoviews\n"
     )
-    warnings: list[str] = []
-    reqs = requirements.infer(code, ["helper.py", "utils/io.py"], warnings)
-    assert specs(reqs) == [f"PyYAML=={PYYAML}"]
+    index.requests.clear()
+    reqs, warnings = resolved(code, index, bare, local_modules=["helper.py", "utils/io.py"])
+    assert [r.spec for r in reqs] == ["holoviews"]
+    assert warnings == [] and index.requests == ["/simple/holoviews/"]
+
+
+def test_a_module_beside_the_notebook_that_is_not_shipped_is_never_looked_up(tmp_path, index, bare):
+    (tmp_path / "helpers.py").write_text("x = 1\n")
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    index.requests.clear()
+    reqs, warnings = resolved("import helpers\nfrom mypkg import x\nimport shipped\n", index, bare,
+                              notebook_dir=tmp_path, local_modules=["shipped.py"])
+    assert reqs == [] and index.requests == []
+    assert len(warnings) == 2
+    assert "`import helpers` is helpers.py beside the notebook" in warnings[0] and "--include helpers.py" in warnings[0]
+    assert "--include mypkg" in warnings[1]
+
+
+def test_nested_and_function_imports_count(index, kernel):
+    code = "def load():\n    import yaml\n    return yaml\n\nclass A:\n    if True:\n        import pandas\n"
+    assert specs(resolved(code, index, kernel)[0]) == ["pandas==2.2.3", "PyYAML==5.1"]
+
+
+def test_optional_imports_only_when_the_kernel_has_them(index, kernel):
+    code = ("try:\n    import yaml\n    import holoviews\n    import n2a_not_here_either\n"
+            "except ImportError:\n    yaml = None\n")
+    index.requests.clear()
+    reqs, warnings = resolved(code, index, kernel)
+    assert specs(reqs) == ["PyYAML==5.1"]
+    assert warnings == [] and index.requests == []
+
+
+def test_install_magics_and_imports_add_up(index, kernel):
+    conv = converted_with("gradio", "scikit-learn>=1.4")
+    code = "import gradio\nimport pandas\nimport sklearn\nimport cv2\n"
+    reqs, warnings = requirements.resolve(conv, code, offline(index), environment=kernel)
+    assert [(r.spec, r.origin) for r in reqs] == [
+        ("gradio", "notebook"), ("scikit-learn>=1.4", "notebook"),
+        ("opencv-python-headless==4.10.0.84", "kernel"), ("pandas==2.2.3", "kernel"),
+    ]
     assert warnings == []
 
 
-def test_nested_and_function_imports_count():
-    code = "def load():\n    import yaml\n    return yaml\n\nclass A:\n    if True:\n        import nbformat\n"
-    assert specs(requirements.infer(code)) == [f"nbformat=={NBFORMAT}", f"PyYAML=={PYYAML}"]
+def test_an_install_magic_of_another_build_covers_the_import(index, bare):
+    reqs, _ = requirements.resolve(converted_with("opencv-contrib-python"), "import cv2\n", offline(index),
+                                   environment=bare)
+    assert specs(reqs) == ["opencv-contrib-python"]
 
 
-def test_unknown_module_is_not_guessed_but_warned():
-    warnings: list[str] = []
-    reqs = requirements.infer("import n2a_surely_not_installed_pkg\n", (), warnings)
-    assert reqs == []
-    assert len(warnings) == 1 and "import n2a_surely_not_installed_pkg (line 1)" in warnings[0]
-    assert "--requirements" in warnings[0]
+def test_requirements_file_is_the_whole_truth_and_uncovered_imports_warn(tmp_path, index, kernel):
+    req_file = tmp_path / "requirements.txt"
+    req_file.write_text("PyYAML\nholoviews\n")
+    code = "import yaml\nimport pandas\nimport holoviews\nimport n2a_unknown\nimport os\n"
+    index.requests.clear()
+    reqs, warnings = requirements.resolve(None, code, offline(index), requirements_file=req_file,
+                                          environment=kernel, loaded=["cv2"])
+    assert specs(reqs) == ["PyYAML", "holoviews"]
+    assert index.requests == []
+    assert len(warnings) == 3
+    assert "`import pandas` (app.py line 2) is not covered by requirements.txt" in warnings[0]
+    assert "fix: add pandas to requirements.txt" in warnings[0]
+    assert "n2a_unknown" in warnings[1]
+    assert "module cv2, loaded at run time," in warnings[2] and "opencv-python" in warnings[2]
 
 
-def test_optional_imports_only_when_installed():
-    code = "try:\n    import yaml\n    import n2a_not_here_either\nexcept ImportError:\n    yaml = None\n"
-    warnings: list[str] = []
-    assert specs(requirements.infer(code, (), warnings)) == [f"PyYAML=={PYYAML}"]
-    assert warnings == []
+def test_a_dependency_of_a_listed_package_covers_its_import(tmp_path, index):
+    from n2a_gitops import environment
+
+    idx = LocalIndex(tmp_path / "idx")
+    idx.add("seaborn", "0.13.2", modules=["seaborn"], requires=["matplotlib>=3.4"])
+    idx.add("matplotlib", "3.9.2", modules=["matplotlib"])
+    with idx.serve() as url:
+        env = environment.inspect(str(make_venv(tmp_path / "venv", url, ["seaborn"])), cache=tmp_path / "c")
+    req_file = tmp_path / "r.txt"
+    req_file.write_text("seaborn\n")
+    reqs, warnings = requirements.resolve(None, "import seaborn\nimport matplotlib.pyplot\n", offline(index),
+                                          requirements_file=req_file, environment=env)
+    assert specs(reqs) == ["seaborn"] and warnings == []
 
 
-def test_the_stand_in_is_not_a_requirement():
+def test_modules_loaded_at_run_time_are_added_pinned(index, kernel):
+    reqs, _ = resolved("import yaml\n", index, kernel, loaded=["pandas", "yaml", "n2a_local_thing"])
+    assert [(r.spec, r.origin) for r in reqs] == [("PyYAML==5.1", "kernel"), ("pandas==2.2.3", "run-time")]
+    assert reqs[1].source == "loaded at run time (module pandas), installed in the kernel"
+
+
+def test_the_stand_in_is_not_a_requirement(index, bare):
     conv = notebook.convert(NOTEBOOKS / "nb_gradio_greeter.ipynb")
     assert "from n2a_ipython import get_ipython" in conv.source  # the IPython stand-in beside app.py
-    modules = [m for m, _, _ in requirements.imports(conv.source)]
-    assert modules == ["n2a_ipython", "gradio"]
-    warnings = []
-    reqs = requirements.infer(conv.source, warnings=warnings)
-    assert warnings == []
-    version = requirements.installed_version("gradio")
-    assert specs(reqs) == [f"gradio=={version}" if version else "gradio"]
-    assert reqs[0].source == f"import gradio (line {_line_of(conv.source, 'import gradio')})"
-
-
-def _line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+    assert [m for m, _, _ in inference.imports(conv.source)] == ["n2a_ipython", "gradio"]
+    index.requests.clear()
+    reqs, warnings = requirements.resolve(conv, conv.source, offline(index), environment=bare,
+                                          framework_packages=["gradio"], framework="gradio")
+    assert [(r.spec, r.source, r.origin) for r in reqs] == [("gradio", "!pip install in cell 2", "notebook")]
+    assert warnings == [] and index.requests == []  # n2a_ipython is never looked up
 
 
 # --- policy -----------------------------------------------------------------------------------
