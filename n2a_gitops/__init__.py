@@ -12,7 +12,9 @@ def publish(notebook, **options):
 
     Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
     include (list of paths), secret_env (list of "NAME=SECRET/KEY"), cpu, memory, gpu,
-    replicas, push, dry_run.
+    replicas, push, dry_run. ``kernel``: the notebook's running kernel
+    (``n2a_gitops.kernels.ConnectedKernel`` or ``ThisKernel``), whose interpreter the imports are
+    resolved in and whose loaded modules are added; without it, the notebook's kernelspec.
     """
     from .pipeline import publish as _publish
 

@@ -37,7 +37,7 @@ _EXPRESSION = (
 )
 # The kernel's own machinery: modules of these distributions and their dependencies are loaded
 # by the kernel and its front end (completion loads jedi, %matplotlib loads matplotlib_inline).
-KERNEL_DISTRIBUTIONS = ("ipykernel", "n2a-gitops")
+KERNEL_DISTRIBUTIONS = ("ipykernel",)
 
 
 class KernelUnavailable(N2AError):

@@ -81,7 +81,7 @@ class RepoHandler(N2AHandler):
 class PublishHandler(N2AHandler):
     dry_run = False
 
-    def run_publish(self, body: dict) -> dict:
+    def run_publish(self, body: dict, kernel=None) -> dict:
         import n2a_gitops
 
         from .forward import forward, service_url
@@ -93,14 +93,35 @@ class PublishHandler(N2AHandler):
         notebook, kwargs = publish_kwargs(body, self.root)
         repo, _ = self.locate(repo_argument(body, self.root), notebook)
         kwargs["repo"] = str(repo)
-        return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, **kwargs).to_dict()
+        return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, kernel=kernel, **kwargs).to_dict()
+
+    async def running_kernel(self, body: dict):
+        """The kernel of the notebook's session in this server, if the notebook has one: its
+        interpreter is the notebook's, and it can say which modules the notebook's code loaded."""
+        from ..kernels import ConnectedKernel
+
+        sessions, kernels = self.settings.get("session_manager"), self.settings.get("kernel_manager")
+        notebook = body.get("notebook") if isinstance(body, dict) else None
+        if sessions is None or kernels is None or not isinstance(notebook, str):
+            return None
+        try:
+            path = under_root(self.root, notebook, "notebook").relative_to(self.root).as_posix()
+        except Exception:  # publish_kwargs reports a bad path with its own message
+            return None
+        for session in await sessions.list_sessions():
+            kernel = session.get("kernel") or {}
+            if session.get("path") == path and kernel.get("id") in kernels:
+                manager = kernels.get_kernel(kernel["id"])
+                return ConnectedKernel(manager.get_connection_info(session=False), manager.kernel_name)
+        return None
 
     @tornado.web.authenticated
     async def post(self):
         try:
             body = self.json_body()
+            kernel = await self.running_kernel(body)
             async with _publish_lock:
-                result = await self.in_thread(self.run_publish, body)
+                result = await self.in_thread(self.run_publish, body, kernel)
             self.reply(result)
         except Exception as exc:
             self.fail(exc)

@@ -108,6 +108,8 @@ class PublishedApp:
             )
         rows = [f"<p class='n2a-result'>{head}</p>", f"<p>URL: {link}</p>",
                 f"<p>Access: <code>{e(r.access)}</code> ({e(r.access_detail)})</p>"]
+        if r.environment:
+            rows.append(f"<p>Imports resolved in {e(r.environment.get('description', ''))}</p>")
         lists = [
             ("Why " + r.framework, r.evidence),
             ("Requirements", [f"{s['spec']}  ({s['source']})" for s in r.requirement_sources] or r.requirements),
@@ -131,10 +133,25 @@ def _resources_line(info: dict) -> str:
     return describe(info)
 
 
+# Modules n2a itself loaded into this kernel in earlier runs: never the notebook's.
+_loaded_by_n2a: set[str] = {"n2a_gitops"}
+
+
 def run(line: str, user_ns: dict) -> PublishedApp:
     """The magic's work, without IPython: parse, find notebook and clone, publish."""
+    import sys
+
+    before = set(sys.modules)  # what the notebook's code has loaded, before n2a loads its own
+    try:
+        return _run(line, user_ns, before)
+    finally:
+        _loaded_by_n2a.update(set(sys.modules) - before)
+
+
+def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
     import n2a_gitops
 
+    from ..kernels import ThisKernel
     from .locate import locate_repo
 
     try:
@@ -166,7 +183,8 @@ def run(line: str, user_ns: dict) -> PublishedApp:
     if args.push_timeout is not None:
         kwargs["push_timeout"] = args.push_timeout
     dry_run = args.action == "plan" or args.dry_run
-    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, **kwargs))
+    kernel = ThisKernel(loaded, ignore=_loaded_by_n2a)  # the kernel is this process
+    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, kernel=kernel, **kwargs))
 
 
 def load_ipython_extension(ipython) -> None:
