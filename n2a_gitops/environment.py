@@ -87,8 +87,14 @@ def cache_dir() -> Path:
     return cache_root() / "environments"
 
 
-def _entry(python: str, cache: Path) -> Path:
-    return cache / (hashlib.sha256(python.encode()).hexdigest()[:24] + ".json")
+# Variables that change an interpreter's sys.path: part of the cache key, with its path.
+PATH_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONNOUSERSITE", "PYTHONSAFEPATH")
+
+
+def _entry(python: str, cache: Path, env: dict[str, str] | None) -> Path:
+    merged = {**os.environ, **(env or {})}
+    key = json.dumps([python, [merged.get(k) for k in PATH_VARIABLES]])
+    return cache / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
 
 
 def _stamp(folder: str) -> int | None:
@@ -104,9 +110,10 @@ def _fresh(entry: dict, python: str) -> bool:
     return all(_stamp(folder) == mtime for folder, mtime in entry["probe"].get("stamps", {}).items())
 
 
-def load_cached(python: str, cache: Path | None = None) -> tuple[Environment, dict] | None:
+def load_cached(python: str, env: dict[str, str] | None = None,
+                cache: Path | None = None) -> tuple[Environment, dict] | None:
     """(environment, the whole cache entry) when the cached answer is still true, else None."""
-    path = _entry(python, cache or cache_dir())
+    path = _entry(python, cache or cache_dir(), env)
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -116,15 +123,16 @@ def load_cached(python: str, cache: Path | None = None) -> tuple[Environment, di
     return Environment.from_probe(entry["probe"]), entry
 
 
-def save(python: str, env: Environment, extra: dict | None = None, cache: Path | None = None) -> None:
+def save(python: str, found: Environment, env: dict[str, str] | None = None, extra: dict | None = None,
+         cache: Path | None = None) -> None:
     """Write the entry atomically (two publishes may inspect the same kernel at once)."""
     folder = cache or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    entry = {"cache_version": CACHE_VERSION, "interpreter": _stamp(python), "probe": env.to_probe(), **(extra or {})}
+    entry = {"cache_version": CACHE_VERSION, "interpreter": _stamp(python), "probe": found.to_probe(), **(extra or {})}
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".env-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(entry, f)
-    os.replace(tmp, _entry(python, folder))
+    os.replace(tmp, _entry(python, folder, env))
 
 
 def inspect(python: str, env: dict[str, str] | None = None, cache: Path | None = None) -> Environment:
@@ -133,11 +141,11 @@ def inspect(python: str, env: dict[str, str] | None = None, cache: Path | None =
     ENV: extra variables the kernel runs with (a kernelspec's ``env``), e.g. a PYTHONPATH.
     """
     python = os.path.abspath(python)
-    cached = load_cached(python, cache)
+    cached = load_cached(python, env, cache)
     if cached:
         return cached[0]
     found = probe(python, env)
-    save(python, found, cache=cache)
+    save(python, found, env, cache=cache)
     return found
 
 
@@ -158,7 +166,7 @@ def probe(python: str, env: dict[str, str] | None = None) -> Environment:
         data = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout.strip() else None
     except ValueError:
         data = None
-    if not isinstance(data, dict) or "error" in (data or {"error": 1}):
+    if not isinstance(data, dict) or "error" in data:
         detail = (data or {}).get("error") or (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise ProbeError(f"{python} could not list its packages: {detail}",
                          "check that the kernel's interpreter is Python 3.8 or newer")

@@ -158,21 +158,21 @@ def fresh_modules(python: str, env: dict[str, str] | None = None, timeout: float
             manager.shutdown_kernel(now=True)
 
 
+_baseline_lock = threading.Lock()
+
+
 def baseline(environment, env: dict[str, str] | None = None) -> frozenset[str]:
     """What a fresh kernel of this environment's interpreter loads: cached with its environment."""
     from . import environment as environments
 
     python = environment.python
-    cached = environments.load_cached(python)
-    if cached and "baseline" in cached[1]:
-        return frozenset(cached[1]["baseline"])
-    with _baseline_lock:
+    with _baseline_lock:  # one fresh kernel at a time per process
+        cached = environments.load_cached(python, env)
+        if cached and "baseline" in cached[1]:
+            return frozenset(cached[1]["baseline"])
         modules = fresh_modules(python, env)
-        environments.save(python, environment, {"baseline": sorted(modules)})
+        environments.save(python, environment, env, {"baseline": sorted(modules)})
     return frozenset(modules)
-
-
-_baseline_lock = threading.Lock()  # one fresh kernel at a time per process
 
 
 def loaded_at_run_time(state: KernelState, environment, fresh: frozenset[str]) -> list[str]:

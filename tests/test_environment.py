@@ -91,3 +91,15 @@ def test_a_corrupt_cache_entry_is_asked_again(tmp_path, index):
     entry.write_text("{not json")
     assert environment.inspect(python, cache=cache).python == python
     assert json.loads(entry.read_text())["probe"]["python"] == python
+
+
+def test_the_same_interpreter_with_another_pythonpath_is_another_environment(tmp_path, index):
+    python = str(make_venv(tmp_path / "venv"))
+    extra = tmp_path / "extra-site"
+    done = uv("pip", "install", "-q", "--target", str(extra), "--python", python, "--index-url", index.url,
+              "holoviews", env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+    assert done.returncode == 0, done.stderr
+    cache = tmp_path / "cache"
+    assert environment.inspect(python, {"PYTHONPATH": str(extra)}, cache=cache).distributions == {"holoviews": "1.19.1"}
+    assert environment.inspect(python, {"PYTHONPATH": ""}, cache=cache).distributions == {}
+    assert len(list(cache.glob("*.json"))) == 2
