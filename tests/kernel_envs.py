@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from local_index import LocalIndex
+
 UV = str(Path(sys.executable).with_name("uv"))
 
 
@@ -67,3 +69,41 @@ def with_kernelspec(notebook: Path, name: str) -> Path:
     data["metadata"]["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
     notebook.write_text(json.dumps(data))
     return notebook
+
+
+# -- a kernel for the run-time step: scikit-learn loads pandas without declaring it ------------
+
+FAKE_SKLEARN = '''\
+import sys, types
+
+def load_iris(as_frame=False):
+    if as_frame:
+        import pandas  # what scikit-learn does, without declaring pandas
+        return pandas.DataFrame(sepal=[5.1])
+    return {"data": [[5.1]]}
+
+datasets = types.ModuleType("sklearn.datasets")
+datasets.load_iris = load_iris
+sys.modules["sklearn.datasets"] = datasets
+'''
+FAKE_PANDAS = "class DataFrame(dict):\n    pass\n\n__version__ = '2.2.3'\n"
+IRIS_CELLS = ["from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)\nframe",
+              "import streamlit as st\nst.dataframe(frame)"]
+
+
+def ml_index(folder) -> LocalIndex:
+    idx = LocalIndex(folder)
+    idx.add("scikit-learn", "1.5.2", modules=["sklearn"], code=FAKE_SKLEARN)
+    idx.add("pandas", "2.2.3", modules=["pandas"], code=FAKE_PANDAS)
+    return idx
+
+
+def ml_kernel_env(base: Path) -> dict:
+    """A kernelspec `ml-kernel` in BASE/jupyter (set JUPYTER_PATH): a venv with ipykernel, the fake
+    scikit-learn and pandas 2.2.3. Returns {"python", "jupyter", "base"}."""
+    idx = ml_index(base / "index")
+    with idx.serve() as url:
+        python = make_venv(base / "venv", url, ["scikit-learn", "pandas==2.2.3"])
+    add_ipykernel(python)
+    register(base / "jupyter", "ml-kernel", python)
+    return {"python": str(python), "jupyter": base / "jupyter", "base": base}

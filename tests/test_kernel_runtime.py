@@ -9,47 +9,15 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from conftest import write_notebook
-from kernel_envs import add_ipykernel, make_venv, register, with_kernelspec
-from local_index import LocalIndex
+from kernel_envs import IRIS_CELLS, ml_kernel_env, with_kernelspec
 from n2a_gitops import kernels, notebook_env, pipeline
 
 pytestmark = pytest.mark.slow
 
-FAKE_SKLEARN = '''\
-import sys, types
-
-def load_iris(as_frame=False):
-    if as_frame:
-        import pandas  # what scikit-learn does, without declaring pandas
-        return pandas.DataFrame(sepal=[5.1])
-    return {"data": [[5.1]]}
-
-datasets = types.ModuleType("sklearn.datasets")
-datasets.load_iris = load_iris
-sys.modules["sklearn.datasets"] = datasets
-'''
-FAKE_PANDAS = "class DataFrame(dict):\n    pass\n\n__version__ = '2.2.3'\n"
-IRIS_CELLS = ["from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)\nframe",
-              "import streamlit as st\nst.dataframe(frame)"]
-
-
-def ml_index(folder) -> LocalIndex:
-    idx = LocalIndex(folder)
-    idx.add("scikit-learn", "1.5.2", modules=["sklearn"], code=FAKE_SKLEARN)
-    idx.add("pandas", "2.2.3", modules=["pandas"], code=FAKE_PANDAS)
-    return idx
-
 
 @pytest.fixture(scope="module")
 def ml_kernel(tmp_path_factory):
-    """A kernelspec `ml-kernel` in its own JUPYTER_PATH: a venv with ipykernel, sklearn, pandas."""
-    base = tmp_path_factory.mktemp("ml")
-    idx = ml_index(base / "index")
-    with idx.serve() as url:
-        python = make_venv(base / "venv", url, ["scikit-learn", "pandas==2.2.3"])
-    add_ipykernel(python)
-    register(base / "jupyter", "ml-kernel", python)
-    return {"python": str(python), "jupyter": base / "jupyter", "base": base}
+    return ml_kernel_env(tmp_path_factory.mktemp("ml"))
 
 
 def execute(client, code: str, timeout: float = 60) -> dict:

@@ -148,3 +148,38 @@ def test_without_a_session_name_the_magic_asks_for_the_notebook(home_site):
         assert shown["stdout"].strip() == "greeter-jane", shown
     finally:
         stop(km, kc)
+
+
+def test_magic_resolves_in_this_kernel_and_adds_what_it_loaded_at_run_time(home_site, tmp_path):
+    """The kernel is n2a's Python plus a PYTHONPATH folder holding the (fake) scikit-learn and
+    pandas, which n2a's own environment lacks; load_iris(as_frame=True) loads pandas undeclared."""
+    import json
+    import sys
+
+    from kernel_envs import IRIS_CELLS, ml_index, uv
+
+    site = tmp_path / "kernel-site"
+    index = ml_index(tmp_path / "index")
+    with index.serve() as url:
+        done = uv("pip", "install", "-q", "--target", str(site), "--python", sys.executable, "--index-url", url,
+                  "scikit-learn", "pandas==2.2.3", env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+    assert done.returncode == 0, done.stderr
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    notebook = write_notebook(home_site["home"] / "work" / "iris.ipynb", IRIS_CELLS)
+    km, kc = kernel(home_site, JPY_SESSION_NAME=str(notebook), PYTHONPATH=str(site))
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        assert run_cell(kc, IRIS_CELLS[0])["status"] == "ok"
+        for _ in range(2):  # the second time n2a's own modules (nbconvert, jinja2 ...) are loaded too
+            shown = run_cell(kc, "r = %n2a plan --owner jane\nimport json\nprint(json.dumps(r.to_dict()))")
+            assert shown["status"] == "ok", shown
+            result = json.loads(shown["stdout"].strip().splitlines()[-1])
+            assert result["environment"]["source"] == "running-kernel"
+            assert result["environment"]["python"] == sys.executable
+            assert [(r["spec"], r["origin"]) for r in result["requirement_sources"]] == [
+                ("scikit-learn==1.5.2", "kernel"), ("pandas==2.2.3", "run-time"), ("streamlit", "framework")]
+            assert result["run_time"]["checked"] is True
+        assert "Imports resolved in the notebook&#x27;s running kernel" in "".join(
+            run_cell(kc, "r")["html"])
+    finally:
+        stop(km, kc)
