@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -139,7 +140,9 @@ def fresh_modules(python: str, env: dict[str, str] | None = None, timeout: float
         manager = KernelManager(kernel_name="n2a-baseline", kernel_spec_manager=OneSpec(),
                                 connection_file=os.path.join(tmp, "kernel.json"))
         try:
-            manager.start_kernel(cwd=tmp, env={k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"})
+            # Its output (ipykernel's start-up warnings) is nobody's business: not the server log's.
+            manager.start_kernel(cwd=tmp, env={k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except Exception as exc:
             raise KernelUnavailable(f"could not start a fresh kernel of {python}: {exc}",
                                     "check that ipykernel is installed in the kernel's environment") from None
