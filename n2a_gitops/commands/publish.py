@@ -32,6 +32,11 @@ sets the replicas; above maxResources in n2a.yaml the publish is refused (exit 3
 left out get the platform's defaults, also when re-publishing. --env values arrive exactly
 as typed ($(NAME) is not expanded by Kubernetes).
 
+Requirements: the notebook's install magics plus its imports, resolved in the Python of the
+notebook's kernelspec (else n2a's own; the plan says which), pinned to that kernel's versions;
+imports it lacks come from n2a's table of import names or the package index in n2a.yaml, never
+guessed. With --requirements FILE, the file is the whole truth.
+
 examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
@@ -46,6 +51,7 @@ examples:
   n2a publish sales.ipynb --push --wait     # until Argo CD reports Synced + Healthy
   n2a publish sales.ipynb --push --push-timeout 300   # a workshop: many publish at once
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
+  n2a publish sales.ipynb --dry-run --json | jq .environment   # which Python the imports came from
   n2a publish sales.ipynb --json | jq .url
 """
 
