@@ -41,9 +41,22 @@ def module_parts(path):
     return parts[:2] if len(parts) > 2 else parts[:1]
 
 
+def _from_elsewhere(dist):
+    """PEP 610: an install from a path or URL (editable, a wheel file, git) leaves direct_url.json;
+    an install from an index does not."""
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return False
+    try:
+        return "archive_info" not in json.loads(text) or not json.loads(text)["url"].startswith("http")
+    except (ValueError, KeyError, TypeError):
+        return True
+
+
 def main():
     versions = {}
     requires = {}
+    local = []  # installed from a folder, a file or a VCS URL: no index has them
     owners = {}  # top-level module -> distributions
     second = {}  # "top.sub" -> distributions, kept only where several share a top (namespace packages)
     for dist in metadata.distributions():  # sys.path order: the first of a name is the one imported
@@ -60,6 +73,8 @@ def main():
             if match:
                 needs.append(canonical(match.group(1)))
         requires[canonical(name)] = sorted(set(needs))
+        if _from_elsewhere(dist):
+            local.append(canonical(name))
         declared = (dist.read_text("top_level.txt") or "").split()
         files = dist.files or ()
         tops = set(n.replace("/", ".").split(".")[0] for n in declared if n)
@@ -97,6 +112,7 @@ def main():
         "distributions": versions,
         "packages": packages,
         "requires": requires,
+        "local": sorted(local),
         "stamps": stamps,
     }))
 

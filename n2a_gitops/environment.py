@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import N2AError
 
 PROBE_TIMEOUT = 60  # seconds; a cold conda env on a network disk can be slow
-CACHE_VERSION = 1  # bump when env_probe.py's output changes shape
+CACHE_VERSION = 2  # bump when env_probe.py's output changes shape
 
 
 class ProbeError(N2AError):
@@ -40,6 +40,7 @@ class Environment:
     requires: dict[str, list[str]]  # canonical name -> canonical names it depends on (no extras)
     stdlib: frozenset[str]
     stamps: dict[str, int | None] = field(default_factory=dict)  # sys.path folder -> mtime_ns
+    local: frozenset[str] = frozenset()  # canonical names installed from a folder or URL, not an index
 
     @classmethod
     def from_probe(cls, data: dict) -> "Environment":
@@ -49,12 +50,13 @@ class Environment:
             packages={k: list(v) for k, v in data["packages"].items()},
             requires={k: list(v) for k, v in data["requires"].items()},
             stdlib=frozenset(stdlib) | frozenset(data.get("builtin") or ()), stamps=dict(data.get("stamps") or {}),
+            local=frozenset(data.get("local") or ()),
         )
 
     def to_probe(self) -> dict:
         return {"python": self.python, "version": self.version, "distributions": self.distributions,
                 "packages": self.packages, "requires": self.requires, "stdlib": sorted(self.stdlib),
-                "stamps": self.stamps}
+                "stamps": self.stamps, "local": sorted(self.local)}
 
     def versions(self) -> dict[str, str]:
         """{canonical distribution name: version}: what the lock step takes as preferences."""

@@ -50,14 +50,23 @@ class Context:
 
 
 @functools.lru_cache(maxsize=1)
-def table() -> tuple[dict[str, list[str]], dict[str, str]]:
-    """(import name -> distributions, first preferred; distribution -> its build for servers)."""
+def _data() -> dict:
     import yaml
 
     path = Path(__file__).with_name("data") / "import_names.yaml"
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def table() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(import name -> distributions, first preferred; distribution -> its build for servers)."""
+    data = _data()
     imports = {k: ([v] if isinstance(v, str) else list(v)) for k, v in data["imports"].items()}
     return imports, {canonical(k): v for k, v in data["server_builds"].items()}
+
+
+def namespaces() -> set[str]:
+    """Top-level names shared by many distributions: never asked of the index by themselves."""
+    return set(_data()["namespaces"]) | {k.split(".")[0] for k in _data()["imports"] if "." in k}
 
 
 def canonical(name: str) -> str:
@@ -166,6 +175,8 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
     found: dict[str, Requirement] = {}
     ask: dict[str, list[tuple[str, int]]] = {}  # top-level name -> (module, line) to ask the index for
     not_shipped: dict[str, tuple[str, int]] = {}
+    unknown: list[tuple[str, int]] = []  # resolved nowhere, not to be asked either
+    local_installs: dict[str, tuple[str, str, int]] = {}  # distribution -> (module, line): not from an index
     for module, line, optional in imports(code):
         top = module.split(".")[0]
         if top in env.stdlib or top in local or top == "__main__":
@@ -176,6 +187,10 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
             continue
         source = f"import {module} ({ctx.at(line)})"
         dist = _installed(module, env)
+        if dist and canonical(dist) in env.local:
+            if canonical(dist) not in ctx.named:
+                local_installs.setdefault(dist, (module, line))
+            continue
         if dist:
             key = canonical(_pinned(dist, env)[0].partition("==")[0])
             if key not in ctx.named and key not in found and canonical(dist) not in ctx.named:
@@ -191,12 +206,19 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
             continue
         if canonical(top) in ctx.named or canonical(top) in found:
             continue  # an install magic or the framework already names it
+        if top in namespaces():
+            unknown.append((module, line))  # `google` on the index is not google.whatever
+            continue
         ask.setdefault(top, []).append((module, line))
     for top, (module, line) in sorted(not_shipped.items()):
         warnings.append(f"{ctx.at(line)}: `import {module}` is {ctx.beside[top]} beside the notebook, which is "
                         f"not shipped with the app; " + INCLUDE_FIX.format(file=ctx.beside[top].rstrip("/")))
+    for dist, (module, line) in sorted(local_installs.items()):
+        warnings.append(f"{ctx.at(line)}: `import {module}` is {dist}, installed in {ctx.env_label} from a local "
+                        "folder or URL, not from the package index, so the app cannot install it; fix: ship its "
+                        "code with --include, or publish it to the index and %pip install it")
     unresolved = _ask_index(ask, ctx, found, warnings)
-    _unresolved(unresolved, ctx, warnings)
+    _unresolved(sorted(unknown + unresolved, key=lambda item: item[1]), ctx, warnings)
     return [found[k] for k in sorted(found)]
 
 
@@ -247,7 +269,7 @@ def from_run_time(modules, ctx: Context, taken: set[str]) -> list[Requirement]:
         if module in ctx.local or module in ctx.beside:
             continue
         dist = _installed(module, env)
-        if not dist:
+        if not dist or canonical(dist) in env.local:
             continue
         spec, note = _pinned(dist, env)
         key = canonical(spec.partition("==")[0])

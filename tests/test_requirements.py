@@ -219,6 +219,32 @@ def test_namespace_packages_resolve_by_their_second_part(index, kernel):
     assert [r.spec for r in reqs] == ["google-auth==2.35.0", "protobuf==5.28.0"]
 
 
+def test_a_namespace_top_level_is_never_asked_of_the_index(index, bare):
+    index.requests.clear()
+    reqs, warnings = resolved("import google.mystery_library\nfrom azure.unknown import x\n", index, bare)
+    assert reqs == [] and index.requests == []
+    assert [w.split(":")[0] for w in warnings] == ["app.py line 1", "app.py line 2"]
+    assert "`import google.mystery_library`: no distribution provides it" in warnings[0]
+
+
+def test_a_package_installed_from_a_local_file_is_not_pinned_from_nowhere(tmp_path, index):
+    """A wheel installed by path (or an editable install) is on no index: the app could not install it."""
+    from n2a_gitops import environment
+
+    wheel = LocalIndex(tmp_path / "wheels").add("team-utils", "0.3", modules=["team_utils"])
+    python = make_venv(tmp_path / "venv")
+    from kernel_envs import uv
+
+    done = uv("pip", "install", "-q", "--python", str(python), str(wheel), env={"UV_CACHE_DIR": str(tmp_path / "c")})
+    assert done.returncode == 0, done.stderr
+    env = environment.inspect(str(python), cache=tmp_path / "cache")
+    assert env.local == {"team-utils"}
+    reqs, warnings = resolved("import team_utils\n", index, env, loaded=["team_utils"])
+    assert reqs == []
+    assert len(warnings) == 1 and "`import team_utils` is team-utils, installed in the kernel from a local folder" in \
+        warnings[0] and "--include" in warnings[0]
+
+
 def test_unresolved_import_names_cell_line_and_fix(tmp_path, index, bare):
     nb = tmp_path / "nb.ipynb"
     write_notebook(nb, [("markdown", "# title"), "x = 1", "import os\nimport n2a_surely_nowhere_pkg"])

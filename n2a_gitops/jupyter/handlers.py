@@ -110,7 +110,7 @@ class PublishHandler(N2AHandler):
             return None
         for session in await sessions.list_sessions():
             kernel = session.get("kernel") or {}
-            if session.get("path") == path and kernel.get("id") in kernels:
+            if (session.get("path") or "").lstrip("/") == path and kernel.get("id") in kernels:
                 manager = kernels.get_kernel(kernel["id"])
                 return ConnectedKernel(manager.get_connection_info(session=False), manager.kernel_name)
         return None
