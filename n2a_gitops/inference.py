@@ -176,7 +176,7 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
     ask: dict[str, list[tuple[str, int]]] = {}  # top-level name -> (module, line) to ask the index for
     not_shipped: dict[str, tuple[str, int]] = {}
     unknown: list[tuple[str, int]] = []  # resolved nowhere, not to be asked either
-    local_installs: dict[str, tuple[str, str, int]] = {}  # distribution -> (module, line): not from an index
+    local_installs: dict[str, tuple[str, int]] = {}  # distribution -> (module, line): not from an index
     for module, line, optional in imports(code):
         top = module.split(".")[0]
         if top in env.stdlib or top in local or top == "__main__":
@@ -188,7 +188,7 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
         source = f"import {module} ({ctx.at(line)})"
         dist = _installed(module, env)
         if dist and canonical(dist) in env.local:
-            if canonical(dist) not in ctx.named:
+            if canonical(dist) not in ctx.named and not optional:
                 local_installs.setdefault(dist, (module, line))
             continue
         if dist:

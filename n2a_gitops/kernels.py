@@ -53,6 +53,7 @@ class KernelState:
     modules: frozenset[str]  # top-level names in its sys.modules
     label: str  # for messages: "the notebook's running kernel (python3)"
     ignore: frozenset[str] = frozenset()  # modules n2a itself put there (the magic runs in the kernel)
+    spec: str | None = None  # its kernelspec's name, when known (its env shapes a fresh kernel too)
 
 
 class ConnectedKernel:
@@ -65,7 +66,7 @@ class ConnectedKernel:
 
     def state(self) -> KernelState:
         data = ask(self.connection_info, ASK_TIMEOUT)
-        return KernelState(data["python"], frozenset(data["modules"]), self.label)
+        return KernelState(data["python"], frozenset(data["modules"]), self.label, spec=self.name)
 
 
 class ThisKernel:

@@ -56,7 +56,10 @@ def find(notebook: Path, running=None) -> NotebookEnv:
         except kernels.KernelUnavailable as exc:
             why_not = f"the notebook's running kernel could not be asked ({exc.message})"
     if state is not None:
-        interpreter = kernels.Interpreter(state.python, "running-kernel", state.label)
+        spec = kernels.from_kernelspec(state.spec) if state.spec else None
+        spec_env = spec.env if spec and spec.python == state.python else {}  # e.g. a PYTHONPATH it sets
+        interpreter = kernels.Interpreter(state.python, "running-kernel", state.label, env=spec_env,
+                                          kernelspec=state.spec)
     else:
         interpreter = kernels.from_kernelspec(kernels.kernelspec_name(notebook))
     try:
