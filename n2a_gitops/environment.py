@@ -127,14 +127,18 @@ def load_cached(python: str, env: dict[str, str] | None = None,
 
 def save(python: str, found: Environment, env: dict[str, str] | None = None, extra: dict | None = None,
          cache: Path | None = None) -> None:
-    """Write the entry atomically (two publishes may inspect the same kernel at once)."""
+    """Write the entry atomically (two publishes may inspect the same kernel at once). A cache that
+    cannot be written (read-only home) only means asking again next time."""
     folder = cache or cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     entry = {"cache_version": CACHE_VERSION, "interpreter": _stamp(python), "probe": found.to_probe(), **(extra or {})}
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".env-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(entry, f)
-    os.replace(tmp, _entry(python, folder, env))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".env-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(entry, f)
+        os.replace(tmp, _entry(python, folder, env))
+    except OSError:
+        pass
 
 
 def inspect(python: str, env: dict[str, str] | None = None, cache: Path | None = None) -> Environment:

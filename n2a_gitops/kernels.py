@@ -65,7 +65,13 @@ class ConnectedKernel:
         self.label = label or f"the notebook's running kernel ({name or 'unnamed'})"
 
     def state(self) -> KernelState:
-        data = ask(self.connection_info, ASK_TIMEOUT)
+        try:
+            data = ask(self.connection_info, ASK_TIMEOUT)
+        except KernelUnavailable:
+            raise
+        except Exception as exc:  # zmq or jupyter_client trouble: the kernel is gone or unreachable
+            raise KernelUnavailable(f"the kernel could not be reached ({type(exc).__name__}: {exc})",
+                                    "restart the notebook's kernel, run the notebook, and publish again") from None
         return KernelState(data["python"], frozenset(data["modules"]), self.label, spec=self.name)
 
 
@@ -174,7 +180,13 @@ def baseline(environment, env: dict[str, str] | None = None) -> frozenset[str]:
         cached = environments.load_cached(python, env)
         if cached and "baseline" in cached[1]:
             return frozenset(cached[1]["baseline"])
-        modules = fresh_modules(python, env)
+        try:
+            modules = fresh_modules(python, env)
+        except KernelUnavailable:
+            raise
+        except Exception as exc:  # jupyter_client or zmq trouble: report it, publish goes on
+            raise KernelUnavailable(f"a fresh kernel of {python} failed: {type(exc).__name__}: {exc}",
+                                    "check that ipykernel is installed in the kernel's environment") from None
         environments.save(python, environment, env, {"baseline": sorted(modules)})
     return frozenset(modules)
 
