@@ -93,3 +93,21 @@ def test_run_time_modules_exclude_baseline_stdlib_machinery_and_n2as_own(tmp_pat
                                                      "n2a_gitops", "__main__"}), "a kernel",
                                 ignore=frozenset({"n2a_gitops"}))
     assert kernels.loaded_at_run_time(state, env, frozenset({"ipykernel"})) == ["pandas"]
+
+
+def test_a_kernel_that_does_not_answer_falls_back_to_the_kernelspec(tmp_path, jupyter_path, monkeypatch):
+    """Connection info of a kernel that is gone (nothing listens on its ports)."""
+    from e2e.jupyter_server import free_port
+    from n2a_gitops import notebook_env
+
+    monkeypatch.setattr(kernels, "ASK_TIMEOUT", 1)
+    python = make_venv(tmp_path / "venv")
+    register(jupyter_path, "project-env", python)
+    gone = {"transport": "tcp", "ip": "127.0.0.1", "key": b"secret", "signature_scheme": "hmac-sha256",
+            **{f"{c}_port": free_port() for c in ("shell", "iopub", "stdin", "control", "hb")}}
+    found = notebook_env.find(notebook(tmp_path, "project-env"), kernels.ConnectedKernel(gone, "project-env"))
+    assert found.describe()["source"] == "kernelspec" and found.environment.python == str(python)
+    assert found.run_time["checked"] is False
+    assert "the notebook's running kernel could not be asked (the kernel did not answer within 1 s" in \
+        found.run_time["detail"]
+    assert any("could not be asked" in w and "fix:" in w for w in found.warnings)
