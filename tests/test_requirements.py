@@ -584,3 +584,17 @@ def test_uv_reads_the_rendered_file(tmp_path):
                            "--no-header", "--no-annotate", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["n2a-alpha==1.0", "n2a-beta==0.5", "n2a-gamma==3.1"]
+
+
+def test_imports_of_files_run_with_percent_run_name_their_own_file(tmp_path, index, bare):
+    src = tmp_path / "nb"
+    (src / "tool.py").parent.mkdir(parents=True)
+    (src / "tool.py").write_text("import os\nimport holoviews\nimport n2a_nowhere_in_tool\n")
+    main_nb = write_notebook(src / "app.ipynb", ["%run tool.py", "import ipyleaflet"])
+    conv = notebook.convert(main_nb)
+    reqs, warnings = requirements.resolve(conv, conv.source, offline(index), environment=bare, local_modules=["tool.py"],
+                                          notebook_dir=src)
+    assert [(r.spec, r.source) for r in reqs] == [
+        ("ipyleaflet", "import ipyleaflet (code cell 2, line 1): from the index, not installed in the kernel"),
+        ("holoviews", "import holoviews (tool.py line 2): from the index, not installed in the kernel")]
+    assert len(warnings) == 1 and warnings[0].startswith("tool.py line 3: `import n2a_nowhere_in_tool`")
