@@ -207,6 +207,8 @@ def test_server_extension_forwards_to_the_service(hub, tmp_path):
     try:
         info = server.get("n2a/repo", params={"notebook": "dash board.ipynb"}).json()
         assert info["repo"] is None and info["service"] == hub["service"]
+        # No extra files and no local clone through the service: the dialog sends neither.
+        assert "access" in info["options"] and not {"include", "repo"} & set(info["options"])
         plan = server.post("n2a/plan", {"notebook": "dash board.ipynb", "owner": "mallory", "memory": "2Gi",
                                         "replicas": 2, "secret_env": {"API_KEY": "dash-board-jane-keys/api"}})
         assert plan.status_code == 200, plan.text

@@ -76,6 +76,14 @@ def test_repo_endpoint_finds_the_clone_next_to_the_notebook(site):
     assert Path(info["path"]) == site["clone"].resolve()
     assert info["cloned"] is False
     assert "gradio" in info["frameworks"]
+    # What the plan dialog offers: the keys plan and publish accept, and n2a.yaml's choices.
+    from n2a_gitops.jupyter.options import KEYS
+
+    assert set(info["options"]) == KEYS
+    assert info["accessDefault"] == "authenticated"
+    assert info["accessAllowed"] == ["public", "authenticated", "private", "users", "groups"]
+    assert info["maxResources"] == {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
+    assert info["secretStore"] == "" and info["secretsAllowed"] == ["{app}-*"]
 
 
 def test_plan_shows_everything_and_touches_nothing(site):

@@ -1,6 +1,8 @@
 """The server extension's HTTP API, under the server's own auth (token / XSRF cookie):
 
-- ``GET  /n2a/repo?notebook=PATH``  the GitOps clone a publish would use (cloned if missing)
+- ``GET  /n2a/repo?notebook=PATH``  the GitOps clone a publish would use (cloned if missing), the
+                                    request keys plan and publish accept (``options``), and what the
+                                    plan dialog offers from n2a.yaml (access, resources, secrets)
 
 With ``N2A_PUBLISH_SERVICE_URL`` set, plan and publish are forwarded to the hub's publish
 service (forward.py) and no local clone is needed.
@@ -20,7 +22,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from .locate import locate_repo
-from .options import JSONReplies, publish_kwargs, repo_argument
+from .options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
 from .paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
@@ -50,9 +52,9 @@ class RepoHandler(N2AHandler):
             from ..config import ALL_FRAMEWORKS
             from .forward import service_url
 
-            if service_url():  # no local clone: the hub's publish service holds it
+            if service_url():  # no local clone: the hub's publish service holds it (and its n2a.yaml)
                 self.reply({"repo": None, "path": "", "frameworks": ALL_FRAMEWORKS, "cloned": False,
-                            "service": service_url()})
+                            "service": service_url(), "options": accepted(service=True)})
                 return
             notebook_arg = self.get_query_argument("notebook", None)
             repo_arg = self.get_query_argument("repo", None)
@@ -68,10 +70,10 @@ class RepoHandler(N2AHandler):
                     "path": str(path),
                     "frameworks": list(settings.frameworks),
                     "cloned": cloned,
-                    # What the plan dialog may offer: the maxima, and whether --secret-env
-                    # takes NAME=KEY (a store) or NAME=SECRET/KEY.
-                    "maxResources": dict(settings.maxResources),
-                    "secretStore": settings.secretStore,
+                    # The keys plan and publish accept: the dialog offers only these.
+                    "options": accepted(),
+                    # What the plan dialog may offer: access choices, maxima, the secret form.
+                    **dialog_settings(settings),
                 }
             )
         except Exception as exc:  # every failure becomes a JSON answer with its fix

@@ -21,6 +21,29 @@ KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "includ
 APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas")
 
 
+def accepted(service: bool = False) -> list[str]:
+    """The request keys /n2a/plan and /n2a/publish accept, for GET /n2a/repo: the front end sends
+    only these (an option added on the server shows up in the dialog when the server has it).
+    Through the hub's publish service, extra files and a local clone are not possible."""
+    return sorted(KEYS - {"include", "repo"} if service else KEYS)
+
+
+def dialog_settings(settings) -> dict:
+    """What the plan dialog offers, from n2a.yaml: who may open the app (the default and the
+    choices allowed), the maxima and defaults of resources, and the form --secret-env takes
+    (a secret store: NAME=KEY; none: NAME=SECRET/KEY) with the rule of what an app may read."""
+    return {
+        "accessDefault": settings.accessDefault,
+        "accessAllowed": list(settings.accessAllowed),
+        "accessIdentity": settings.accessIdentity,
+        "accessEmailDomain": settings.accessEmailDomain,
+        "maxResources": dict(settings.maxResources),
+        "resources": dict(settings.resources),  # the defaults: requests and limits
+        "secretStore": settings.secretStore,
+        "secretsAllowed": list(settings.secretStoreKeys if settings.secretStore else settings.secretsAllowed),
+    }
+
+
 def _string(body: dict, key: str) -> str | None:
     value = body.get(key)
     if value is None or value == "":
