@@ -7,6 +7,23 @@ import { ServerConnection } from '@jupyterlab/services';
 export interface IRequirementSource {
   spec: string;
   source: string;
+  origin?: string; // e.g. "kernel", "index", "run-time" (servers that resolve imports in the kernel)
+}
+
+/** Requests and limits of the app's container, and how many pods run it. */
+export interface IResources {
+  replicas?: number;
+  requests?: { [resource: string]: string | number };
+  limits?: { [resource: string]: string | number };
+}
+
+/** One variable read from a Secret (or a secret store): names only, never a value. */
+export interface ISecretRef {
+  env: string;
+  secret: string;
+  key: string;
+  remote?: string; // the store's key, with a secret store
+  property?: string;
 }
 
 /** The object `n2a publish --json` prints (model.PublishResult). */
@@ -28,6 +45,14 @@ export interface IPublishResult {
   dry_run: boolean;
   changed: boolean;
   notes: string[];
+  revision?: string | null;
+  access?: string; // public, authenticated, private, users:a,b or groups:g1,g2
+  access_detail?: string; // the same in words, e.g. "only jane@example.com"
+  resources?: IResources;
+  secret_env?: ISecretRef[];
+  brought_in?: { path: string; by: string }[]; // files %run brings in
+  environment?: { description?: string }; // where imports were resolved (newer servers)
+  check?: { passed?: boolean; seconds?: number; status?: number } | null; // with check: the run
 }
 
 /** GET /n2a/repo: the GitOps clone the server will publish into. */
@@ -37,6 +62,17 @@ export interface IRepoInfo {
   frameworks: string[];
   cloned: boolean;
   service?: string; // set when the hub's publish service publishes (and pushes) for the user
+  // The request keys plan and publish accept (absent from older servers).
+  options?: string[];
+  // n2a.yaml, for the dialog (absent behind the hub's publish service, which holds the repo).
+  accessDefault?: string;
+  accessAllowed?: string[];
+  accessIdentity?: string; // the claim users: names match: "email" or "preferred_username"
+  accessEmailDomain?: string;
+  maxResources?: { cpu?: string; memory?: string; gpu?: number; replicas?: number };
+  resources?: IResources; // the platform's defaults
+  secretStore?: string; // set: secret references are store keys; empty: SECRET/KEY
+  secretsAllowed?: string[]; // what an app may read: globs with {app} and {owner}
 }
 
 /** Options the dialog can change; names follow `n2a publish`. */
@@ -45,6 +81,13 @@ export interface IPublishOptions {
   repo?: string;
   name?: string;
   framework?: string;
+  access?: string;
+  secret_env?: string[]; // "NAME=SECRET/KEY" (or "NAME=KEY" with a secret store)
+  cpu?: string;
+  memory?: string;
+  gpu?: number | string; // a string only when it is not a whole number: the server says why
+  replicas?: number | string;
+  check?: boolean; // sent only when the server lists it among its options
 }
 
 /** An error as the server extension reports it: a message plus the fix. */
@@ -52,7 +95,8 @@ export class N2AError extends Error {
   constructor(
     message: string,
     readonly fix: string | null,
-    readonly status: number
+    readonly status: number,
+    readonly exitCode: number | null = null
   ) {
     super(message);
   }
@@ -80,7 +124,12 @@ async function request<T>(endpoint: string, init: RequestInit = {}): Promise<T> 
   }
   if (!response.ok) {
     if (data && typeof data.error === 'string') {
-      throw new N2AError(data.error, data.fix ?? null, response.status);
+      throw new N2AError(
+        data.error,
+        typeof data.fix === 'string' ? data.fix : null,
+        response.status,
+        typeof data.exit_code === 'number' ? data.exit_code : null
+      );
     }
     throw new N2AError(
       `the server answered ${response.status} ${response.statusText}`,

@@ -24,7 +24,7 @@ import { CommandToolbarButton } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import * as api from './api';
-import { IPlanChoice, PlanBody } from './plan';
+import { IPlanChoice, initialChoice, PlanBody } from './plan';
 
 const COMMAND = 'n2a:publish';
 const GIT_PANEL_ID = 'jp-git-sessions'; // jupyterlab-git's side panel
@@ -64,6 +64,14 @@ async function openGitPanel(
   app.shell.activateById(GIT_PANEL_ID);
 }
 
+// The keys servers accepted before they listed their options in GET /n2a/repo.
+const LEGACY_OPTIONS = ['notebook', 'repo', 'name', 'owner', 'framework', 'requirements', 'env', 'include', 'push'];
+
+/** "2" -> 2; anything that is not a whole number goes as typed, for the server to explain. */
+function whole(text: string): number | string {
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
 async function publishNotebook(
   app: JupyterFrontEnd,
   browser: IDefaultFileBrowser | null,
@@ -73,40 +81,89 @@ async function publishNotebook(
   await panel.context.save();
   const notebook = panel.context.path;
   let info: api.IRepoInfo;
-  let choice: Partial<IPlanChoice> = {};
   try {
     info = await api.repoInfo(notebook);
   } catch (error) {
     await showErrorMessage('Publish as app', explain(error));
     return;
   }
+  // Only keys the server lists are ever sent: an option it does not know yet (an older server,
+  // the hub's publish service) is not offered in the dialog at all.
+  const known = info.options ?? LEGACY_OPTIONS;
+  const accepts = (key: string) => known.includes(key);
   // The framework n2a detects on its own; sent only when the user picks another, so the plan
   // keeps explaining the detection instead of saying "chosen with --framework".
   let detected: string | null = null;
-  const options = (): api.IPublishOptions => ({
-    notebook,
-    ...(info.repo !== null ? { repo: info.repo } : {}),
-    ...(choice.name ? { name: choice.name } : {}),
-    ...(choice.framework && choice.framework !== detected
-      ? { framework: choice.framework }
-      : {})
-  });
+  const request = (choice: IPlanChoice | null, publishing: boolean): api.IPublishOptions => {
+    const body: api.IPublishOptions = { notebook };
+    if (info.repo !== null) {
+      body.repo = info.repo;
+    }
+    if (choice === null) {
+      return body;
+    }
+    if (choice.name) {
+      body.name = choice.name;
+    }
+    if (choice.framework && choice.framework !== detected) {
+      body.framework = choice.framework;
+    }
+    if (accepts('access') && choice.access) {
+      body.access = choice.access;
+    }
+    if (accepts('secret_env') && choice.secretEnv.length) {
+      body.secret_env = choice.secretEnv.map(row => `${row.name}=${row.ref}`);
+    }
+    if (accepts('cpu') && choice.cpu) {
+      body.cpu = choice.cpu;
+    }
+    if (accepts('memory') && choice.memory) {
+      body.memory = choice.memory;
+    }
+    if (accepts('gpu') && choice.gpu) {
+      body.gpu = whole(choice.gpu);
+    }
+    if (accepts('replicas') && choice.replicas) {
+      body.replicas = whole(choice.replicas);
+    }
+    // The check runs the app: at Publish only, so "Update plan" stays quick.
+    if (publishing && accepts('check') && choice.check) {
+      body.check = true;
+    }
+    return body;
+  };
 
-  // Plan, let the user adjust name and framework, plan again, until they publish or cancel.
-  for (;;) {
-    let plan: api.IPublishResult;
-    try {
-      plan = await api.plan(options());
-      if (detected === null) {
-        detected = plan.framework;
-      }
-    } catch (error) {
-      await showErrorMessage('Publish as app: plan', explain(error));
+  // Plan, let the user adjust the choices, plan again, until they publish or cancel. A refusal
+  // (of a plan or of the publish) is shown in the dialog, above the user's choices, kept as typed.
+  let plan: api.IPublishResult | null = null;
+  let planned = ''; // the request the shown plan answers
+  let error: Error | null = null;
+  try {
+    plan = await api.plan(request(null, false));
+    detected = plan.framework;
+  } catch (failure) {
+    if (!(failure instanceof api.N2AError) || failure.status === 0) {
+      await showErrorMessage('Publish as app: plan', explain(failure));
       return;
     }
+    error = failure; // e.g. two frameworks match: the dialog lets the user pick one
+  }
+  let choice = initialChoice(plan, info);
+  if (plan) {
+    planned = JSON.stringify(request(choice, false));
+  }
+  let published: api.IPublishResult | null = null;
+  while (published === null) {
     const result = await showDialog<IPlanChoice>({
       title: `Publish "${notebook}" as an app`,
-      body: new PlanBody(plan, info.frameworks, info.repo ?? ''),
+      body: new PlanBody({
+        plan,
+        stale: plan !== null && planned !== JSON.stringify(request(choice, false)),
+        error,
+        choice,
+        info,
+        accepts
+      }),
       buttons: [
         Dialog.cancelButton(),
         Dialog.createButton({ label: 'Update plan', accept: true }),
@@ -118,36 +175,44 @@ async function publishNotebook(
       return;
     }
     choice = result.value;
-    if (result.button.label === 'Publish') {
-      // The user saw the plan for these exact values only if they did not edit after it.
-      if (choice.name !== plan.name || choice.framework !== plan.framework) {
-        continue;
+    const asked = JSON.stringify(request(choice, false));
+    // Publish only what the user saw planned: after an edit, plan again first.
+    if (result.button.label === 'Publish' && plan !== null && error === null && asked === planned) {
+      const pending = Notification.emit(`Publishing ${notebook}…`, 'in-progress', {
+        autoClose: false
+      });
+      try {
+        published = await api.publish(request(choice, true));
+      } catch (failure) {
+        error = failure instanceof Error ? failure : new Error(String(failure));
+      } finally {
+        Notification.dismiss(pending);
       }
-      break;
+      continue;
+    }
+    try {
+      plan = await api.plan(request(choice, false));
+      if (detected === null) {
+        detected = plan.framework;
+      }
+      planned = asked;
+      error = null;
+    } catch (failure) {
+      error = failure instanceof Error ? failure : new Error(String(failure));
     }
   }
 
-  const pending = Notification.emit(`Publishing ${notebook}…`, 'in-progress', {
-    autoClose: false
-  });
-  let published: api.IPublishResult;
-  try {
-    published = await api.publish(options());
-  } catch (error) {
-    Notification.dismiss(pending);
-    await showErrorMessage('Publish as app', explain(error));
-    return;
-  }
-  Notification.dismiss(pending);
   const commit = published.commit ? published.commit.slice(0, 8) : null;
   // Notifications cut messages at 140 characters: the URL (it names the app) comes first.
+  const checked = published.check?.passed ? ' It ran in the check.' : '';
   const what = !published.changed
-    ? `${published.url} is unchanged: nothing to commit.`
+    ? `${published.url} is unchanged: nothing to commit.${checked}`
     : published.pushed
-      ? `${published.url} published: commit ${commit} pushed.`
-      : `${published.url} committed as ${commit}. Push it from the Git panel to deploy.`;
+      ? `${published.url} published: commit ${commit} pushed.${checked}`
+      : `${published.url} committed as ${commit}.${checked} Push it from the Git panel to deploy.`;
+  const done = published;
   const actions: Notification.IAction[] = [];
-  if (!published.pushed) {
+  if (!done.pushed) {
     actions.push({
       label: 'Open Git panel',
       caption: 'Show the GitOps clone in the Git panel, where Push sends the commit',
@@ -157,9 +222,9 @@ async function publishNotebook(
   }
   actions.push({
     label: 'Open app',
-    caption: published.url,
+    caption: done.url,
     displayType: 'link',
-    callback: () => void window.open(published.url, '_blank', 'noopener')
+    callback: () => void window.open(done.url, '_blank', 'noopener')
   });
   Notification.success(what, { autoClose: false, actions });
 }
