@@ -1,9 +1,11 @@
 """The user's whole path in a real browser: JupyterLab (with jupyterlab-git and this package's
 prebuilt lab extension) in Debian's headless chromium, driven by playwright.
 
-Open the notebook, click "Publish as app", review the plan (and change the name), publish,
-open the Git panel from the notification, press Push, and find the commit on the bare remote.
-A screenshot of the plan dialog is kept in test-artifacts/.
+Open the notebook, click "Publish as app", review the plan (and change the name), choose who
+may open the app, a memory size and a secret, see a refusal (memory above the platform's maximum)
+in the dialog with the choices kept, publish, open the Git panel from the notification, press
+Push, and find the commit on the bare remote, with the overlay the choices asked for.
+Screenshots of the plan dialog are kept in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pytest
 
 from conftest import GRADIO_CELLS, git, write_notebook
 from e2e import jupyter_server
+from n2a_gitops import kustomize
+from n2a_gitops.jupyter.options import KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +73,10 @@ def lab(tmp_path):
     jupyter_server.seed_remote(tmp_path, run)
     root.mkdir()
     run("git", "clone", "-q", str(tmp_path / "remote.git"), str(root / "gitops"))
-    write_notebook(root / "notebooks" / "greeter.ipynb", GRADIO_CELLS)
+    # %run brings helpers.py along: the plan lists it.
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "helpers.py").write_text("PUNCTUATION = '!'\n")
+    write_notebook(root / "notebooks" / "greeter.ipynb", ["%run helpers.py", *GRADIO_CELLS])
     server = jupyter_server.start(root, env, tmp_path / "jupyterlab.log", lab=True, timeout=120)
     yield {"server": server, "root": root, "clone": root / "gitops", "bare": tmp_path / "remote.git"}
     server.stop()
@@ -117,6 +124,18 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert dialog.locator(".jp-n2a-requirements .jp-n2a-spec", has_text="gradio").count() >= 1
         assert dialog.locator(".jp-n2a-files tr", has_text="kustomization.yaml").count() >= 1
 
+        # The choices start at n2a.yaml's: access authenticated (no names asked), the maxima shown.
+        assert dialog.locator("select.jp-n2a-access-kind").input_value() == "authenticated"
+        assert dialog.locator("input.jp-n2a-access-names").is_hidden()
+        assert dialog.locator(".jp-n2a-access").inner_text() == "authenticated: anyone who signs in"
+        assert dialog.locator(".jp-n2a-max-memory").inner_text() == "max 16Gi"
+        assert dialog.locator(".jp-n2a-max-gpu").inner_text() == "none on this platform"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == \
+            "1 replica; requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi"
+        assert dialog.locator(".jp-n2a-brought-in li").inner_text() == "helpers.py (by %run in code cell 1)"
+        # "Check that it runs" is offered only by a server that accepts it.
+        assert dialog.locator("input.jp-n2a-check").count() == (1 if "check" in KEYS else 0)
+
         # Rename the app and re-plan: the dialog shows the new id before anything is written.
         dialog.locator("input.jp-n2a-name").fill("Hello World")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
@@ -124,9 +143,46 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         # Only the name changed: the framework is still explained by detection, not forced.
         evidence = page.locator(".jp-Dialog .jp-n2a-evidence").inner_text()
         assert "imports gradio" in evidence and "--framework" not in evidence
+
+        # Above the platform's maximum: the server's refusal and its fix, in the dialog, with
+        # every choice kept as typed.
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        dialog.locator("select.jp-n2a-access-kind").select_option("users")
+        dialog.locator("input.jp-n2a-access-names").fill("jane@example.com")
+        dialog.locator("input.jp-n2a-memory").fill("64Gi")
+        dialog.locator("button.jp-n2a-secret-add").click()
+        dialog.locator("input.jp-n2a-secret-name").fill("API_KEY")
+        dialog.locator("input.jp-n2a-secret-ref").fill("hello-world-jane-keys/api")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        refusal = page.locator(".jp-Dialog .jp-n2a-error")
+        refusal.wait_for(state="visible")
+        assert "--memory 64Gi is above the maximum of 16Gi" in refusal.locator(".jp-n2a-error-message").inner_text()
+        assert refusal.locator(".jp-n2a-error-fix").inner_text().startswith("Fix: ask for at most --memory 16Gi")
+        assert "Traceback" not in refusal.inner_text()
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator("input.jp-n2a-name").input_value() == "Hello World"
+        assert dialog.locator("select.jp-n2a-access-kind").input_value() == "users"
+        assert dialog.locator("input.jp-n2a-access-names").input_value() == "jane@example.com"
+        assert dialog.locator("input.jp-n2a-memory").input_value() == "64Gi"
+        assert dialog.locator("input.jp-n2a-secret-name").input_value() == "API_KEY"
+        assert dialog.locator("input.jp-n2a-secret-ref").input_value() == "hello-world-jane-keys/api"
+        assert dialog.locator(".jp-n2a-stale-note").is_visible()  # the plan shown is the previous one
         ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog-refused.png"))
+
+        # Within the maximum: the plan shows the chosen access, resources and secret names.
+        dialog.locator("input.jp-n2a-memory").fill("4Gi")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        page.locator(".jp-Dialog .jp-n2a-resources", has_text="memory 4Gi").wait_for(state="visible")
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator(".jp-n2a-error").count() == 0
+        assert dialog.locator(".jp-n2a-access").inner_text() == "users:jane@example.com: only jane@example.com"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == \
+            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi"
+        assert dialog.locator(".jp-n2a-secrets").inner_text() == "API_KEY"
+        assert dialog.locator(".jp-n2a-secret-refs").inner_text().count("hello-world-jane-keys") == 1
         page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog.png"))
-        assert git(clone, "rev-parse", "HEAD").strip() == remote_before  # the plan wrote nothing
+        assert git(clone, "rev-parse", "HEAD").strip() == remote_before  # the plans wrote nothing
 
         page.locator(".jp-Dialog-button", has_text="Publish").click()
         toast = page.locator(".Toastify__toast", has_text="hello-world-jane")
@@ -137,6 +193,18 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert "https://hello-world-jane.apps.example.com/" in toast.inner_text()
         assert "hello-world-jane" in git(clone, "log", "-1", "--format=%s")
         assert git(bare, "rev-parse", "main").strip() == remote_before  # not pushed yet
+        # The commit holds what the dialog asked for: jane alone may open it, 4Gi, the secret's name.
+        app_dir = "apps/hello-world-jane"
+        emails = git(clone, "show", f"HEAD:{app_dir}/access/authenticated-emails.txt")
+        assert [line for line in emails.splitlines() if not line.startswith("#")] == ["jane@example.com"]
+        proxy_cfg = git(clone, "show", f"HEAD:{app_dir}/access/oauth2-proxy.cfg")
+        assert 'authenticated_emails_file = "/etc/oauth2-proxy/authenticated-emails.txt"' in proxy_cfg
+        assert git(clone, "status", "--porcelain", app_dir) == ""  # the tree built below is HEAD's
+        deployment = next(d for d in kustomize.build(clone / app_dir) if d["kind"] == "Deployment")
+        container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "app")
+        assert container["resources"]["limits"]["memory"] == container["resources"]["requests"]["memory"] == "4Gi"
+        assert {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "hello-world-jane-keys", "key": "api"}}} \
+            in container["env"]
 
         toast.locator("button", has_text="Open Git panel").click()
         push = page.locator('#jp-git-sessions [title^="Push committed changes"]')

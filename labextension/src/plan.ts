@@ -165,6 +165,18 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       root.appendChild(box);
     }
 
+    // What this publish would be, first: the form below changes it, the details follow.
+    const summaryBox = el('div', undefined, view.stale ? 'jp-n2a-result jp-n2a-stale' : 'jp-n2a-result');
+    if (plan) {
+      if (view.stale) {
+        summaryBox.appendChild(
+          el('p', 'The plan shown is for your previous choices.', 'jp-n2a-hint jp-n2a-stale-note')
+        );
+      }
+      summaryBox.appendChild(this.summary(plan));
+      root.appendChild(summaryBox);
+    }
+
     const form = el('div', undefined, 'jp-n2a-form');
     const basics = el('div', undefined, 'jp-n2a-row');
     const nameLabel = el('label', 'App name ');
@@ -221,7 +233,7 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     root.appendChild(form);
 
     if (plan) {
-      this.showPlan(root, plan, view.stale);
+      this.details(root, plan, view.stale);
     }
   }
 
@@ -242,10 +254,12 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       option.selected = k === kind;
       this.accessSelect.appendChild(option);
     }
-    box.appendChild(this.accessSelect);
+    const line = el('div', undefined, 'jp-n2a-inline');
+    line.appendChild(this.accessSelect);
     const email = (info.accessIdentity ?? 'email') === 'email';
     this.accessNames = input('jp-n2a-access-names', 'Users or groups', names);
-    box.appendChild(this.accessNames);
+    line.appendChild(this.accessNames);
+    box.appendChild(line);
     const hint = el('p', undefined, 'jp-n2a-hint jp-n2a-access-hint');
     box.appendChild(hint);
     const update = () => {
@@ -339,8 +353,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     const box = el('fieldset', undefined, 'jp-n2a-fieldset jp-n2a-resource-fields');
     box.appendChild(el('legend', 'Resources'));
     const fields: [keyof IPlanChoice & string, string, string, string | number | undefined][] = [
-      ['cpu', 'CPU', '500m, 2', max.cpu],
-      ['memory', 'Memory', '512Mi, 4Gi', max.memory],
+      ['cpu', 'CPU', 'e.g. 500m', max.cpu],
+      ['memory', 'Memory', 'e.g. 4Gi', max.memory],
       ['gpu', 'GPUs', '0', max.gpu],
       ['replicas', 'Replicas', '1', max.replicas]
     ];
@@ -376,13 +390,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     form.appendChild(box);
   }
 
-  private showPlan(root: HTMLElement, plan: IPublishResult, stale: boolean): void {
-    const wrap = el('div', undefined, stale ? 'jp-n2a-result jp-n2a-stale' : 'jp-n2a-result');
-    if (stale) {
-      wrap.appendChild(
-        el('p', 'The plan below is for your previous choices.', 'jp-n2a-hint jp-n2a-stale-note')
-      );
-    }
+  /** App, owner, URL, folder, and what the choices came to: access, resources, secret names. */
+  private summary(plan: IPublishResult): HTMLElement {
     const summary = el('dl', undefined, 'jp-n2a-summary');
     const row = (term: string, value: string, className: string) => {
       summary.appendChild(el('dt', term));
@@ -408,7 +417,12 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     if (plan.environment?.description) {
       row('Imports resolved in', plan.environment.description, 'jp-n2a-environment');
     }
-    wrap.appendChild(summary);
+    return summary;
+  }
+
+  /** Why this framework, the secrets' references, requirements, files, warnings and notes. */
+  private details(root: HTMLElement, plan: IPublishResult, stale: boolean): void {
+    const wrap = el('div', undefined, stale ? 'jp-n2a-result jp-n2a-stale' : 'jp-n2a-result');
 
     const why = section(wrap, `Framework: ${plan.framework}`, 'jp-n2a-evidence');
     const whyList = el('ul');
