@@ -92,6 +92,25 @@ def wait_until(check, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def find_in_command_palette(page, label: str, tries: int = 3) -> None:
+    """Open the command palette from the View menu and search it for LABEL. The modal palette
+    closes when it loses focus, which a notebook still loading on a busy machine can take: then
+    open it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        page.locator(".lm-MenuBar-itemLabel", has_text="View").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+        try:
+            page.locator(".lm-CommandPalette-input").fill(label, timeout=10_000)
+            page.locator(".lm-CommandPalette-item", has_text=label).wait_for(state="visible", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+
+
 def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
     server, clone, bare = lab["server"], lab["clone"], lab["bare"]
     remote_before = git(bare, "rev-parse", "main").strip()
@@ -109,10 +128,7 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
         page.locator(".lm-Menu-itemLabel", has_text="Publish as app").wait_for(state="visible")
         page.keyboard.press("Escape")
-        page.locator(".lm-MenuBar-itemLabel", has_text="View").click()
-        page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
-        page.locator(".lm-CommandPalette-input").fill("Publish as app")
-        page.locator(".lm-CommandPalette-item", has_text="Publish as app").wait_for(state="visible")
+        find_in_command_palette(page, "Publish as app")
         page.keyboard.press("Escape")
         button.click()
 
@@ -215,6 +231,48 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
     except BaseException:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "failure.png"))
+        raise
+    finally:
+        context.close()
+
+
+def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
+    """Two frameworks match: instead of a dead end, the dialog shows the server's message and fix
+    and lets the user pick the framework; the next plan, and the publish, use it."""
+    server, root, clone = lab["server"], lab["root"], lab["clone"]
+    write_notebook(root / "notebooks" / "both.ipynb", [*GRADIO_CELLS, "import streamlit as st\nst.write('hi')"])
+    head = git(clone, "rev-parse", "HEAD").strip()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{server.url}lab/tree/notebooks/both.ipynb?token={server.token}")
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible")
+        page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
+        refusal = page.locator(".jp-Dialog .jp-n2a-plan .jp-n2a-error")
+        refusal.wait_for(state="visible")
+        assert "matches several frameworks (gradio, streamlit)" in refusal.inner_text()
+        assert refusal.locator(".jp-n2a-error-fix").inner_text() == \
+            "Fix: say which one serves the app: pass --framework gradio or --framework streamlit"
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator(".jp-n2a-app").count() == 0  # no plan yet
+        assert dialog.locator("select.jp-n2a-framework").input_value() == ""  # "(detect)"
+        dialog.locator("select.jp-n2a-framework").select_option("streamlit")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        page.locator(".jp-Dialog .jp-n2a-app", has_text="both-jane").wait_for(state="visible")
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator(".jp-n2a-error").count() == 0
+        assert dialog.locator(".jp-n2a-evidence h3").inner_text() == "Framework: streamlit"
+        assert "--framework" in dialog.locator(".jp-n2a-evidence").inner_text()  # chosen, not detected
+        assert git(clone, "rev-parse", "HEAD").strip() == head
+        # Publish sends the chosen framework again: the app is committed as a streamlit app.
+        page.locator(".jp-Dialog-button", has_text="Publish").click()
+        page.locator(".Toastify__toast", has_text="both-jane").wait_for(state="visible")
+        assert git(clone, "rev-parse", "HEAD").strip() != head
+        assert 'command: ["streamlit", "run", "app.py"' in git(clone, "show", "HEAD:apps/both-jane/patch-deployment.yaml")
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failure-choose.png"))
         raise
     finally:
         context.close()

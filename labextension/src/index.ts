@@ -191,9 +191,10 @@ async function publishNotebook(
       continue;
     }
     try {
-      plan = await api.plan(request(choice, false));
-      if (detected === null) {
-        detected = plan.framework;
+      const body = request(choice, false);
+      plan = await api.plan(body);
+      if (detected === null && body.framework === undefined) {
+        detected = plan.framework; // only what n2a found by itself counts as detected
       }
       planned = asked;
       error = null;
