@@ -228,6 +228,22 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         push.click()
         wait_until(lambda: git(bare, "rev-parse", "main").strip() == head, 90, "the push to reach the remote")
         page.screenshot(path=str(ARTIFACTS / "after-push.png"))
+
+        # Publishing it again: the dialog says that empty fields would change who may open it
+        # and its resources (back to the platform's defaults), before anything is written.
+        page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
+        page.locator(".jp-Dialog .jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
+        assert page.locator(".jp-Dialog .jp-n2a-changes").count() == 0  # greeter-jane is not published
+        page.locator(".jp-Dialog input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        changes = page.locator(".jp-Dialog .jp-n2a-changes")
+        changes.wait_for(state="visible")
+        assert changes.inner_text().startswith(
+            "hello-world-jane is published now with access users:jane@example.com; "
+            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi. This publish changes that")
+        page.locator(".jp-Dialog-button", has_text="Cancel").click()
+        page.locator(".jp-Dialog").wait_for(state="detached")
+        assert git(clone, "rev-parse", "HEAD").strip() == head
     except BaseException:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "failure.png"))

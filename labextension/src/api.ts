@@ -75,6 +75,15 @@ export interface IRepoInfo {
   secretsAllowed?: string[]; // what an app may read: globs with {app} and {owner}
 }
 
+/** One row of GET /n2a/apps (`n2a list --json`): an app as committed in the clone. */
+export interface IAppRow {
+  app: string;
+  owner: string;
+  url: string;
+  access?: string;
+  resources?: IResources;
+}
+
 /** Options the dialog can change; names follow `n2a publish`. */
 export interface IPublishOptions {
   notebook: string;
@@ -144,6 +153,10 @@ async function request<T>(endpoint: string, init: RequestInit = {}): Promise<T> 
 
 export function repoInfo(notebook: string): Promise<IRepoInfo> {
   return request<IRepoInfo>(`repo?notebook=${encodeURIComponent(notebook)}`);
+}
+
+export function apps(notebook: string): Promise<{ repo: string | null; apps: IAppRow[] }> {
+  return request(`apps?notebook=${encodeURIComponent(notebook)}`);
 }
 
 export function plan(options: IPublishOptions): Promise<IPublishResult> {

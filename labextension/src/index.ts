@@ -135,6 +135,15 @@ async function publishNotebook(
 
   // Plan, let the user adjust the choices, plan again, until they publish or cancel. A refusal
   // (of a plan or of the publish) is shown in the dialog, above the user's choices, kept as typed.
+  // The apps already in the clone: re-publishing one, the dialog says what this publish changes.
+  // Not worth waiting long for: after 10 s the dialog goes without the comparison.
+  const committed = Promise.race([
+    api.apps(notebook).then(
+      answer => answer.apps ?? [],
+      () => [] as api.IAppRow[] // no clone here (the hub's service publishes): nothing to compare
+    ),
+    new Promise<api.IAppRow[]>(resolve => setTimeout(() => resolve([]), 10_000))
+  ]);
   let plan: api.IPublishResult | null = null;
   let planned = ''; // the request the shown plan answers
   let error: Error | null = null;
@@ -162,7 +171,8 @@ async function publishNotebook(
         error,
         choice,
         info,
-        accepts
+        accepts,
+        published: await committed
       }),
       buttons: [
         Dialog.cancelButton(),

@@ -6,7 +6,7 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IPublishResult, IRepoInfo, IResources, N2AError } from './api';
+import { IAppRow, IPublishResult, IRepoInfo, IResources, N2AError } from './api';
 
 /** One "NAME = reference" row of the Secrets table, as typed. */
 export interface ISecretRow {
@@ -35,6 +35,7 @@ export interface IPlanView {
   choice: IPlanChoice;
   info: IRepoInfo;
   accepts: (key: string) => boolean; // the request keys the server accepts
+  published: IAppRow[]; // the apps committed in the clone (GET /n2a/apps), to compare with
 }
 
 const ACCESS_LABELS: { [kind: string]: string } = {
@@ -115,6 +116,18 @@ export function describeResources(resources: IResources | undefined): string {
   return parts.join('; ');
 }
 
+/** JSON with sorted keys: equal values, equal text. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map(canonical).join(',')}]`;
+  }
+  const entries = Object.entries(value as { [key: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
 /** The access choice split into its kind and the names after "users:" / "groups:". */
 export function splitAccess(access: string): { kind: string; names: string } {
   const colon = access.indexOf(':');
@@ -174,6 +187,7 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
         );
       }
       summaryBox.appendChild(this.summary(plan));
+      this.changes(summaryBox, plan);
       root.appendChild(summaryBox);
     }
 
@@ -418,6 +432,32 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       row('Imports resolved in', plan.environment.description, 'jp-n2a-environment');
     }
     return summary;
+  }
+
+  /** Re-publishing an app: say so when this publish changes who may open it or its resources
+   *  (like the CLI, options left empty get the platform's defaults, not the app's last values). */
+  private changes(parent: HTMLElement, plan: IPublishResult): void {
+    const now = this.view.published.find(row => row.app === plan.app);
+    if (!now) {
+      return;
+    }
+    const changed: string[] = [];
+    if (now.access && plan.access && now.access !== plan.access) {
+      changed.push(`access ${now.access}`);
+    }
+    if (now.resources && plan.resources && canonical(now.resources) !== canonical(plan.resources)) {
+      changed.push(describeResources(now.resources));
+    }
+    if (changed.length) {
+      parent.appendChild(
+        el(
+          'p',
+          `${plan.app} is published now with ${changed.join('; ')}. This publish changes that ` +
+            '(empty fields get the platform defaults, not the app\'s last values).',
+          'jp-n2a-changes'
+        )
+      );
+    }
   }
 
   /** Why this framework, the secrets' references, requirements, files, warnings and notes. */
