@@ -149,6 +149,8 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert dialog.locator(".jp-n2a-resources").inner_text() == \
             "1 replica; requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi"
         assert dialog.locator(".jp-n2a-brought-in li").inner_text() == "helpers.py (by %run in code cell 1)"
+        assert "(Python 3." in dialog.locator(".jp-n2a-environment").inner_text()  # where imports resolved
+        assert dialog.locator(".jp-n2a-requirements tr.jp-n2a-origin-notebook", has_text="gradio").count() == 1
         # "Check that it runs" is offered only by a server that accepts it.
         assert dialog.locator("input.jp-n2a-check").count() == (1 if "check" in KEYS else 0)
 

@@ -492,7 +492,9 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       ? plan.requirement_sources
       : plan.requirements.map(spec => ({ spec, source: '', origin: '' }));
     for (const req of sources) {
-      const tr = el('tr');
+      // origin (kernel, index, run-time, ...) lets the style mark what the kernel did not have.
+      const origin = (req.origin ?? '').replace(/[^a-z-]/g, '');
+      const tr = el('tr', undefined, origin ? `jp-n2a-origin-${origin}` : undefined);
       tr.appendChild(el('td', req.spec, 'jp-n2a-spec'));
       tr.appendChild(el('td', req.source, 'jp-n2a-source'));
       reqTable.appendChild(tr);
