@@ -39,6 +39,13 @@ class Settings:
     targetRevision: str = "main"
     webURL: str = ""  # the git host's web view of the repo, for links back to notebooks
     image: str = "ghcr.io/astral-sh/uv:python3.11-bookworm-slim"
+    # What locks are resolved for: the image's Python and platform, not the machine n2a runs on
+    # (bookworm ships glibc 2.36). Checked against the image's tag where it names them.
+    pythonVersion: str = "3.11"
+    pythonPlatform: str = "x86_64-manylinux_2_36"
+    envVolumeClaim: str = ""  # a ReadWriteMany PVC: one virtual environment per lock, shared uv cache
+    micromambaImage: str = "mambaorg/micromamba:2.0.5-bookworm-slim"  # builds environment.yml apps
+    condaChannels: list[str] = field(default_factory=lambda: ["conda-forge"])  # the only ones allowed
     ingressClass: str = "nginx"
     tlsIssuer: str = "letsencrypt"  # cert-manager ClusterIssuer; empty to use tlsSecret
     tlsSecret: str = ""  # a wildcard certificate's Secret, used when tlsIssuer is empty
@@ -212,6 +219,14 @@ def not_a_gitops_repo(path: Path) -> N2AError:
     )
 
 
+def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """n2a's own cache (preview environments, the uv cache): XDG_CACHE_HOME/n2a."""
+    if cache_dir:
+        return Path(cache_dir).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "n2a"
+
+
 def user_config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "n2a" / "config.yaml"
@@ -229,6 +244,11 @@ def user_config() -> dict:
     except yaml.YAMLError as exc:
         raise N2AError(f"{path} is not valid YAML: {exc}", "fix or delete that file") from None
     return data if isinstance(data, dict) else {}
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no environment variable (N2A_NO_LOCK=1)."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def setting(key: str, env: str) -> str | None:

@@ -46,6 +46,10 @@ class UnreachableError(N2AError):
     exit_code = EXIT_UNREACHABLE
 
 
+class LockError(N2AError):
+    """Resolving the app's lock failed (no such version for the image's Python, index unreachable)."""
+
+    exit_code = EXIT_FAILURE
 class PushRefusedError(N2AError):
     exit_code = EXIT_PUSH_REFUSED
 

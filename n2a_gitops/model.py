@@ -112,6 +112,8 @@ class PublishResult:
     environment: dict = field(default_factory=dict)
     # The run-time step (modules a running kernel loaded): {"checked", "detail", "modules"}.
     run_time: dict = field(default_factory=dict)
+    # {"path", "kept", "packages", "python", "platform"}; None when published with --no-lock
+    lock: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

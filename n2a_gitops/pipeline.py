@@ -11,13 +11,15 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import names
-from .config import Settings, find_repo, load_settings
+from .config import Settings, env_flag, find_repo, load_settings
 from .errors import N2AError, PolicyError, UsageError
 from .layout import BASE_DIR, app_dir, app_paths, application_file
+from .lock import LOCK_FILE
 from .model import CONTAINER_PORT, PublishResult
 from .output import Output
 
@@ -203,11 +205,18 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
 
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
             env=None, include=(), access=None, secret_env=None, cpu=None, memory=None, gpu=None, replicas=None,
-            out: Output | None = None, need_repo: bool = True, kernel=None) -> Prepared:
+            out: Output | None = None, need_repo: bool = True, kernel=None, environment=None,
+            no_lock: bool = False, refresh_lock: bool = False, preferences: Mapping[str, str] | None = None) -> Prepared:
     """Everything but the commit. KERNEL: the notebook's running kernel when there is one
-    (``kernels.ConnectedKernel`` from JupyterLab, ``kernels.ThisKernel`` from the magic)."""
+    (``kernels.ConnectedKernel`` from JupyterLab, ``kernels.ThisKernel`` from the magic).
+
+    ENVIRONMENT: an environment.yml (default: one beside the notebook). NO_LOCK: ship
+    requirements.txt only (also N2A_NO_LOCK=1). REFRESH_LOCK: resolve again even when the app's
+    lock in the repo has the same inputs. PREFERENCES: {distribution: version} to keep when
+    resolving the lock (default: the versions in the notebook kernel's environment).
+    """
     from . import access as access_mod
-    from . import envvars, notebook_env, render, resources, runtimes, secretrefs
+    from . import conda, envvars, notebook_env, render, resources, runtimes, secretrefs
     from . import notebook as nbconv
     from . import requirements as reqs
 
@@ -250,6 +259,8 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra,
                      **brought}, settings, app, ident.owner)
     local_modules = [Path(p).stem for p in [*extra, *brought, *launch.files] if p.endswith(".py")]
+    env_file = conda.find(nb_path, environment)
+    conda_env = conda.read(env_file, settings) if env_file else None
     kernel_env = kernel_env_job.result()
     out.step(f"resolving imports in {kernel_env.describe()['description']}")
     requirement_list, req_warnings = reqs.resolve(
@@ -257,16 +268,28 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         framework_packages=launch.packages, local_modules=local_modules, framework=runtime.name,
         environment=kernel_env.environment, loaded=kernel_env.loaded, notebook_dir=nb_path.parent,
         env_label=kernel_env.label,
+        environment_pip=conda_env.pip if conda_env else None, provided=conda_env.names() if conda_env else (),
     )
     warnings += kernel_env.warnings + req_warnings
 
+    folder = app_dir(app)
     entry_content = converted.notebook_json if served else converted.source
-    app_files = {**extra, **brought, launch.entry: entry_content.encode(),
-                 "requirements.txt": reqs.render_requirements_txt(requirement_list).encode()}
+    requirements_txt = reqs.render_requirements_txt(requirement_list)
+    app_files = {**extra, **brought, launch.entry: entry_content.encode(), "requirements.txt": requirements_txt.encode()}
     app_files.update({p: c.encode() for p, c in launch.files.items()})
+    if conda_env:
+        app_files[conda.SHIPPED] = conda_env.render().encode()
+    lock_info = None
+    if no_lock or env_flag("N2A_NO_LOCK"):
+        warnings.append("published without a lock (--no-lock): each pod resolves requirements.txt when it "
+                        "starts, so versions can change between restarts and nothing is installed only once")
+    else:
+        # What ran in the notebook runs in the pod: the kernel's versions are the preferences.
+        prefer = kernel_env.environment.versions() if preferences is None else preferences
+        lock_bytes, lock_info = _lock(requirements_txt, settings, root, folder, conda_env, prefer, refresh_lock, out)
+        app_files[LOCK_FILE] = lock_bytes
     configmaps = _configmaps(app_files)
 
-    folder = app_dir(app)
     host = f"{app}.{settings.appsDomain}"
     url = f"https://{host}/"
     notebook_rel = f"{folder}/notebook.ipynb"
@@ -284,6 +307,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
         "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
         "access": chosen, "proxy": access_mod.proxy_context(chosen, host, launch.port),
+        "conda": {"command": conda_env.command()} if conda_env else None,
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})
@@ -310,9 +334,25 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         access=chosen.spec, access_detail=access_mod.describe(chosen),
         brought_in=[dict(b) for b in converted.brought_in],
         resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],
-        environment=kernel_env.describe(), run_time=dict(kernel_env.run_time),
+        environment=kernel_env.describe(), run_time=dict(kernel_env.run_time), lock=lock_info,
     )
     return Prepared(settings, root, app, folder, files, manifests, result, kernel_env.environment.versions())
+
+
+def _lock(requirements_txt: str, settings, root: Path | None, folder: str, conda_env, preferences,
+          refresh: bool, out: Output) -> tuple[bytes, dict]:
+    """The app's lock: the one in the repo while its inputs are unchanged, else resolved with uv."""
+    from . import lock as locking
+
+    tgt = locking.target(settings, conda_env.python_version if conda_env else None)
+    path = root / folder / "src" / LOCK_FILE if root else None
+    existing = path.read_bytes() if path and path.is_file() else None
+    if refresh or locking.inputs_of(existing) != tgt.digest(requirements_txt):
+        out.step(f"locking the requirements with uv for Python {tgt.python_version} on {tgt.python_platform}")
+    data, kept = locking.lock_for(requirements_txt, tgt, existing=existing, preferences=preferences, refresh=refresh)
+    info = {"path": f"{folder}/src/{LOCK_FILE}", "kept": kept, "packages": len(locking.pins(data)),
+            "python": tgt.python_version, "platform": tgt.python_platform}
+    return data, info
 
 
 def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Settings) -> list[dict]:

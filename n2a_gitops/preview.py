@@ -4,11 +4,12 @@ Everything comes from the built manifests, nothing from the runtime modules: the
 are laid out as the pod's projected ``code`` volume would mount them, every emptyDir becomes a
 temporary directory, and each ``mountPath`` is mapped to its local directory (command, args,
 env values and workingDir that start with a mountPath are rewritten). The init containers run
-their own command with their own env, except that ``VIRTUAL_ENV`` points at a cached virtual
-environment keyed by requirements.txt and the Python version (a second preview installs
-nothing) and ``UV_CACHE_DIR`` at n2a's uv cache. Then the main container's command runs with
-the container port replaced by the local port, and the rendered readiness probe decides when
-the app is up.
+their own script with their own env. The volume the init script keeps its environments in
+(``N2A_ENVS``: one venv per lock, a shared volume in the cluster) is n2a's cache folder
+``envs/``, and ``UV_CACHE_DIR`` n2a's uv cache: a second preview of an unchanged app is a venv
+hit, exactly as a pod with the shared volume would see it. Then the main container's command
+runs with the container port replaced by the local port, and the rendered readiness probe
+decides when the app is up.
 
 Env values, command and args go through the kubelet's dependent-variable expansion
 (envvars.py), so the process sees what the pod's would. A variable the pod reads from a Secret
@@ -21,11 +22,8 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
-import fcntl
-import hashlib
 import http.client
 import os
-import platform
 import re
 import shutil
 import signal
@@ -40,6 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from . import envvars
 from .access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
+from .config import cache_root
 from .errors import N2AError, UsageError
 from .output import Output
 
@@ -56,11 +55,11 @@ class PreviewError(N2AError):
     """The app could not be started or never became ready (exit code 1)."""
 
 
-def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    if cache_dir:
-        return Path(cache_dir).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "n2a"
+class CannotPreview(UsageError):
+    """The app needs something preview cannot provide on this machine (exit code 2), e.g. conda."""
+
+
+VENV_LINE = re.compile(r"^n2a: venv (hit|miss) (\w+)$", re.M)  # what the init script says
 
 
 def free_port() -> int:
@@ -147,7 +146,8 @@ class LocalPod:
     cache: Path
     port: int
     volumes: dict[str, Path] = field(default_factory=dict)  # volume name -> local dir
-    venv_key: str = ""
+    envs: str | None = None  # the volume holding one venv per lock, and its kind in the pod
+    envs_kind: str = ""  # "persistentVolumeClaim" (shared by pods) or "emptyDir"
 
     @property
     def spec(self) -> dict:
@@ -188,19 +188,27 @@ def _replace_port(value: str, container_port: int | None, port: int) -> str:
 def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cache: Path, port: int) -> LocalPod:
     pod = LocalPod(deployment, root, cache, port)
     spec = pod.spec
-    inits = spec.get("initContainers") or []
-    special = {}  # volume name -> cached local dir (the venv and the uv cache)
-    for init in inits:
+    # Volumes that outlive a pod (or should, in the cluster) map to n2a's cache: the one the
+    # init script keeps its environments in, and the uv cache.
+    cached = {}
+    for init in spec.get("initContainers") or []:
         env = _literal_env(init)
         for m in init.get("volumeMounts") or ():
-            if env.get("VIRTUAL_ENV") == m["mountPath"]:
-                special[m["name"]] = "venv"
-            if env.get("UV_CACHE_DIR") == m["mountPath"]:
-                special[m["name"]] = "uv"
-    requirements = []
+            if env.get("N2A_ENVS") == m["mountPath"]:
+                cached[m["name"]] = cache / "envs"
+                pod.envs = m["name"]
+            elif env.get("UV_CACHE_DIR") == m["mountPath"]:
+                cached[m["name"]] = cache / "uv"
     for vol in spec.get("volumes") or ():
         name = vol["name"]
         local = root / "volumes" / name
+        if name in cached:
+            local = cached[name]
+            local.mkdir(parents=True, exist_ok=True)
+            if name == pod.envs:
+                pod.envs_kind = "persistentVolumeClaim" if "persistentVolumeClaim" in vol else "emptyDir"
+            pod.volumes[name] = local
+            continue
         local.mkdir(parents=True)
         if "projected" in vol:
             for src in vol["projected"].get("sources") or ():
@@ -212,20 +220,22 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
                     _write_configmap(configmaps[ref["name"]], ref.get("items"), local)
         elif "configMap" in vol:
             _write_configmap(configmaps[vol["configMap"]["name"]], vol["configMap"].get("items"), local)
-        if (local / "requirements.txt").is_file():
-            requirements.append((local / "requirements.txt").read_bytes())
         pod.volumes[name] = local
-    # Same requirements, Python and package index -> same environment, installed once.
-    indexes = sorted(f"{k}={v}" for init in inits for k, v in _literal_env(init).items() if "INDEX" in k)
-    key = hashlib.sha256(b"\0".join(requirements)
-                         + f"\0{platform.python_version()}\0{sys.base_prefix}\0{indexes}".encode())
-    pod.venv_key = key.hexdigest()[:24]
-    for name, kind in special.items():
-        if name in pod.volumes:
-            target = cache / "venvs" / pod.venv_key if kind == "venv" else cache / "uv"
-            target.mkdir(parents=True, exist_ok=True)
-            pod.volumes[name] = target
     return pod
+
+
+def _refuse_conda(spec: dict) -> None:
+    """A conda app's environment comes from micromamba and conda channels, which preview does not
+    run: say so instead of pretending with some other environment."""
+    for init in spec.get("initContainers") or ():
+        command = [str(a) for a in init.get("command") or ()]
+        if command and Path(command[0]).name == "micromamba":
+            raise CannotPreview(
+                f"this app's environment is built from conda channels by micromamba (init container "
+                f"{init.get('name')!r}); n2a preview installs environments with uv only and cannot run it here",
+                "publish it and follow its start with `n2a status APP` and `n2a logs APP`; to preview it "
+                "here, move its packages to the environment file's pip section (or to --requirements)",
+            )
 
 
 # -- processes ---------------------------------------------------------------------------------
@@ -285,34 +295,57 @@ def _tail(lines) -> str:
     return f"\n--- last {TAIL_LINES} lines of its output ---\n{text}" if text else " (it printed nothing)"
 
 
-@contextlib.contextmanager
-def _venv_lock(pod: LocalPod):
-    lock = pod.cache / "venvs" / f"{pod.venv_key}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # two previews of the same app share one venv
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run_init(pod: LocalPod, container: dict, out: Output) -> None:
+def _run_init(pod: LocalPod, container: dict, out: Output) -> str:
+    """Run one init container to completion; returns its output (the script reports venv hits)."""
     argv, env, cwd = _argv(pod, container, True), _container_env(pod, container, True), _cwd(pod, container)
-    out.step(f"running init container {container.get('name')!r} (environment cached in {pod.volumes.get('venv', pod.cache)})")
-    with _venv_lock(pod):
-        try:
-            proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, errors="replace")
-        except FileNotFoundError:
-            raise PreviewError(f"init container {container.get('name')}: {argv[0]} not found on this machine",
-                               f"install {argv[0]} or run the preview where it is available") from None
+    out.step(f"running init container {container.get('name')!r}")
+    try:
+        proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace")
+    except FileNotFoundError:
+        raise PreviewError(f"init container {container.get('name')}: {argv[0]} not found on this machine",
+                           f"install {argv[0]} or run the preview where it is available") from None
     if proc.returncode != 0:
         raise PreviewError(
             f"init container {container.get('name')!r} failed with exit code {proc.returncode}"
             + _tail(proc.stdout.splitlines()),
             "check requirements.txt (names, versions, the package index in n2a.yaml) and try again",
         )
+    return proc.stdout
+
+
+@dataclass
+class Install:
+    """The install phase: how long it took and whether the lock's venv was already there."""
+
+    seconds: float
+    venv: str | None  # "hit", "miss", or None (no lock: installed into the pod's own venv)
+    key: str | None = None
+
+    def describe(self) -> str:
+        what = {"hit": "venv hit: nothing installed", "miss": "venv miss: installed from the lock"}
+        return f"install {self.seconds:.1f} s ({what.get(self.venv, 'no lock: installed from requirements.txt')})"
+
+
+def install(pod: LocalPod, out: Output) -> Install:
+    """Run the Deployment's init containers as the pod would."""
+    started = time.monotonic()
+    output = "".join(_run_init(pod, init, out) for init in pod.spec.get("initContainers") or ())
+    said = VENV_LINE.findall(output)
+    return Install(time.monotonic() - started, said[-1][0] if said else None, said[-1][1] if said else None)
+
+
+def _notes(pod: LocalPod, out: Output) -> None:
+    """Where this preview differs from a pod, in words."""
+    if pod.envs_kind == "emptyDir":
+        out.info(f"note: n2a.yaml names no envVolumeClaim, so this app's pods install at every start; "
+                 f"this preview keeps its environments in {pod.volumes[pod.envs]} as a shared volume would")
+    lock = next((p / "requirements.lock" for p in pod.volumes.values() if (p / "requirements.lock").is_file()), None)
+    match = re.search(r"for Python (3\.\d+) ", lock.read_text(errors="replace")) if lock else None
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if match and match.group(1) != here:
+        out.warn(f"the lock is for Python {match.group(1)} (the image's); this preview runs Python {here}, "
+                 "so packages without a wheel for it are built here or fail")
 
 
 class _App:
@@ -417,13 +450,14 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         except OSError:
             raise UsageError(f"port {port} is already in use on this machine",
                              "pass another --port, or leave it out to get a free one") from None
+    _refuse_conda(spec)
     root = Path(tempfile.mkdtemp(prefix="n2a-preview-"))
     app = None
     try:
         pod = _materialise(deployment, _configmaps(manifests), root, cache_root(cache_dir), port)
-        started = time.monotonic()
-        for init in spec.get("initContainers") or ():
-            _run_init(pod, init, out)
+        _notes(pod, out)
+        installed_by = install(pod, out)
+        out.step(installed_by.describe())
         installed = time.monotonic()
         out.step(f"starting `{' '.join(_argv(pod, main, False, shown=True))}`")
         app = _App(pod, main, out, echo)
@@ -444,7 +478,8 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
                 )
             time.sleep(0.25)
         app.url = f"http://127.0.0.1:{port}/"
-        app.seconds = {"install": installed - started, "start": time.monotonic() - installed}
+        app.install = installed_by
+        app.seconds = {"install": installed_by.seconds, "start": time.monotonic() - installed}
         yield app
     finally:
         if app is not None:
@@ -484,11 +519,13 @@ def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wa
             signal.signal(sig, _interrupt)
     with serve(manifests, port, out, cache_dir, echo=True, wait=wait) as app:
         try:  # from the moment the URL is out, Ctrl-C is the normal way to stop
+            out.info(f"phases       {app.install.describe()}, start {app.seconds['start']:.1f} s")
             out.info(f"app ready: {app.url}  (Ctrl-C stops it)")
             prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
             if prefix:
                 out.info(f"from JupyterLab: {prefix.rstrip('/')}/proxy/{app.pod.port}/ (needs jupyter-server-proxy)")
-            out.result({"url": app.url, "port": app.pod.port, "command": app.argv})
+            out.result({"url": app.url, "port": app.pod.port, "command": app.argv,
+                        "seconds": {k: round(v, 3) for k, v in app.seconds.items()}, "venv": app.install.venv})
             while app.proc.poll() is None:
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -40,12 +40,17 @@ def resolve(
     loaded=(),
     notebook_dir=None,
     env_label: str = "the kernel",
+    environment_pip: list[tuple[str, str]] | None = None,
+    provided=(),
 ) -> tuple[list[Requirement], list[str]]:
     """The app's requirements in a stable order, and warnings for the user.
 
     ENVIRONMENT: the notebook kernel's ``environment.Environment`` (default: n2a's own);
     LOADED: top-level modules a running kernel loaded at run time (``kernels.loaded_at_run_time``);
     NOTEBOOK_DIR: the notebook's folder (modules there that are not shipped get a warning).
+    ENVIRONMENT_PIP: the pip section of an environment.yml, (line, source) pairs: like a
+    requirements file, the whole truth for pip; PROVIDED: packages its conda part installs
+    (they cover imports and are not added again for pip).
     """
     from . import inference
 
@@ -64,14 +69,21 @@ def resolve(
     ctx.beside = {k: v for k, v in ctx.beside.items() if k not in ctx.local}
     framework_reqs = [r for r in (check(spec, f"needed by {framework}" if framework else "needed to serve the app",
                                         settings, warnings, "framework") for spec in framework_packages) if r]
-    if requirements_file:
-        reqs = [r for r in (check(text, source, settings, warnings, "file")
-                            for text, source in _read_file(Path(requirements_file), warnings)) if r]
-        ctx.named = _names(reqs + framework_reqs)
-        inference.report_uncovered(code, ctx, Path(requirements_file).name, loaded, warnings)
+    conda_names = {_canonical(n) for n in provided}
+    if requirements_file or environment_pip is not None:
+        if requirements_file:
+            label, lines = Path(requirements_file).name, _read_file(Path(requirements_file), warnings)
+            if environment_pip:
+                warnings.append("--requirements replaces the pip section of the environment file; its "
+                                f"{len(environment_pip)} pip line(s) are left out")
+        else:
+            label, lines = "the environment file", list(environment_pip)
+        reqs = [r for r in (check(text, source, settings, warnings, "file") for text, source in lines) if r]
+        ctx.named = _names(reqs + framework_reqs) | conda_names
+        inference.report_uncovered(code, ctx, label, loaded, warnings)
         for name, text in (getattr(converted, "code_sources", None) or {}).items():
             ctx_file = dataclasses.replace(ctx, where=_where_in(converted, name))
-            inference.report_uncovered(text, ctx_file, Path(requirements_file).name, (), warnings)
+            inference.report_uncovered(text, ctx_file, label, (), warnings)
     else:
         lines = []
         if converted is not None and converted.pip_requirements:
@@ -86,7 +98,7 @@ def resolve(
             ctx_file = dataclasses.replace(ctx, where=_where_in(converted, name), named=ctx.named | _names(reqs))
             reqs += inference.from_imports(text, ctx_file, warnings)
         reqs += inference.from_run_time(loaded, ctx, _names(reqs))
-    named = _names(reqs)
+    named = _names(reqs) | conda_names
     for req in framework_reqs:
         if _key(req)[1] not in named:  # the user's own line for it wins
             reqs.append(req)

@@ -49,6 +49,9 @@ def _isolated_env(monkeypatch, tmp_path_factory):
         monkeypatch.setenv(key, value)
     for key in ("N2A_REPO", "JUPYTERHUB_USER", "N2A_KUSTOMIZE", "N2A_ARGOCD_URL", "N2A_ARGOCD_TOKEN"):
         monkeypatch.delenv(key, raising=False)
+    # Locking asks the package index, and tests stay offline: publish as with --no-lock unless a
+    # test unsets this (the lock tests do, with the loopback index of tests/local_index.py).
+    monkeypatch.setenv("N2A_NO_LOCK", "1")
 
 
 def git(cwd, *args) -> str:

@@ -21,6 +21,7 @@ import http.server
 import json
 import re
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,15 +47,17 @@ class LocalIndex:
     root: Path
     dists: list[Dist] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # paths asked for, to prove what was looked up
+    delay: float = 0.0  # seconds each wheel download waits: makes two concurrent installs overlap
 
     def __post_init__(self):
         self.root = Path(self.root)
         (self.root / "files").mkdir(parents=True, exist_ok=True)
 
     def add(self, name: str, version: str, modules: list[str] | None = None, requires: list[str] | None = None,
-            requires_python: str | None = None, code: str = "") -> Path:
+            requires_python: str | None = None, code: str = "", scripts: dict[str, str] | None = None) -> Path:
         """Build ``name-version-py3-none-any.whl`` whose top-level modules are ``modules``
-        (packages with an ``__init__.py`` holding ``code``), depending on ``requires``."""
+        (packages with an ``__init__.py`` holding ``code``), depending on ``requires``;
+        ``scripts``: console scripts, {"name": "module:function"}."""
         modules = modules if modules is not None else [normalize(name).replace("-", "_")]
         stem = f"{re.sub(r'[-.]+', '_', name)}-{version}"
         filename = f"{stem}-py3-none-any.whl"
@@ -67,6 +70,8 @@ class LocalIndex:
         files[f"{info}/METADATA"] = "\n".join(metadata) + "\n"
         files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: n2a-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         files[f"{info}/top_level.txt"] = "".join(m + "\n" for m in modules)
+        if scripts:
+            files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items())
         record = []
         for path, text in files.items():
             digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
@@ -125,6 +130,8 @@ class LocalIndex:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self, head=False):  # noqa: N802 - http.server API
                 index.requests.append(self.path)
+                if self.path.startswith("/files/") and index.delay:
+                    time.sleep(index.delay)
                 want_json = json_api and JSON_TYPE in (self.headers.get("Accept") or "")
                 status, kind, body = index._page(self.path, want_json)
                 self.send_response(status)

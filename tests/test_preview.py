@@ -99,6 +99,7 @@ def clean_cwd(tmp_path, monkeypatch):
     """Outside any GitOps repo, so prepare() uses default settings in a temp dir."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("N2A_REPO", raising=False)
+    monkeypatch.delenv("N2A_NO_LOCK", raising=False)  # these run on the real index: lock as publish does
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return tmp_path
 
@@ -161,7 +162,7 @@ def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path)
         if where.startswith("ws:"):
             client = tmp_path / "client.py"
             client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
-            venv_python = app.pod.volumes["venv"] / "bin" / "python"
+            venv_python = app.pod.volumes["venv"] / "app" / "bin" / "python"
             done = subprocess.run([str(venv_python), str(client), app.url, needle],
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr[-2000:]
@@ -204,14 +205,18 @@ def test_app_that_never_answers_times_out_with_its_output(clean_cwd, tmp_path):
 
 @pytest.mark.slow
 def test_second_preview_reuses_the_cached_environment(clean_cwd, tmp_path):
+    """The real index and real flask: the lock's venv is built once (or is already in the
+    user's cache from an earlier run), then the next preview is a hit and touches nothing."""
     prepared = _prepare(EXAMPLES / "flask_hello.ipynb")
+    assert prepared.result.lock["packages"] >= 5  # flask, gunicorn and what they need
     with preview.serve(prepared.manifests) as app:
-        venv = app.pod.volumes["venv"]
-        # `uv venv --allow-existing` refreshes the activation scripts; the packages must stay.
+        venv = (app.pod.volumes["venv"] / "app").resolve()
+        assert app.install.venv in ("miss", "hit") and venv.parent == preview.cache_root() / "envs"
         site = next(venv.glob("lib/python*/site-packages"))
         first = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
     with preview.serve(prepared.manifests) as app:
-        assert app.pod.volumes["venv"] == venv
+        assert app.install.venv == "hit" and "nothing installed" in app.install.describe()
+        assert (app.pod.volumes["venv"] / "app").resolve() == venv
         assert _get(app.url)[0] == 200
     second = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
     changed = sorted(str(p) for p in first if second.get(p) != first[p])
@@ -477,3 +482,90 @@ def test_env_values_reach_a_real_app_as_typed(clean_cwd, tmp_path, monkeypatch):
     assert {k: seen[k] for k in typed} == typed
     assert seen["OPENAI_API_KEY"] == SECRET_VALUE
     assert not any(SECRET_VALUE.encode() in content for content in prepared.files.values())
+
+
+# -- fast: the lock's path, on the loopback index ------------------------------------------------
+
+LOCKED_SERVER = (
+    "import os, http.server, greeting\n\n"
+    "class Hello(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        body = f'{greeting.WORD} {greeting.__version__}'.encode()\n"
+    "        self.send_response(200)\n        self.end_headers()\n        self.wfile.write(body)\n\n"
+    "http.server.HTTPServer(('0.0.0.0', int(os.environ['PORT'])), Hello).serve_forever()"
+)
+
+
+def _preview_cli(n2a, repo, app, env) -> tuple[dict, str]:
+    """`n2a preview --repo REPO APP --json` until ready; GET the app; Ctrl-C. (result, stderr)"""
+    import signal
+
+    proc = subprocess.Popen([*n2a, "preview", "--repo", str(repo), app, "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        result = json.loads(line) if line else {}
+        if result:
+            result["page"] = _get(result["url"])
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and result, err
+    return result, err
+
+
+def test_cli_preview_installs_from_the_lock_then_a_venv_hit_installs_nothing(tmp_path, monkeypatch):
+    """`n2a preview` of a published app installs its requirements.lock through the pod's own
+    init script; the second preview of the unchanged app, with the same cache folder (standing in
+    for the shared volume), is a venv hit: nothing is installed and its phase timings say so."""
+    import os
+
+    import yaml
+
+    from conftest import write_notebook
+    from local_index import LocalIndex
+
+    index = LocalIndex(tmp_path / "index")
+    index.add("greeting", "1.0", code="__version__ = '1.0'\nWORD = 'hello'\n")
+    monkeypatch.delenv("N2A_NO_LOCK")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "UV_CACHE_DIR": str(tmp_path / "uv-lock")}
+    n2a = [sys.executable, "-m", "n2a_gitops"]
+    repo = tmp_path / "gitops"
+    subprocess.run([*n2a, "init", str(repo)], check=True, env=env, capture_output=True)
+    nb = write_notebook(tmp_path / "nb" / "hello.ipynb", ["%pip install greeting", LOCKED_SERVER])
+    with index.serve() as url:
+        settings = yaml.safe_load((repo / "n2a.yaml").read_text())
+        settings.update(packageIndex=url, envVolumeClaim="team-envs")
+        (repo / "n2a.yaml").write_text(yaml.safe_dump(settings))
+        subprocess.run(["git", "-C", str(repo), "commit", "-qam", "index and shared volume"], check=True, env=env)
+        subprocess.run([*n2a, "publish", str(nb), "--repo", str(repo), "--owner", "jane"], check=True, env=env,
+                       capture_output=True)
+        lock = (repo / "apps/hello-jane/src/requirements.lock").read_text()
+        assert "greeting==1.0" in lock and "--hash=sha256:" in lock
+
+        first, err = _preview_cli(n2a, repo, "hello-jane", env)
+        assert first["page"] == (200, "hello 1.0") and first["venv"] == "miss"
+        assert "phases       install" in err and "(venv miss: installed from the lock)" in err
+        assert any(r.startswith("/files/greeting") for r in index.requests)
+        asked = list(index.requests)
+
+        second, err = _preview_cli(n2a, repo, "hello-jane", env)
+        assert second["page"] == (200, "hello 1.0") and second["venv"] == "hit"
+        assert "(venv hit: nothing installed)" in err.split("phases       install", 1)[1].splitlines()[0]
+        assert set(second["seconds"]) == {"install", "start"}
+        assert index.requests == asked  # not even the index was asked
+    envs = tmp_path / "cache" / "n2a" / "envs"
+    assert len([p for p in envs.iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_preview_of_a_conda_app_says_it_cannot_run_it_here(tmp_path):
+    """Built by micromamba from conda channels: nothing here can stand in for that honestly."""
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"k": "x"}}
+    manifests = _pod(configmap, ["true"], [{"key": "k", "path": "k"}])
+    spec = manifests[1]["spec"]["template"]["spec"]
+    spec["initContainers"].insert(0, {"name": "conda", "command": ["micromamba", "create", "--yes"]})
+    with pytest.raises(preview.CannotPreview) as info:
+        with preview.serve(manifests, cache_dir=tmp_path):
+            pass
+    assert "cannot run it here" in info.value.message and "n2a status" in info.value.fix
+    assert info.value.exit_code == 2 and not list(tmp_path.iterdir())  # nothing was run or laid out

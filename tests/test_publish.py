@@ -401,4 +401,4 @@ def test_an_app_without_env_of_its_own_keeps_the_base_environment(gitops, capsys
     assert code == 0, err
     deployment = next(d for d in kustomize.build(gitops / result["path"]) if d["kind"] == "Deployment")
     env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["PATH"].startswith("/opt/venv/bin:") and env["HOME"] == "/home/app" and env["PORT"] == "8080"
+    assert env["PATH"].startswith("/opt/venv/app/bin:") and env["HOME"] == "/home/app" and env["PORT"] == "8080"

@@ -42,7 +42,7 @@ def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settin
         "configmaps": _configmaps(files), "host": "demo-jane.apps.example.com",
         "url": "https://demo-jane.apps.example.com/", "tls_secret": "demo-jane-tls", "path": "apps/demo-jane",
         "base_path": "apps/_base", "notebook_url": f"https://git.example.com/{notebook}",
-        "notify_triggers": ("on-deployed",),
+        "notify_triggers": ("on-deployed",), "conda": None,
     }
 
 

@@ -8,11 +8,14 @@ HELP = "run a notebook's app (or a published app) on this machine before publish
 DESCRIPTION = """\
 Render NOTEBOOK's overlay (or read apps/APP/ of a GitOps repo with --repo), build it with
 kustomize, and run the Deployment's main container here: the code ConfigMaps laid out as the
-pod mounts them, the init container's install step into a cached virtual environment
-(~/.cache/n2a/venvs; a second preview of the same requirements installs nothing), then the
+pod mounts them, the init container's own script (installing the app's requirements.lock into
+one virtual environment per lock, kept in ~/.cache/n2a/envs as the pod keeps it on the shared
+volume: a second preview of an unchanged app is a venv hit and installs nothing), then the
 same command, env and working directory, listening on 127.0.0.1:PORT. It waits for the
-rendered readiness probe, prints the URL and serves until Ctrl-C. If the app dies or never
-answers, it exits 1 and shows the app's last output lines. Nothing is committed.
+rendered readiness probe, prints the phases (install, start) and the URL, and serves until
+Ctrl-C. If the app dies or never answers, it exits 1 and shows the app's last output lines.
+An app with an environment.yml (conda packages) cannot be built here: preview says so (exit 2).
+Nothing is committed.
 
 Env values are expanded as the kubelet expands them ($(NAME) of a variable defined earlier
 in the list, $$ for $; unknown references stay as written), so the app sees what its pod
@@ -24,7 +27,7 @@ examples:
   n2a preview examples/gradio_hello.ipynb
   n2a preview sales.ipynb --port 8501 --framework streamlit
   n2a preview --repo ~/gitops sales-jane          # an app already in the repo
-  n2a preview sales.ipynb --json                  # {"url": ...} once it is ready
+  n2a preview sales.ipynb --json                  # {"url", "seconds", "venv": "hit"} once ready
   OPENAI_API_KEY=... n2a preview chat.ipynb --repo ~/gitops --secret-env OPENAI_API_KEY=llm-keys/openai
 """
 
@@ -42,6 +45,10 @@ def add_arguments(p):
     p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
                    "voila, shiny, solara, flask, fastapi or python")
     p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
+    p.add_argument("--environment", metavar="FILE", help="a conda environment.yml (default: one beside the notebook); "
+                   "preview says that it cannot build conda packages here")
+    p.add_argument("--no-lock", action="store_true", help="install requirements.txt without a lock, as a pod "
+                   "published with --no-lock would")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
     add_app_options(p)
@@ -63,7 +70,8 @@ def _manifests(args, out):
 
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
-                           include=args.include, out=out, need_repo=bool(args.repo), **app_options(args))
+                           include=args.include, out=out, need_repo=bool(args.repo),
+                           environment=args.environment, no_lock=args.no_lock, **app_options(args))
         out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
         for warning in prepared.result.warnings:
             out.warn(warning)

@@ -9,6 +9,9 @@ DESCRIPTION = """\
 Convert NOTEBOOK with nbconvert, detect its framework, collect its requirements, render
 apps/<name>-<owner>/ (kustomize overlay + code ConfigMaps) and its Argo CD Application,
 build it with kustomize, validate it, and commit exactly those files to the GitOps repo.
+The requirements are locked with uv for the image's Python and platform (n2a.yaml
+pythonVersion, pythonPlatform) into src/requirements.lock, every package with its sha256
+hashes; the lock is kept while the requirements are unchanged (`n2a lock` refreshes it).
 Other uncommitted work in the repo is left as it was. Publishing unchanged content makes
 no commit. Push with the Git panel's Push button, `git push`, or --push.
 
@@ -52,6 +55,8 @@ examples:
   n2a publish sales.ipynb --push --push-timeout 300   # a workshop: many publish at once
   n2a publish sales.ipynb --dry-run            # show the plan, touch nothing
   n2a publish sales.ipynb --dry-run --json | jq .environment   # which Python the imports came from
+  n2a publish sales.ipynb --environment env.yml # conda packages + a locked pip section
+  n2a publish sales.ipynb --no-lock             # no requirements.lock (not recommended)
   n2a publish sales.ipynb --json | jq .url
 """
 
@@ -62,6 +67,11 @@ def add_arguments(p):
     p.add_argument("--name", help="app name (default: the notebook's file name)")
     p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
     p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
+    p.add_argument("--environment", metavar="FILE", help="a conda environment.yml (default: one beside the notebook); "
+                   "its conda packages are built by micromamba, its pip section is locked like requirements")
+    p.add_argument("--no-lock", action="store_true", help="ship requirements.txt without a lock (a warning): each pod "
+                   "resolves at start (N2A_NO_LOCK=1 does the same). Default: requirements.lock with hashes, "
+                   "kept while the requirements are unchanged")
     p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
                    "voila, shiny, solara, flask, fastapi or python")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
@@ -125,6 +135,10 @@ def show(result, out) -> None:
         source = (f"key {ref['remote']}" + (f"#{ref['property']}" if ref.get("property") else "")
                   + f" of the secret store, via Secret {ref['secret']}") if ref.get("remote") else f"Secret {ref['secret']}, key {ref['key']}"
         out.info(f"secret env   {ref['env']} from {source}")
+    if result.lock:
+        how = "kept (requirements unchanged)" if result.lock["kept"] else "resolved with uv"
+        out.info(f"lock         {result.lock['path']}: {result.lock['packages']} packages with hashes for "
+                 f"Python {result.lock['python']} on {result.lock['platform']}, {how}")
     out.info(f"url          {result.url}")
     out.info(f"access       {result.access}: {result.access_detail}")
     for w in result.warnings:
@@ -142,7 +156,8 @@ def run(args, out) -> int:
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
         framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
-        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout, **app_options(args),
+        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout, environment=args.environment,
+        no_lock=args.no_lock, **app_options(args),
     )
     show(result, out)
     if result.dry_run:
