@@ -95,8 +95,8 @@ def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_pa
 
 def test_a_lock_that_does_not_match_the_index_installs_nothing_and_leaves_nothing(gitops, index, tmp_path):
     built = manifests(gitops, index, tmp_path)
-    code = next(m for m in built if m["kind"] == "ConfigMap")
-    key = next(k for k in code["data"] if k.endswith("requirements.lock"))
+    code, key = next((m, k) for m in built if m["kind"] == "ConfigMap" for k in m.get("data") or {}
+                     if k.endswith("requirements.lock"))
     digest = next(d.sha256 for d in index.dists if d.name == "greeting")
     code["data"][key] = code["data"][key].replace(digest, "0" * 64)
     cache = tmp_path / "cache"
@@ -155,9 +155,7 @@ def test_a_hostile_claim_name_stays_one_value(gitops, index, tmp_path):
 
 
 def _ctx(settings):
-    from n2a_gitops.model import LaunchSpec, Probe
-    from n2a_gitops.pipeline import _configmaps, _probes
+    """The template context of a plain public app (test_render's), with these settings."""
+    from test_render import _ctx as render_ctx
 
-    launch = LaunchSpec(framework="python", command=["python", "app.py"], packages=[], probe=Probe("tcp"))
-    return {"notebook": "n.ipynb", "settings": settings, "launch": launch, "env": {}, "probes": _probes(launch),
-            "configmaps": _configmaps({"app.py": b"x"}), "conda": None}
+    return render_ctx("n.ipynb", "", "x", "app.py", settings=settings)
