@@ -97,7 +97,7 @@ def init_script(manifests: list[dict], cache: Path, pod_dir: Path, want: str, mo
     result = preview.install(pod, Output(quiet=True))
     if result.venv != want:
         raise SystemExit(f"expected a venv {want}, the init script reported {result.venv}")
-    check(pod.volumes["venv"] / "app" / "bin" / "python", modules)
+    check(pod.venv / "bin" / "python", modules)
     return result.seconds
 
 

@@ -153,6 +153,14 @@ class LocalPod:
     def spec(self) -> dict:
         return self.deployment["spec"]["template"]["spec"]
 
+    @property
+    def venv(self) -> Path | None:
+        """The app container's $VIRTUAL_ENV on this machine (a symlink to the lock's venv)."""
+        containers = self.spec.get("containers") or [{}]
+        main = next((c for c in containers if c.get("name") == APP_CONTAINER), containers[0])
+        value = _env_of(main).get("VIRTUAL_ENV")
+        return Path(self.localise(value, self.mounts(main))) if value else None
+
     def mounts(self, container: dict) -> list[tuple[str, Path]]:
         pairs = [(m["mountPath"].rstrip("/") or "/", self.volumes[m["name"]])
                  for m in container.get("volumeMounts") or () if m["name"] in self.volumes]

@@ -59,7 +59,8 @@ def pods(built, tmp_path, cache, n=1):
 
 def venv_of(pod):
     """The pod's $VIRTUAL_ENV, as the app container sees it (a symlink into the envs volume)."""
-    return pod.volumes["venv"] / "app"
+    assert pod.venv == pod.volumes["venv"] / "app"
+    return pod.venv
 
 
 def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_path):

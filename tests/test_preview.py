@@ -162,7 +162,7 @@ def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path)
         if where.startswith("ws:"):
             client = tmp_path / "client.py"
             client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
-            venv_python = app.pod.volumes["venv"] / "app" / "bin" / "python"
+            venv_python = app.pod.venv / "bin" / "python"
             done = subprocess.run([str(venv_python), str(client), app.url, needle],
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr[-2000:]
@@ -210,13 +210,13 @@ def test_second_preview_reuses_the_cached_environment(clean_cwd, tmp_path):
     prepared = _prepare(EXAMPLES / "flask_hello.ipynb")
     assert prepared.result.lock["packages"] >= 5  # flask, gunicorn and what they need
     with preview.serve(prepared.manifests) as app:
-        venv = (app.pod.volumes["venv"] / "app").resolve()
+        venv = app.pod.venv.resolve()
         assert app.install.venv in ("miss", "hit") and venv.parent == preview.cache_root() / "envs"
         site = next(venv.glob("lib/python*/site-packages"))
         first = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
     with preview.serve(prepared.manifests) as app:
         assert app.install.venv == "hit" and "nothing installed" in app.install.describe()
-        assert (app.pod.volumes["venv"] / "app").resolve() == venv
+        assert app.pod.venv.resolve() == venv
         assert _get(app.url)[0] == 200
     second = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
     changed = sorted(str(p) for p in first if second.get(p) != first[p])

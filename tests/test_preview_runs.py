@@ -41,7 +41,7 @@ def _shows(app, where: str, needle: str, tmp_path) -> None:
     if where.startswith("ws:"):
         client = tmp_path / "client.py"
         client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
-        done = subprocess.run([str(app.pod.volumes["venv"] / "bin" / "python"), str(client), app.url, needle],
+        done = subprocess.run([str(app.pod.venv / "bin" / "python"), str(client), app.url, needle],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
     else:
