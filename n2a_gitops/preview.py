@@ -158,7 +158,7 @@ class LocalPod:
         """The app container's $VIRTUAL_ENV on this machine (a symlink to the lock's venv)."""
         containers = self.spec.get("containers") or [{}]
         main = next((c for c in containers if c.get("name") == APP_CONTAINER), containers[0])
-        value = _env_of(main).get("VIRTUAL_ENV")
+        value = _literal_env(main).get("VIRTUAL_ENV")
         return Path(self.localise(value, self.mounts(main))) if value else None
 
     def mounts(self, container: dict) -> list[tuple[str, Path]]:
