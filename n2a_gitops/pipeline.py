@@ -279,10 +279,13 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     app_files.update({p: c.encode() for p, c in launch.files.items()})
     if conda_env:
         app_files[conda.SHIPPED] = conda_env.render().encode()
-    lock_info = None
-    if no_lock or env_flag("N2A_NO_LOCK"):
-        warnings.append("published without a lock (--no-lock): each pod resolves requirements.txt when it "
-                        "starts, so versions can change between restarts and nothing is installed only once")
+    lock_info, notes = None, list(ident.notes)
+    unlocked = ("each pod resolves requirements.txt when it starts, so versions can change between restarts "
+                "and nothing is installed only once")
+    if no_lock:
+        warnings.append(f"published without a lock (--no-lock): {unlocked}")
+    elif env_flag("N2A_NO_LOCK"):  # set for a whole environment (a CI job, a test suite): said once, as a note
+        notes.append(f"published without a lock (N2A_NO_LOCK is set): {unlocked}")
     else:
         # What ran in the notebook runs in the pod: the kernel's versions are the preferences.
         prefer = kernel_env.environment.versions() if preferences is None else preferences
@@ -330,7 +333,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         requirements=[r.spec for r in requirement_list], warnings=warnings, pushed=False,
         name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
         requirement_sources=[{"spec": r.spec, "source": r.source, "origin": r.origin} for r in requirement_list],
-        files=sizes, application=application_path, notes=list(ident.notes),
+        files=sizes, application=application_path, notes=notes,
         access=chosen.spec, access_detail=access_mod.describe(chosen),
         brought_in=[dict(b) for b in converted.brought_in],
         resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],

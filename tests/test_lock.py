@@ -206,13 +206,18 @@ def test_an_unreachable_index_names_the_index_and_writes_nothing(gitops, tmp_pat
     assert snapshot(gitops) == before
 
 
-def test_no_lock_warns_and_ships_requirements_only(gitops, index, tmp_path, capsys):
+def test_no_lock_warns_and_ships_requirements_only(gitops, index, tmp_path, capsys, monkeypatch):
     use_index(gitops, index.url)
     code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane", "--no-lock")
     assert code == 0, err
     assert result["lock"] is None and not (gitops / f"apps/{APP}/src/requirements.lock").exists()
     assert any("without a lock" in w for w in result["warnings"]) and "warning: published without a lock" in err
     assert index.requests == []
+    # N2A_NO_LOCK (a CI job or test suite without an index) says it once, as a note.
+    monkeypatch.setenv("N2A_NO_LOCK", "1")
+    code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane")
+    assert code == 0 and result["lock"] is None and not result["warnings"]
+    assert any("N2A_NO_LOCK is set" in n for n in result["notes"]) and "note: published without a lock" in err
     # ... and `n2a lock APP` says how to get one.
     code, result, _ = run(capsys, "lock", APP, "--repo", str(gitops))
     assert code == 2 and "without a lock" in result["error"] and "without --no-lock" in result["fix"]
