@@ -34,9 +34,9 @@ SERVER = (
 @pytest.fixture
 def index(tmp_path):
     idx = LocalIndex(tmp_path / "index")
-    idx.add("greeting", "1.0", requires=["six>=1.5"], code="__version__ = '1.0'\nWORD = 'hello'\n")
-    idx.add("six", "1.15.0")
-    idx.add("six", "1.16.0")
+    idx.add("greeting", "1.0", requires=["wordlist>=1.5"], code="__version__ = '1.0'\nWORD = 'hello'\n")
+    idx.add("wordlist", "1.15.0")  # a name nothing here has installed: the
+    idx.add("wordlist", "1.16.0")  # kernel's versions (the default preferences) stay out of it
     with idx.serve() as url:
         idx.url = url
         yield idx
@@ -76,8 +76,8 @@ def test_publish_locks_every_package_with_the_index_hashes_and_uv_installs_it(gi
                               "python": "3.11", "platform": "x86_64-manylinux_2_36"}
     text = lock_path.read_text()
     sha = {(d.name, d.version): d.sha256 for d in index.dists}
-    assert locking.pins(text) == {"greeting": "1.0", "six": "1.16.0"}  # the transitive one too
-    assert f"--hash=sha256:{sha['greeting', '1.0']}" in text and f"--hash=sha256:{sha['six', '1.16.0']}" in text
+    assert locking.pins(text) == {"greeting": "1.0", "wordlist": "1.16.0"}  # the transitive one too
+    assert f"--hash=sha256:{sha['greeting', '1.0']}" in text and f"--hash=sha256:{sha['wordlist', '1.16.0']}" in text
     assert "for Python 3.11 on x86_64-manylinux_2_36" in text and "lock         " in err
     # It ships in the code ConfigMap, and the pod's uv accepts it with --require-hashes.
     kustomization = (gitops / f"apps/{APP}/kustomization.yaml").read_text()
@@ -88,7 +88,7 @@ def test_publish_locks_every_package_with_the_index_hashes_and_uv_installs_it(gi
     subprocess.run([uv.find_uv_bin(), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     subprocess.run([uv.find_uv_bin(), "pip", "install", "-q", "--require-hashes", "--python", str(venv / "bin/python"),
                     "--index-url", index.url, "-r", str(lock_path)], check=True)
-    out = subprocess.run([str(venv / "bin/python"), "-c", "import greeting, six; print(greeting.WORD, six.__version__)"],
+    out = subprocess.run([str(venv / "bin/python"), "-c", "import greeting, wordlist; print(greeting.WORD, wordlist.__version__)"],
                          check=True, capture_output=True, text=True).stdout
     assert out.split() == ["hello", "1.16.0"]
 
@@ -101,7 +101,7 @@ def test_publishing_again_keeps_the_lock_without_asking_the_index(gitops, index,
     asked = len(index.requests)
     # A new version on the index, and an edit that moves the install line (its source comment
     # in requirements.txt changes, the requirement does not): the lock stays as it is.
-    index.add("six", "1.17.0")
+    index.add("wordlist", "1.17.0")
     write_notebook(nb, ["# a new first cell", "%pip install greeting", SERVER])
     code, result, err = run(capsys, "publish", str(nb), "--repo", str(gitops), "--owner", "jane")
     assert code == 0, err
@@ -114,20 +114,20 @@ def test_changed_requirements_keep_the_old_pins_and_n2a_lock_moves_them(gitops, 
     use_index(gitops, index.url)
     nb = notebook(tmp_path)
     assert run(capsys, "publish", str(nb), "--repo", str(gitops), "--owner", "jane")[0] == 0
-    index.add("six", "1.17.0")
+    index.add("wordlist", "1.17.0")
     index.add("extra-words", "2.0", modules=["extra_words"])
     write_notebook(nb, ["%pip install greeting extra-words", SERVER])
     code, result, err = run(capsys, "publish", str(nb), "--repo", str(gitops), "--owner", "jane")
     assert code == 0, err
     assert result["lock"]["kept"] is False
     pins = locking.pins((gitops / f"apps/{APP}/src/requirements.lock").read_text())
-    assert pins == {"extra-words": "2.0", "greeting": "1.0", "six": "1.16.0"}  # six did not move
+    assert pins == {"extra-words": "2.0", "greeting": "1.0", "wordlist": "1.16.0"}  # wordlist did not move
 
     before = git(gitops, "rev-parse", "HEAD").strip()
     code, result, err = run(capsys, "lock", APP, "--repo", str(gitops))
     assert code == 0, err
-    assert result["changed"] == {"six": ["1.16.0", "1.17.0"]}
-    assert locking.pins((gitops / f"apps/{APP}/src/requirements.lock").read_text())["six"] == "1.17.0"
+    assert result["changed"] == {"wordlist": ["1.16.0", "1.17.0"]}
+    assert locking.pins((gitops / f"apps/{APP}/src/requirements.lock").read_text())["wordlist"] == "1.17.0"
     assert git(gitops, "log", "-1", "--format=%s").strip() == f"lock {APP}"
     assert git(gitops, "diff", "--name-only", before, "HEAD").split() == [f"apps/{APP}/src/requirements.lock"]
     # Nothing newer: nothing to commit.
@@ -139,32 +139,32 @@ def test_lock_of_a_notebook_publishes_with_a_fresh_lock(gitops, index, tmp_path,
     use_index(gitops, index.url)
     nb = notebook(tmp_path)
     assert run(capsys, "publish", str(nb), "--repo", str(gitops), "--owner", "jane")[0] == 0
-    index.add("six", "1.17.0")
+    index.add("wordlist", "1.17.0")
     code, result, err = run(capsys, "lock", str(nb), "--repo", str(gitops), "--owner", "jane")
     assert code == 0, err
     assert result["lock"]["kept"] is False and result["commit"]
-    assert locking.pins((gitops / f"apps/{APP}/src/requirements.lock").read_text())["six"] == "1.17.0"
+    assert locking.pins((gitops / f"apps/{APP}/src/requirements.lock").read_text())["wordlist"] == "1.17.0"
 
 
 def test_the_kernels_versions_are_the_preferences(index):
     """The notebook kernel's {distribution: version} map decides among allowed versions: what ran
     in the notebook runs in the pod. (Passed in here as the kernel resolution will pass it.)"""
     tgt = locking.target(Settings(packageIndex=index.url))
-    assert locking.pins(locking.resolve("greeting\n", tgt))["six"] == "1.16.0"
-    assert locking.pins(locking.resolve("greeting\n", tgt, {"six": "1.15.0", "Not A Name!": "1"}))["six"] == "1.15.0"
+    assert locking.pins(locking.resolve("greeting\n", tgt))["wordlist"] == "1.16.0"
+    assert locking.pins(locking.resolve("greeting\n", tgt, {"wordlist": "1.15.0", "Not A Name!": "1"}))["wordlist"] == "1.15.0"
     # A preference the requirements exclude gives way.
-    assert locking.pins(locking.resolve("greeting\nsix>=1.16\n", tgt, {"six": "1.15.0"}))["six"] == "1.16.0"
+    assert locking.pins(locking.resolve("greeting\nwordlist>=1.16\n", tgt, {"wordlist": "1.15.0"}))["wordlist"] == "1.16.0"
 
 
 def test_prepare_passes_preferences_to_the_lock(gitops, index, tmp_path):
     from n2a_gitops.pipeline import prepare
 
     use_index(gitops, index.url)
-    prepared = prepare(notebook(tmp_path), repo=gitops, owner="jane", preferences={"six": "1.15.0"})
+    prepared = prepare(notebook(tmp_path), repo=gitops, owner="jane", preferences={"wordlist": "1.15.0"})
     lock = prepared.files[f"apps/{APP}/src/requirements.lock"].decode()
-    assert locking.pins(lock) == {"greeting": "1.0", "six": "1.15.0"}
+    assert locking.pins(lock) == {"greeting": "1.0", "wordlist": "1.15.0"}
     plain = prepare(notebook(tmp_path), repo=gitops, owner="jane")
-    assert locking.pins(plain.files[f"apps/{APP}/src/requirements.lock"].decode())["six"] == "1.16.0"
+    assert locking.pins(plain.files[f"apps/{APP}/src/requirements.lock"].decode())["wordlist"] == "1.16.0"
 
 
 def test_the_lock_targets_the_images_python_not_this_machines(gitops, index, tmp_path):
@@ -216,7 +216,7 @@ def test_no_lock_warns_and_ships_requirements_only(gitops, index, tmp_path, caps
     # N2A_NO_LOCK (a CI job or test suite without an index) says it once, as a note.
     monkeypatch.setenv("N2A_NO_LOCK", "1")
     code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane")
-    assert code == 0 and result["lock"] is None and not result["warnings"]
+    assert code == 0 and result["lock"] is None and not any("lock" in w for w in result["warnings"])
     assert any("N2A_NO_LOCK is set" in n for n in result["notes"]) and "note: published without a lock" in err
     # ... and `n2a lock APP` says how to get one.
     code, result, _ = run(capsys, "lock", APP, "--repo", str(gitops))
@@ -275,3 +275,24 @@ def test_a_platform_uv_does_not_know_is_a_settings_error(index):
     with pytest.raises(LockError) as info:
         locking.resolve("greeting\n", locking.Target("3.11", "x86_64-beos", index.url))
     assert "lock target in n2a.yaml" in info.value.message and "pythonPlatform" in info.value.fix
+
+
+def test_by_default_the_kernels_installed_versions_are_the_preferences(gitops, tmp_path):
+    """What ran in the notebook runs in the pod: a dependency the notebook's kernel has installed
+    keeps the kernel's version in the lock, though the index has a newer one."""
+    from importlib.metadata import version
+
+    from n2a_gitops.pipeline import prepare
+
+    kernel_six = version("six")  # the test notebook's kernel is this environment's python3
+    idx = LocalIndex(tmp_path / "index6")
+    idx.add("greeting", "1.0", requires=["six"])
+    idx.add("six", kernel_six)
+    idx.add("six", "99.0")
+    with idx.serve() as url:
+        use_index(gitops, url)
+        prepared = prepare(notebook(tmp_path), repo=gitops, owner="jane")
+    assert prepared.preferences.get("six") == kernel_six
+    assert prepared.result.environment["source"] in ("kernelspec", "running-kernel", "n2a")
+    lock = prepared.files[f"apps/{APP}/src/requirements.lock"].decode()
+    assert locking.pins(lock)["six"] == kernel_six != "99.0"
