@@ -63,30 +63,48 @@ def build_one(folder: Path) -> tuple[list[dict] | None, str | None]:
 
 def build_all(root: Path, apps: list[str], *, batch: bool = True, workers: int | None = None) -> Iterator[Result]:
     """(app, manifests, error) for every app, in the order given. An app without a
-    kustomization.yaml gives (app, None, None). ``batch=False``: one process per app."""
+    kustomization.yaml gives (app, None, None). ``batch=False``: one process per app.
+
+    The first builds start before this returns, so the caller's own work (imports, reading
+    files) overlaps with kustomize's."""
     root = Path(root)
     workers = workers or _cores()
     unique = list(dict.fromkeys(apps))
     plan = _plan(root, unique, workers) if batch else [[a] for a in unique]
     first = {app: i for i, app in enumerate(unique)}
     plan.sort(key=lambda unit: first[unit[0]])  # a group starts where its first app is asked for
-    unit_of = {app: u for u, unit in enumerate(plan) for app in unit}
-    last_use = {unit_of[app]: pos for pos, app in enumerate(apps)}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="n2a-kustomize")
-    held: dict[int, object] = {}  # unit -> future, until its last app has been handed out
-    submitted = 0
-    try:
-        for pos, app in enumerate(apps):
-            unit = unit_of[app]
-            # Every core busy, and only a few groups' manifests in memory at a time.
-            while submitted <= unit or (submitted < len(plan) and len(held) < workers + 1):
-                held[submitted] = pool.submit(_build_unit, root, plan[submitted])
-                submitted += 1
-            yield (app, *held[unit].result()[app])
-            if last_use[unit] == pos:
-                del held[unit]
-    finally:
-        pool.shutdown(cancel_futures=True)
+    return _Builds(root, plan, workers).results(apps)
+
+
+class _Builds:
+    """Units of work on a thread pool: every core busy, and only a few groups' manifests held
+    in memory at a time (a unit's result is dropped once its last app has been handed out)."""
+
+    def __init__(self, root: Path, plan: list[list[str]], workers: int):
+        self.root, self.plan, self.limit = root, plan, workers + 1
+        self.unit_of = {app: u for u, unit in enumerate(plan) for app in unit}
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="n2a-kustomize")
+        self.held: dict[int, object] = {}  # unit -> future
+        self.submitted = 0
+        self._submit(-1)
+
+    def _submit(self, needed: int) -> None:
+        while self.submitted <= needed or (self.submitted < len(self.plan) and len(self.held) < self.limit):
+            self.held[self.submitted] = self.pool.submit(_build_unit, self.root, self.plan[self.submitted])
+            self.submitted += 1
+
+    def results(self, apps: list[str]) -> Iterator[Result]:
+        last_use = {self.unit_of[app]: pos for pos, app in enumerate(apps)}
+        try:
+            for pos, app in enumerate(apps):
+                unit = self.unit_of[app]
+                self._submit(unit)
+                yield (app, *self.held[unit].result()[app])
+                if last_use[unit] == pos:
+                    del self.held[unit]
+                    self._submit(unit)
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _cores() -> int:
@@ -128,9 +146,10 @@ def _plan(root: Path, apps: list[str], workers: int) -> list[list[str]]:
 def _kustomization(folder: Path) -> dict | None:
     import yaml
 
+    from . import yamlio
+
     try:
-        doc = yaml.load((folder / "kustomization.yaml").read_text(encoding="utf-8"),
-                        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = yamlio.load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return doc if isinstance(doc, dict) else None

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a process of its own (`n2a ...`): it need not import what it never uses
+        from .checks.schemas import skip_format_checker_imports
+
+        skip_format_checker_imports()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

@@ -200,9 +200,11 @@ def _check_limits(settings: Settings, source: str) -> None:
 def load_settings(repo: Path) -> Settings:
     import yaml
 
+    from . import yamlio
+
     path = Path(repo) / SETTINGS_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise not_a_gitops_repo(repo) from None
     except yaml.YAMLError as exc:

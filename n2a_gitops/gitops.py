@@ -668,6 +668,28 @@ class GitOpsRepo:
         return []
 
 
+def changed_since(root: Path, since: str) -> list[str]:
+    """``GitOpsRepo(root).changed_paths(since)``, asked of the git binary directly: a pre-push
+    hook or CI job that checks one app should not pay GitPython's import (0.1 s). Anything
+    unusual (not the top of a work tree, an unknown revision) goes the GitPython way, so the
+    errors stay word for word what they are."""
+    import subprocess
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              env={**os.environ, **_GIT_ENV})
+
+    where = git("rev-parse", "--show-toplevel", "--verify", "--quiet", f"{since}^{{commit}}")
+    top = where.stdout.splitlines()[0] if where.returncode == 0 and where.stdout else ""
+    if not top or Path(top).resolve() != Path(root).resolve():
+        return GitOpsRepo(root).changed_paths(since)
+    diff = git("diff", "--name-only", since, "--")
+    untracked = git("ls-files", "--others", "--exclude-standard")
+    if diff.returncode or untracked.returncode:
+        return GitOpsRepo(root).changed_paths(since)
+    return sorted(set(diff.stdout.splitlines()) | set(untracked.stdout.splitlines()))
+
+
 def init_repo(path: Path, branch: str = "main") -> GitOpsRepo:
     """Open the git repository at ``path``, creating it (on ``branch``) when there is none."""
     import git

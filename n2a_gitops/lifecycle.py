@@ -46,9 +46,11 @@ def read_application(root: Path, app: str) -> dict | None:
     """The child Application of ``app`` as data, None when there is none (or it is unreadable)."""
     import yaml
 
+    from . import yamlio
+
     path = Path(root) / application_file(app)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlio.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return doc if isinstance(doc, dict) else None
@@ -117,8 +119,10 @@ def _overlay_labels(root: Path, app: str) -> dict:
     """owner/framework from the overlay's kustomization labels (ApplicationSet mode has no child app)."""
     import yaml
 
+    from . import yamlio
+
     try:
-        kust = yaml.safe_load((Path(root) / app_dir(app) / "kustomization.yaml").read_text(encoding="utf-8")) or {}
+        kust = yamlio.load((Path(root) / app_dir(app) / "kustomization.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
     pairs = {}

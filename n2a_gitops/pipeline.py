@@ -378,11 +378,9 @@ def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Se
 
 def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     """The validation that CI runs on the GitOps repo, applied to this one app before commit."""
-    import yaml
+    from . import validate, yamlio
 
-    from . import validate
-
-    application = yaml.safe_load(application_yaml) if application_yaml else None
+    application = yamlio.load(application_yaml) if application_yaml else None
     crds = validate.crds_folder(root, settings, None) if root else None
     # The repo's own AppProject, as CI will use it (e.g. it may predate a secret store in n2a.yaml).
     project = validate.repo_project(root, settings) if root else None

@@ -155,9 +155,11 @@ def render(template: str, **context) -> str:
     """Render one template and prove the result is YAML."""
     import yaml
 
+    from . import yamlio
+
     text = _render_text(template, context)
     try:
-        list(yaml.safe_load_all(text))
+        yamlio.load_all(text)
     except yaml.YAMLError as exc:
         raise N2AError(f"template {template} produced invalid YAML: {exc}", "please report this bug") from None
     return text

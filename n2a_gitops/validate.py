@@ -176,7 +176,12 @@ def _check_apps(root, settings, selected, crds, project, notes, full: bool, batc
         kustomize.find_kustomize()  # no binary: one clear error, not one problem per app
     # Many apps per kustomize process, on every core (batchbuild.py): the same manifests and
     # errors per app as one build each, at a fraction of the cost on a repo of many apps.
-    return _check_built(root, settings, batchbuild.build_all(root, selected, batch=batch), crds, project, notes, full)
+    built = batchbuild.build_all(root, selected, batch=batch)
+    if selected:  # the schema library's import (0.1 s) runs while kustomize builds
+        from .checks.schemas import bundled_version
+
+        bundled_version(settings.kubernetesVersion)
+    return _check_built(root, settings, built, crds, project, notes, full)
 
 
 def _check_built(root, settings, built, crds, project, notes, full: bool) -> list[Problem]:
@@ -250,30 +255,18 @@ def _application_owner(application: dict, owner: str | None, file: str) -> list[
 def _read_application(root: Path, app_file: str) -> tuple[dict | None, Problem | None]:
     import yaml
 
+    from . import yamlio
+
     path = root / app_file
     if not path.is_file():
         return None, None
     try:
-        docs = [d for d in _yaml_docs(path.read_text(encoding="utf-8")) if d is not None]
+        docs = [d for d in yamlio.load_all(path.read_text(encoding="utf-8")) if d is not None]
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return None, Problem(app_file, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix or re-publish")
     if len(docs) != 1 or not isinstance(docs[0], dict):
         return None, Problem(app_file, "", "application-file", "must hold exactly one Application", "one file per app; re-publish the app")
     return docs[0], None
-
-
-def _yaml_docs(text: str) -> list:
-    """libyaml's parser first (a repo of many apps has many child Applications to read); when
-    it refuses, PyYAML's own parser decides, so the data and the messages are what they were."""
-    import yaml
-
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return list(yaml.load_all(text, Loader=fast))
-        except yaml.YAMLError:
-            pass
-    return list(yaml.safe_load_all(text))
 
 
 # -- the bootstrap in argocd/ ----------------------------------------------------------------
@@ -282,13 +275,15 @@ def _yaml_docs(text: str) -> list:
 def _load_argocd(root: Path) -> tuple[dict[str, list[dict]], list[Problem]]:
     import yaml
 
+    from . import yamlio
+
     docs: dict[str, list[dict]] = {}
     problems = []
     folder = root / "argocd"
     for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
         rel = str(path.relative_to(root))
         try:
-            items = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)]
+            items = [d for d in yamlio.load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)]
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(Problem(rel, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix the syntax"))
             continue
@@ -334,9 +329,9 @@ def _child_apps(root: Path) -> list[str]:
 
 
 def _changed(root: Path, since: str) -> list[str]:
-    from .gitops import GitOpsRepo
+    from .gitops import changed_since
 
-    return GitOpsRepo(root).changed_paths(since)
+    return changed_since(root, since)
 
 
 def _is_shared(path: str) -> bool:

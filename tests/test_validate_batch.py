@@ -1,4 +1,4 @@
-"""Batched `n2a validate` (many overlays per kustomize run, batchbuild.py) gives, app by app,
+"""`n2a validate` at scale. Batched (many overlays per kustomize run, batchbuild.py) it gives, app by app,
 exactly what one `kustomize build` per app gives: the same manifests, the same errors, the same
 problems in the same order, on a repo of good apps and apps broken in every way a combined
 build could get wrong."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import subprocess
 import stat
 from pathlib import Path
 
@@ -152,3 +153,32 @@ def test_a_group_with_one_broken_app_is_not_rebuilt_app_by_app(many, counted):
     results = list(batchbuild.build_all(many, apps, workers=1))
     assert [a for a, m, e in results if e] == ["broken-jane"]
     assert runs(counted) < len(apps)
+
+
+# -- --changed-since ---------------------------------------------------------------------------
+
+
+def test_changed_paths_from_the_git_binary_are_what_gitpython_says(published, tmp_path):
+    from n2a_gitops.errors import N2AError
+    from n2a_gitops.gitops import GitOpsRepo, changed_since
+
+    repo = tmp_path / "repo"
+    shutil.copytree(published, repo, symlinks=True)
+    clone_app(repo, "greeter-jane", "committed-jane")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "one more app"], cwd=repo, check=True)
+    (repo / "apps/hello-bob/patch-ingress.yaml").write_text("# edited, not committed\n")
+    (repo / "apps/report-carol/new file é.txt").write_text("untracked\n")
+    (repo / "apps/report-carol/ignored.pyc").write_text("x")
+    (repo / ".gitignore").write_text("*.pyc\n")
+    for since in ("HEAD", "HEAD~1", "HEAD~2"):
+        assert changed_since(repo, since) == GitOpsRepo(repo).changed_paths(since)
+    assert "apps/committed-jane/kustomization.yaml" in changed_since(repo, "HEAD~1")
+
+    def error(fn, *args):
+        with pytest.raises(N2AError) as caught:
+            fn(*args)
+        return type(caught.value), caught.value.message, caught.value.fix
+
+    assert error(changed_since, repo, "no-such-rev") == error(GitOpsRepo(repo).changed_paths, "no-such-rev")
+    assert error(changed_since, repo / "apps", "HEAD") == error(lambda r, s: GitOpsRepo(r).changed_paths(s), repo / "apps", "HEAD")

@@ -48,8 +48,7 @@ def kind_refusal(project: dict, doc: dict) -> str | None:
 
 def default_project(settings) -> dict:
     """The apps AppProject as `n2a init` writes it: the reference when the repo's is not at hand."""
-    import yaml
-
+    from .. import yamlio
     from ..render import render
 
-    return yaml.safe_load(render("repo/argocd/project-apps.yaml.j2", settings=settings))
+    return yamlio.load(render("repo/argocd/project-apps.yaml.j2", settings=settings))

@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# jsonschema imports these only for its format checkers, and none of our validators is given a
+# format checker (nor are nbformat's): rfc3987_syntax builds a grammar at import (0.7 s) and
+# isoduration pulls in arrow. A process that owns its imports (the CLI) skips them.
+FORMAT_ONLY_MODULES = ("rfc3987_syntax", "isoduration")
+
+
+def skip_format_checker_imports() -> None:
+    """Keep jsonschema from importing FORMAT_ONLY_MODULES; only before jsonschema is imported."""
+    import sys
+
+    if "jsonschema" in sys.modules:
+        return
+    for name in FORMAT_ONLY_MODULES:
+        sys.modules.setdefault(name, None)  # `import name` now raises ImportError, which jsonschema expects
+
 
 @lru_cache(maxsize=None)
 def bundled_version(wanted: str) -> tuple[str, str | None]:

@@ -42,14 +42,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    import sys
     from pathlib import Path
-
-    if "jsonschema" not in sys.modules:
-        # jsonschema imports the optional rfc3987_syntax (a 2-second grammar build) only for the
-        # "iri" format checks, which no Kubernetes or CRD schema uses: skip it so that a
-        # pre-push hook stays fast. Only this short-lived process is affected.
-        sys.modules.setdefault("rfc3987_syntax", None)
 
     from ..config import find_repo, load_settings
     from ..errors import EXIT_POLICY, UsageError
