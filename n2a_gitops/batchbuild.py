@@ -24,7 +24,6 @@ few groups held in memory at a time.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -233,7 +232,7 @@ def _alone(root: Path, app: str) -> tuple:
 def _together(root: Path, apps: list[str]) -> dict[str, tuple] | None:
     """One kustomize run over ``apps``, split back per app; None when it fails or cannot be
     split exactly (the caller then builds smaller groups)."""
-    marker = f"n2a.dev/batch-{secrets.token_hex(6)}"
+    marker = f"n2a.dev/batch-{os.urandom(6).hex()}"  # unguessable: no overlay can set it
     scratch = Path(os.path.realpath(tempfile.mkdtemp(prefix="n2a-batch-")))
     try:
         for i, app in enumerate(apps):

@@ -6,9 +6,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 # jsonschema imports these only for its format checkers, and none of our validators is given a
-# format checker (nor are nbformat's): rfc3987_syntax builds a grammar at import (0.7 s) and
-# isoduration pulls in arrow. A process that owns its imports (the CLI) skips them.
-FORMAT_ONLY_MODULES = ("rfc3987_syntax", "isoduration")
+# format checker (nor are nbformat's): rfc3987_syntax builds a grammar at import (0.7 s),
+# isoduration pulls in arrow, the others cost 10-20 ms each. A process that owns its imports
+# (the CLI) skips them. Not idna or jsonpointer: other libraries (requests) import them too.
+FORMAT_ONLY_MODULES = ("rfc3987_syntax", "isoduration", "fqdn", "rfc3986_validator", "rfc3339_validator",
+                       "webcolors", "uri_template", "rfc3987")
 
 
 def skip_format_checker_imports() -> None:

@@ -14,6 +14,11 @@ def _load_jupyter_server_extension(serverapp) -> None:
         ".*$", [(url_path_join(base_url, "n2a", route), handler) for route, handler in ROUTES]
     )
     serverapp.log.info("n2a: publish API at %s", url_path_join(base_url, "n2a/"))
+    # The first publish should not pay for imports and templates: prepare them in the
+    # background once the server is serving (never on its start-up path).
+    from .warmup import start_when_serving
+
+    start_when_serving(serverapp)
 
 
 # Older jupyter_server / notebook versions look for this name.

@@ -1,0 +1,447 @@
+"""Validation and publishing at the scale of a company: a benchmark, not a test.
+
+Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100] [--no-server]
+
+- Repos of 1, 100 and 1,000 apps: one real `n2a publish` of a mid-sized notebook (42 cells),
+  then copies of its folder and child Application under other ids (each a real n2a overlay).
+- Full `n2a validate` against the same apps built one `kustomize build` process after another
+  (what Argo CD's repo-server pays per app). Past --sample apps, the sequential figure is
+  extrapolated from a random sample of that many builds, and the output says so.
+- `n2a validate --changed-since HEAD~1` after a commit touching one app, against one build.
+- CLI `n2a publish` against its floor: `python -c "import nbconvert"` plus one build of the
+  app. Also against a lean floor: the same import without the format-checker modules that the
+  CLI skips (checks/schemas.py), so the ratio does not hide behind them.
+- The server extension: a real Jupyter server; `POST /n2a/publish` first (after --idle seconds,
+  the time a user needs to open JupyterLab and a notebook; and also at once when the API first
+  answers) and later; the server's start with and without n2a.
+
+Every command runs in a fresh process, as users and CI run it, with Python's bytecode cached in
+a private folder (as in an installed package; this machine sets PYTHONDONTWRITEBYTECODE).
+Figures are medians of --rounds; the load average is printed, since the machine is shared.
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+APP = "sales-bench"
+OWNER = "bench"
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+def child_env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("N2A_", "JUPYTER", "JPY_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("JUPYTERHUB_USER", None)
+    env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), XDG_CONFIG_HOME=str(work / "config"),
+               GIT_CONFIG_GLOBAL=str(work / "gitconfig"), GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
+               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    return env
+
+
+class Run:
+    """One process: wall seconds, its peak RSS (the largest of it and its children, from
+    wait4) and the peak of the whole tree's RSS summed (sampled from /proc every 20 ms)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None, check: bool = True):
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.tree_peak_kb = 0
+        done = threading.Event()
+        streams: dict[str, bytes] = {}
+        readers = [threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()), daemon=True)
+                   for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+        sampler = threading.Thread(target=self._sample, args=(proc.pid, done), daemon=True)
+        for t in [*readers, sampler]:
+            t.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the sum of all
+        self.seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        for t in [*readers, sampler]:
+            t.join()
+        self.max_rss_kb = usage.ru_maxrss  # the largest of the process and its waited-for children
+        self.returncode, self.stdout, self.stderr = proc.returncode, streams["out"].decode(), streams["err"].decode()
+        if check and proc.returncode != 0:
+            raise SystemExit(f"`{' '.join(argv)}` exited {proc.returncode}:\n{self.stdout}\n{self.stderr}")
+
+    def _sample(self, pid: int, done: threading.Event) -> None:
+        while not done.is_set():
+            self.tree_peak_kb = max(self.tree_peak_kb, sum(_rss_kb(p) for p in _tree(pid)))
+            done.wait(0.02)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, queue = [], [pid]
+    while queue:
+        p = queue.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    queue += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
+def n2a(env, *args: str, check: bool = True) -> Run:
+    return Run([sys.executable, "-m", "n2a_gitops", *args], env, check=check)
+
+
+def kustomize_argv() -> list[str]:
+    from n2a_gitops.kustomize import find_kustomize
+
+    return find_kustomize()
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+# -- repos -----------------------------------------------------------------------------------
+
+
+def make_notebook(path: Path, steps: int = 18) -> Path:
+    """A mid-sized Gradio notebook: markdown and helper cells around one app (42 cells)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [nbformat.v4.new_markdown_cell("# Sales explorer\nSummaries of comma-separated values."),
+             nbformat.v4.new_code_cell("!pip install -q gradio"),
+             nbformat.v4.new_code_cell("import json\nimport math\nimport statistics\nimport gradio as gr")]
+    for i in range(steps):
+        cells.append(nbformat.v4.new_markdown_cell(f"## Step {i}\nScale and shift the values ({i})."))
+        cells.append(nbformat.v4.new_code_cell(
+            f"def step_{i}(values):\n    return [v * {i + 1} + math.sqrt({i}) for v in values]\n\n"
+            f"print(statistics.mean(step_{i}([1, 2, 3])))"))
+    cells.append(nbformat.v4.new_code_cell(
+        "def summarise(text):\n    values = [float(x) for x in text.split(',') if x.strip()]\n"
+        f"    for i in range({steps}):\n        values = globals()[f'step_{{i}}'](values)\n"
+        "    return json.dumps({'mean': statistics.mean(values), 'n': len(values)})"))
+    cells.append(nbformat.v4.new_code_cell(
+        "with gr.Blocks(title='Sales') as demo:\n    box = gr.Textbox(label='values')\n"
+        "    out = gr.Textbox(label='summary')\n    box.submit(summarise, box, out)"))
+    cells.append(nbformat.v4.new_code_cell("if __name__ == '__main__':\n    demo.launch()"))
+    nb.cells = cells
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def seed_repo(work: Path, env, notebook: Path) -> Path:
+    root = work / "seed"
+    n2a(env, "init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
+        "--apps-domain", "apps.example.com")
+    name, owner = APP.rsplit("-", 1)
+    n2a(env, "publish", str(notebook), "--repo", str(root), "--name", name, "--owner", owner, "--quiet")
+    return root
+
+
+def app_ids(n: int) -> list[str]:
+    return [APP] + [f"sales{i:04d}-{OWNER}" for i in range(1, n)]
+
+
+def grow(seed: Path, dest: Path, n: int, env) -> Path:
+    """A copy of the seed repo with n apps: the published one and n-1 copies under other ids."""
+    shutil.copytree(seed, dest, symlinks=True)
+    src = dest / "apps" / APP
+    files = {p.relative_to(src): p.read_bytes() for p in src.rglob("*") if p.is_file()}
+    application = (dest / "argocd/apps" / f"{APP}.yaml").read_bytes()
+    old = APP.encode()
+    for app in app_ids(n)[1:]:
+        new = app.encode()
+        for rel, content in files.items():
+            target = dest / "apps" / app / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content.replace(old, new))
+        (dest / "argocd/apps" / f"{app}.yaml").write_bytes(application.replace(old, new))
+    subprocess.run(["git", "add", "-A"], cwd=dest, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", f"{n} apps", "--allow-empty"], cwd=dest, env=env, check=True)
+    return dest
+
+
+def touch_one_app(repo: Path, env) -> str:
+    app = app_ids(len(list((repo / "apps").iterdir())) - 1)[-1]
+    patch = repo / "apps" / app / "patch-ingress.yaml"
+    patch.write_text(patch.read_text() + "# touched\n")
+    subprocess.run(["git", "commit", "-qam", f"touch {app}"], cwd=repo, env=env, check=True)
+    return app
+
+
+# -- measurements (each reusable on its own) -------------------------------------------------
+
+
+def one_build(repo: Path, app: str, env) -> float:
+    return Run([*kustomize_argv(), str(repo / "apps" / app)], env).seconds
+
+
+def sequential_builds(repo: Path, apps: list[str], env, sample: int) -> tuple[float, bool]:
+    """Seconds for one build per app, one after another; extrapolated past ``sample`` apps."""
+    chosen = apps if len(apps) <= sample else random.Random(0).sample(apps, sample)
+    seconds = sum(one_build(repo, app, env) for app in chosen)
+    return seconds * len(apps) / len(chosen), len(chosen) < len(apps)
+
+
+def full_validate(repo: Path, env) -> Run:
+    run = n2a(env, "validate", "--repo", str(repo), "--quiet", check=False)
+    if run.returncode != 0:
+        raise SystemExit(f"validate found problems in the benchmark repo:\n{run.stdout}\n{run.stderr}")
+    return run
+
+
+def changed_validate(repo: Path, env) -> Run:
+    run = n2a(env, "validate", "--repo", str(repo), "--changed-since", "HEAD~1", check=False)
+    if run.returncode != 0 or "1 app(s)" not in run.stderr:
+        raise SystemExit(f"validate --changed-since did not check exactly one app:\n{run.stderr}")
+    return run
+
+
+def import_nbconvert(env, lean: bool = False) -> float:
+    code = "import nbconvert"
+    if lean:  # what the CLI skips (n2a_gitops/checks/schemas.py)
+        from n2a_gitops.checks.schemas import FORMAT_ONLY_MODULES
+
+        code = f"import sys; [sys.modules.setdefault(m, None) for m in {FORMAT_ONLY_MODULES!r}]; {code}"
+    return Run([sys.executable, "-c", code], env).seconds
+
+
+def cli_publish(repo: Path, notebook: Path, name: str, env) -> float:
+    return n2a(env, "publish", str(notebook), "--repo", str(repo), "--name", name, "--owner", OWNER, "--quiet").seconds
+
+
+# -- the server extension --------------------------------------------------------------------
+
+
+class JupyterServer:
+    """A real Jupyter server with the n2a extension (or without it), timed to its first answer."""
+
+    def __init__(self, root: Path, home: Path, with_n2a: bool = True):
+        import secrets
+
+        import requests
+        from e2e.jupyter_server import free_port, server_env
+
+        self.requests = requests
+        port, self.token = free_port(), secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{port}/"
+        env = server_env(home, PYTHONPYCACHEPREFIX=str(home.parent / "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={root}"]
+        if not with_n2a:
+            argv.append("--ServerApp.jpserver_extensions=n2a_gitops=False")
+        if os.geteuid() == 0:
+            argv.append("--allow-root")
+        self.log = home / f"server-{port}.log"
+        start = time.perf_counter()
+        with open(self.log, "wb") as sink:
+            self.proc = subprocess.Popen(argv, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"jupyter exited:\n{self.log.read_text()}")
+            try:
+                if self.get("api/status").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.perf_counter() - start > 120:
+                self.stop()
+                raise SystemExit(f"jupyter did not answer:\n{self.log.read_text()}")
+            time.sleep(0.02)
+        self.start_seconds = time.perf_counter() - start
+        self.has_n2a = "n2a: publish API" in self.log.read_text()
+
+    def get(self, path):
+        return self.requests.get(self.url + path, headers={"Authorization": f"token {self.token}"}, timeout=60)
+
+    def publish(self, notebook: str, name: str) -> float:
+        start = time.perf_counter()
+        reply = self.requests.post(self.url + "n2a/publish", headers={"Authorization": f"token {self.token}"},
+                                   json={"notebook": notebook, "repo": "gitops", "name": name, "owner": OWNER},
+                                   timeout=300)
+        seconds = time.perf_counter() - start
+        if reply.status_code != 200 or not reply.json().get("commit"):
+            raise SystemExit(f"POST /n2a/publish answered {reply.status_code}: {reply.text}")
+        return seconds
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def server_site(work: Path, seed: Path, notebook: Path, env, tag: str) -> tuple[Path, Path]:
+    root = work / f"site-{tag}"
+    root.mkdir()
+    shutil.copy(notebook, root / notebook.name)
+    subprocess.run(["git", "clone", "-q", str(seed), str(root / "gitops")], env=env, check=True)
+    return root, work / f"home-{tag}"
+
+
+def server_publishes(work: Path, seed: Path, notebook: Path, env, idle: float, later: int, tag: str) -> dict:
+    """Start a server, wait ``idle`` seconds, publish once (the first), then ``later`` more."""
+    root, home = server_site(work, seed, notebook, env, tag)
+    server = JupyterServer(root, home)
+    try:
+        if not server.has_n2a:
+            raise SystemExit(f"the n2a server extension did not load:\n{server.log.read_text()}")
+        time.sleep(idle)
+        first = server.publish(notebook.name, f"first-{tag}")
+        rest = [server.publish(notebook.name, f"later{i}-{tag}") for i in range(later)]
+        return {"start": server.start_seconds, "first": first, "later": rest}
+    finally:
+        server.stop()
+
+
+def server_start_without_n2a(work: Path, seed: Path, notebook: Path, env, tag: str) -> float:
+    root, home = server_site(work, seed, notebook, env, tag)
+    server = JupyterServer(root, home, with_n2a=False)
+    try:
+        if server.has_n2a:
+            raise SystemExit("the n2a server extension loaded although it was disabled")
+        return server.start_seconds
+    finally:
+        server.stop()
+
+
+# -- the whole benchmark ---------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=100, help="past this many apps, extrapolate the sequential builds")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds between the server's start and its first publish")
+    parser.add_argument("--no-server", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rounds = args.rounds
+    result: dict = {"cores": len(os.sched_getaffinity(0)), "load_avg_start": [round(x, 2) for x in os.getloadavg()],
+                    "rounds": rounds, "kustomize": " ".join(kustomize_argv())}
+
+    with tempfile.TemporaryDirectory(prefix="n2a-scale-") as tmp:
+        work = Path(tmp)
+        env = child_env(work)
+        notebook = make_notebook(work / "nb" / "sales.ipynb")
+        seed = seed_repo(work, env, notebook)
+        n2a(env, "validate", "--repo", str(seed))  # fills the bytecode cache
+        import_nbconvert(env)
+
+        validate_s, sequential_s, extrapolated, peak, tree_peak, changed_s, build_s = {}, {}, {}, {}, {}, {}, {}
+        for n in sizes:
+            start = time.perf_counter()
+            repo = grow(seed, work / f"repo{n}", n, env)
+            print(f"repo of {n} apps made in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+            apps = app_ids(n)
+            v_runs, s_runs = [], []
+            for _ in range(rounds):  # interleaved, so that the load of the moment hits both alike
+                v_runs.append(full_validate(repo, env))
+                seconds, extrapolated[n] = sequential_builds(repo, apps, env, args.sample)
+                s_runs.append(seconds)
+            validate_s[n] = median(r.seconds for r in v_runs)
+            sequential_s[n] = median(s_runs)
+            peak[n] = max(r.max_rss_kb for r in v_runs) / 1024
+            tree_peak[n] = max(r.tree_peak_kb for r in v_runs) / 1024
+            app = touch_one_app(repo, env)
+            c_runs, b_runs = [], []
+            for _ in range(rounds):
+                c_runs.append(changed_validate(repo, env).seconds)
+                b_runs.append(one_build(repo, app, env))
+            changed_s[n], build_s[n] = median(c_runs), median(b_runs)
+            print(f"{n:5d} apps: validate {validate_s[n]:7.2f} s, sequential {sequential_s[n]:7.2f} s"
+                  f"{' (extrapolated)' if extrapolated[n] else ''}, ratio {validate_s[n] / sequential_s[n]:.2f}; "
+                  f"--changed-since {changed_s[n]:.2f} s vs one build {build_s[n]:.2f} s; "
+                  f"peak RSS {tree_peak[n]:.0f} MB (tree)", file=sys.stderr)
+            if n != max(sizes):
+                shutil.rmtree(repo)
+
+        largest = max(sizes)
+        result.update(
+            validate_s={str(n): round(v, 3) for n, v in validate_s.items()},
+            sequential_s={str(n): round(v, 3) for n, v in sequential_s.items()},
+            sequential_extrapolated_from_sample={str(n): args.sample for n, e in extrapolated.items() if e},
+            validate_over_sequential=round(validate_s[largest] / sequential_s[largest], 3),
+            validate_over_sequential_by_size={str(n): round(validate_s[n] / sequential_s[n], 3) for n in sizes},
+            peak_rss_mb=round(max(peak.values()), 1),
+            peak_rss_tree_mb={str(n): round(v, 1) for n, v in tree_peak.items()},
+            changed_s={str(n): round(v, 3) for n, v in changed_s.items()},
+            one_build_s={str(n): round(v, 3) for n, v in build_s.items()},
+            changed_over_one_build=round(max(changed_s[n] / build_s[n] for n in sizes), 3),
+        )
+
+        # CLI publish against its floor, into a repo of 100 apps (a fresh app each round).
+        repo = grow(seed, work / "publish-repo", min(100, largest), env)
+        cli_publish(repo, notebook, "warm", env)
+        pub, imp, lean, bld = [], [], [], []
+        for r in range(rounds):
+            pub.append(cli_publish(repo, notebook, f"pub{r}", env))
+            imp.append(import_nbconvert(env))
+            lean.append(import_nbconvert(env, lean=True))
+            bld.append(one_build(repo, f"pub{r}-{OWNER}", env))
+        floor = median(imp) + median(bld)
+        lean_floor = median(lean) + median(bld)
+        result.update(publish_s=round(median(pub), 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
+                      publish_over_floor=round(median(pub) / floor, 3),
+                      publish_over_lean_floor=round(median(pub) / lean_floor, 3))
+        print(f"publish {median(pub):.2f} s; floor {floor:.2f} s (import nbconvert {median(imp):.2f} + build "
+              f"{median(bld):.2f}); lean floor {lean_floor:.2f} s", file=sys.stderr)
+
+        if not args.no_server:
+            starts, starts_without, firsts, immediate, later = [], [], [], [], []
+            for r in range(rounds):
+                got = server_publishes(work, seed, notebook, env, args.idle, 5, f"a{r}")
+                starts.append(got["start"])
+                firsts.append(got["first"])
+                later += got["later"]
+                immediate.append(server_publishes(work, seed, notebook, env, 0, 0, f"b{r}")["first"])
+                starts_without.append(server_start_without_n2a(work, seed, notebook, env, f"c{r}"))
+            result.update(server_start_s=round(median(starts), 3), server_start_without_n2a_s=round(median(starts_without), 3),
+                          server_first_publish_s=round(median(firsts), 3),
+                          server_first_publish_idle_s=args.idle,
+                          server_first_publish_immediate_s=round(median(immediate), 3),
+                          server_later_publish_s=round(median(later), 3),
+                          server_later_publish_max_s=round(max(later), 3))
+            print(f"server: start {median(starts):.2f} s (without n2a {median(starts_without):.2f} s); first publish "
+                  f"{median(firsts):.2f} s ({args.idle:.0f} s after start), {median(immediate):.2f} s at once; "
+                  f"later {median(later):.2f} s (max {max(later):.2f})", file=sys.stderr)
+
+    result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Warm the publish path in the background once the Jupyter server runs.
+
+A publish in a fresh server process pays, once, for imports (nbconvert, GitPython, the schema
+library), for compiling nbconvert's and n2a's templates and for loading the Kubernetes schemas:
+about half a second that the first click on "Publish as app" would otherwise wait for. None of
+it runs on the server's start-up path: the server's event loop starts the thread once it runs,
+and each step is small, so the loop keeps answering (a thread yields the interpreter every few
+milliseconds). A step that fails is skipped: the publish itself then does that work, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+log = logging.getLogger("n2a")
+
+
+def start_when_serving(serverapp) -> None:
+    """Called while the server loads its extensions: warm up once its event loop runs."""
+    loop = getattr(serverapp, "io_loop", None)
+    logger = getattr(serverapp, "log", None) or log
+    if loop is None:  # an old server without io_loop at load time: warm up right away
+        start(logger)
+        return
+    loop.add_callback(start, logger)
+
+
+def start(logger=log) -> threading.Thread:
+    thread = threading.Thread(target=_run, args=(logger,), name="n2a-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run(logger) -> None:
+    begin = time.perf_counter()
+    for step in STEPS:
+        try:
+            step()
+        except Exception as exc:  # never let warming up hurt the server
+            logger.debug("n2a: warm-up step %s skipped: %s", step.__name__, exc)
+    logger.info("n2a: publish path warmed up in %.2f s", time.perf_counter() - begin)
+
+
+MODULES = ("git", "nbconvert", "packaging.requirements", "n2a_gitops.pipeline", "n2a_gitops.gitops", "n2a_gitops.kustomize",
+           "n2a_gitops.render", "n2a_gitops.requirements", "n2a_gitops.runtimes", "n2a_gitops.secrets_scan",
+           "n2a_gitops.validate", "n2a_gitops.checks.overlay", "n2a_gitops.checks.application",
+           "n2a_gitops.checks.project", "n2a_gitops.checks.schemas")
+
+
+def _imports() -> None:
+    import importlib
+
+    for name in MODULES:  # one at a time: the server's loop gets its turns in between
+        importlib.import_module(name)
+
+
+def _convert() -> None:
+    """A small notebook through the real conversion and detection: nbformat's validator,
+    IPython's transformers, nbconvert's templates and n2a's magic handling get built."""
+    import tempfile
+    from pathlib import Path
+
+    import nbformat
+
+    from .. import notebook, runtimes
+
+    nb = nbformat.v4.new_notebook()
+    for source in ("!pip install -q requests", "%matplotlib inline", "import os\nprint(os.getcwd())"):
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    with tempfile.TemporaryDirectory(prefix="n2a-warmup-") as tmp:
+        path = Path(tmp) / "warmup.ipynb"
+        nbformat.write(nb, str(path))
+        converted = notebook.convert(path)
+    runtimes.choose(converted.source)
+
+
+def _templates() -> None:
+    from ..render import _environment, templates_dir
+
+    env = _environment()
+    for template in sorted((templates_dir() / "app").glob("*.j2")):
+        env.get_template(f"app/{template.name}")
+    env.get_template("repo/argocd/project-apps.yaml.j2")
+
+
+def _schemas() -> None:
+    """The Kubernetes schemas of the kinds an app is made of, for the default version."""
+    from ..checks.schemas import _cached_validator, bundled_version
+    from ..config import Settings
+
+    version, _note = bundled_version(Settings().kubernetesVersion)
+    for api_version, kind in (("v1", "ConfigMap"), ("v1", "Service"), ("apps/v1", "Deployment"),
+                              ("networking.k8s.io/v1", "Ingress"), ("networking.k8s.io/v1", "NetworkPolicy")):
+        _cached_validator(version, api_version, kind)
+
+
+def _requirements() -> None:
+    from .. import requirements, secrets_scan
+
+    requirements.distribution_for("yaml")  # the import-name -> distribution map of this Python
+    secrets_scan.scan("warm = 'up'\n")
+
+
+STEPS = (_imports, _convert, _templates, _schemas, _requirements)
