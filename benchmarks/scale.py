@@ -244,7 +244,7 @@ def cli_publish(repo: Path, notebook: Path, name: str, env) -> float:
 class JupyterServer:
     """A real Jupyter server with the n2a extension (or without it), timed to its first answer."""
 
-    def __init__(self, root: Path, home: Path, with_n2a: bool = True):
+    def __init__(self, root: Path, home: Path, with_n2a: bool = True, **extra_env: str):
         import secrets
 
         import requests
@@ -253,7 +253,7 @@ class JupyterServer:
         self.requests = requests
         port, self.token = free_port(), secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{port}/"
-        env = server_env(home, PYTHONPYCACHEPREFIX=str(home.parent / "pycache"))
+        env = server_env(home, PYTHONPYCACHEPREFIX=str(home.parent / "pycache"), **extra_env)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
@@ -422,13 +422,22 @@ def main() -> None:
 
         if not args.no_server:
             starts, starts_without, firsts, immediate, later = [], [], [], [], []
-            for r in range(rounds):
-                got = server_publishes(work, seed, notebook, env, args.idle, 5, f"a{r}")
-                starts.append(got["start"])
-                firsts.append(got["first"])
-                later += got["later"]
-                immediate.append(server_publishes(work, seed, notebook, env, 0, 0, f"b{r}")["first"])
-                starts_without.append(server_start_without_n2a(work, seed, notebook, env, f"c{r}"))
+            order = random.Random(1)
+            for r in range(rounds):  # in a random order each round: the load drifts
+                kinds = ["idle", "immediate", "without"]
+                order.shuffle(kinds)
+                for kind in kinds:
+                    if kind == "idle":
+                        got = server_publishes(work, seed, notebook, env, args.idle, 5, f"a{r}")
+                        starts.append(got["start"])
+                        firsts.append(got["first"])
+                        later += got["later"]
+                    elif kind == "immediate":
+                        got = server_publishes(work, seed, notebook, env, 0, 0, f"b{r}")
+                        starts.append(got["start"])
+                        immediate.append(got["first"])
+                    else:
+                        starts_without.append(server_start_without_n2a(work, seed, notebook, env, f"c{r}"))
             result.update(server_start_s=round(median(starts), 3), server_start_without_n2a_s=round(median(starts_without), 3),
                           server_first_publish_s=round(median(firsts), 3),
                           server_first_publish_idle_s=args.idle,

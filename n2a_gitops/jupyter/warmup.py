@@ -17,14 +17,25 @@ import time
 log = logging.getLogger("n2a")
 
 
+# Seconds between the server's event loop starting and the warm-up: the server first answers
+# the requests that come with its start (JupyterLab's page, the API's status); nobody can have
+# reached the Publish button that soon.
+DELAY = 1.0
+
+
 def start_when_serving(serverapp) -> None:
-    """Called while the server loads its extensions: warm up once its event loop runs."""
+    """Called while the server loads its extensions: warm up once its event loop runs.
+    N2A_WARMUP=0 turns it off (the first publish then pays for it)."""
+    import os
+
+    if os.environ.get("N2A_WARMUP", "1") == "0":
+        return
     loop = getattr(serverapp, "io_loop", None)
     logger = getattr(serverapp, "log", None) or log
     if loop is None:  # an old server without io_loop at load time: warm up right away
         start(logger)
         return
-    loop.add_callback(start, logger)
+    loop.call_later(DELAY, start, logger)
 
 
 def start(logger=log) -> threading.Thread:
