@@ -68,6 +68,18 @@ def test_extension_is_enabled_by_the_shipped_config(site):
     assert "n2a: publish API at /n2a/" in log
 
 
+def test_the_publish_path_is_warmed_up_after_the_server_started(site):
+    """jupyter/warmup.py runs in the background once the server serves (not before it answers)."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while "n2a: publish path warmed up in " not in site["server"].log.read_text():
+        assert time.monotonic() < deadline, site["server"].log.read_text()
+        time.sleep(0.5)
+    log = site["server"].log.read_text()
+    assert log.index("n2a: publish API at /n2a/") < log.index("is running at") < log.index("n2a: publish path warmed up")
+
+
 def test_repo_endpoint_finds_the_clone_next_to_the_notebook(site):
     response = site["server"].get("n2a/repo", params={"notebook": "notebooks/greeter.ipynb"})
     assert response.status_code == 200, response.text
