@@ -1,6 +1,7 @@
 """Validation and publishing at the scale of a company: a benchmark, not a test.
 
-Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100] [--no-server]
+Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100] [--only PART ...]
+     (PART: validate, publish, server; all three by default)
 
 - Repos of 1, 100 and 1,000 apps: one real `n2a publish` of a mid-sized notebook (42 cells),
   then copies of its folder and child Application under other ids (each a real n2a overlay).
@@ -346,7 +347,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=100, help="past this many apps, extrapolate the sequential builds")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds between the server's start and its first publish")
-    parser.add_argument("--no-server", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=("validate", "publish", "server"),
+                        default=("validate", "publish", "server"), help="measure only these parts")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rounds = args.rounds
@@ -362,7 +364,7 @@ def main() -> None:
         import_nbconvert(env)
 
         validate_s, sequential_s, extrapolated, peak, tree_peak, changed_s, build_s = {}, {}, {}, {}, {}, {}, {}
-        for n in sizes:
+        for n in sizes if "validate" in args.only else ():
             start = time.perf_counter()
             repo = grow(seed, work / f"repo{n}", n, env)
             print(f"repo of {n} apps made in {time.perf_counter() - start:.1f} s", file=sys.stderr)
@@ -390,37 +392,40 @@ def main() -> None:
                 shutil.rmtree(repo)
 
         largest = max(sizes)
-        result.update(
-            validate_s={str(n): round(v, 3) for n, v in validate_s.items()},
-            sequential_s={str(n): round(v, 3) for n, v in sequential_s.items()},
-            sequential_extrapolated_from_sample={str(n): args.sample for n, e in extrapolated.items() if e},
-            validate_over_sequential=round(validate_s[largest] / sequential_s[largest], 3),
-            validate_over_sequential_by_size={str(n): round(validate_s[n] / sequential_s[n], 3) for n in sizes},
-            peak_rss_mb=round(max(peak.values()), 1),
-            peak_rss_tree_mb={str(n): round(v, 1) for n, v in tree_peak.items()},
-            changed_s={str(n): round(v, 3) for n, v in changed_s.items()},
-            one_build_s={str(n): round(v, 3) for n, v in build_s.items()},
-            changed_over_one_build=round(max(changed_s[n] / build_s[n] for n in sizes), 3),
-        )
+        if validate_s:
+            result.update(
+                validate_s={str(n): round(v, 3) for n, v in validate_s.items()},
+                sequential_s={str(n): round(v, 3) for n, v in sequential_s.items()},
+                sequential_extrapolated_from_sample={str(n): args.sample for n, e in extrapolated.items() if e},
+                validate_over_sequential=round(validate_s[largest] / sequential_s[largest], 3),
+                validate_over_sequential_by_size={str(n): round(validate_s[n] / sequential_s[n], 3) for n in sizes},
+                peak_rss_mb=round(max(peak.values()), 1),
+                peak_rss_tree_mb={str(n): round(v, 1) for n, v in tree_peak.items()},
+                changed_s={str(n): round(v, 3) for n, v in changed_s.items()},
+                one_build_s={str(n): round(v, 3) for n, v in build_s.items()},
+                changed_over_one_build=round(max(changed_s[n] / build_s[n] for n in sizes), 3),
+            )
 
         # CLI publish against its floor, into a repo of 100 apps (a fresh app each round).
-        repo = grow(seed, work / "publish-repo", min(100, largest), env)
-        cli_publish(repo, notebook, "warm", env)
+        repo = grow(seed, work / "publish-repo", min(100, largest), env) if "publish" in args.only else None
         pub, imp, lean, bld = [], [], [], []
-        for r in range(rounds):
+        for r in range(rounds if repo else 0):
+            if r == 0:
+                cli_publish(repo, notebook, "warm", env)
             pub.append(cli_publish(repo, notebook, f"pub{r}", env))
             imp.append(import_nbconvert(env))
             lean.append(import_nbconvert(env, lean=True))
             bld.append(one_build(repo, f"pub{r}-{OWNER}", env))
-        floor = median(imp) + median(bld)
-        lean_floor = median(lean) + median(bld)
-        result.update(publish_s=round(median(pub), 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
-                      publish_over_floor=round(median(pub) / floor, 3),
-                      publish_over_lean_floor=round(median(pub) / lean_floor, 3))
-        print(f"publish {median(pub):.2f} s; floor {floor:.2f} s (import nbconvert {median(imp):.2f} + build "
-              f"{median(bld):.2f}); lean floor {lean_floor:.2f} s", file=sys.stderr)
+        if repo:
+            floor = median(imp) + median(bld)
+            lean_floor = median(lean) + median(bld)
+            result.update(publish_s=round(median(pub), 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
+                          publish_over_floor=round(median(pub) / floor, 3),
+                          publish_over_lean_floor=round(median(pub) / lean_floor, 3))
+            print(f"publish {median(pub):.2f} s; floor {floor:.2f} s (import nbconvert {median(imp):.2f} + build "
+                  f"{median(bld):.2f}); lean floor {lean_floor:.2f} s", file=sys.stderr)
 
-        if not args.no_server:
+        if "server" in args.only:
             starts, starts_without, firsts, immediate, later = [], [], [], [], []
             order = random.Random(1)
             for r in range(rounds):  # in a random order each round: the load drifts
