@@ -81,6 +81,7 @@ class Run:
         for t in [*readers, sampler]:
             t.join()
         self.max_rss_kb = usage.ru_maxrss  # the largest of the process and its waited-for children
+        self.cpu = usage.ru_utime + usage.ru_stime  # its and its children's: what the wall time is when idle
         self.returncode, self.stdout, self.stderr = proc.returncode, streams["out"].decode(), streams["err"].decode()
         if check and proc.returncode != 0:
             raise SystemExit(f"`{' '.join(argv)}` exited {proc.returncode}:\n{self.stdout}\n{self.stderr}")
@@ -201,15 +202,17 @@ def touch_one_app(repo: Path, env) -> str:
 # -- measurements (each reusable on its own) -------------------------------------------------
 
 
-def one_build(repo: Path, app: str, env) -> float:
-    return Run([*kustomize_argv(), str(repo / "apps" / app)], env).seconds
+def one_build(repo: Path, app: str, env) -> Run:
+    return Run([*kustomize_argv(), str(repo / "apps" / app)], env)
 
 
-def sequential_builds(repo: Path, apps: list[str], env, sample: int) -> tuple[float, bool]:
-    """Seconds for one build per app, one after another; extrapolated past ``sample`` apps."""
+def sequential_builds(repo: Path, apps: list[str], env, sample: int) -> tuple[float, float, bool]:
+    """(seconds, CPU seconds) of one build per app, one after another; extrapolated past
+    ``sample`` apps (the third value says whether it was)."""
     chosen = apps if len(apps) <= sample else random.Random(0).sample(apps, sample)
-    seconds = sum(one_build(repo, app, env) for app in chosen)
-    return seconds * len(apps) / len(chosen), len(chosen) < len(apps)
+    runs = [one_build(repo, app, env) for app in chosen]
+    scale = len(apps) / len(chosen)
+    return sum(r.seconds for r in runs) * scale, sum(r.cpu for r in runs) * scale, len(chosen) < len(apps)
 
 
 def full_validate(repo: Path, env) -> Run:
@@ -226,17 +229,17 @@ def changed_validate(repo: Path, env) -> Run:
     return run
 
 
-def import_nbconvert(env, lean: bool = False) -> float:
+def import_nbconvert(env, lean: bool = False) -> Run:
     code = "import nbconvert"
     if lean:  # what the CLI skips (n2a_gitops/checks/schemas.py)
         from n2a_gitops.checks.schemas import FORMAT_ONLY_MODULES
 
         code = f"import sys; [sys.modules.setdefault(m, None) for m in {FORMAT_ONLY_MODULES!r}]; {code}"
-    return Run([sys.executable, "-c", code], env).seconds
+    return Run([sys.executable, "-c", code], env)
 
 
-def cli_publish(repo: Path, notebook: Path, name: str, env) -> float:
-    return n2a(env, "publish", str(notebook), "--repo", str(repo), "--name", name, "--owner", OWNER, "--quiet").seconds
+def cli_publish(repo: Path, notebook: Path, name: str, env) -> Run:
+    return n2a(env, "publish", str(notebook), "--repo", str(repo), "--name", name, "--owner", OWNER, "--quiet")
 
 
 # -- the server extension --------------------------------------------------------------------
@@ -285,12 +288,20 @@ class JupyterServer:
     def get(self, path):
         return self.requests.get(self.url + path, headers={"Authorization": f"token {self.token}"}, timeout=60)
 
+    def cpu_seconds(self) -> float:
+        """CPU the server and the processes it waited for (kustomize, git) have used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
     def publish(self, notebook: str, name: str) -> float:
+        cpu = self.cpu_seconds()
         start = time.perf_counter()
         reply = self.requests.post(self.url + "n2a/publish", headers={"Authorization": f"token {self.token}"},
                                    json={"notebook": notebook, "repo": "gitops", "name": name, "owner": OWNER},
                                    timeout=300)
         seconds = time.perf_counter() - start
+        self.last_cpu = self.cpu_seconds() - cpu
         if reply.status_code != 200 or not reply.json().get("commit"):
             raise SystemExit(f"POST /n2a/publish answered {reply.status_code}: {reply.text}")
         return seconds
@@ -321,8 +332,11 @@ def server_publishes(work: Path, seed: Path, notebook: Path, env, idle: float, l
             raise SystemExit(f"the n2a server extension did not load:\n{server.log.read_text()}")
         time.sleep(idle)
         first = server.publish(notebook.name, f"first-{tag}")
-        rest = [server.publish(notebook.name, f"later{i}-{tag}") for i in range(later)]
-        return {"start": server.start_seconds, "first": first, "later": rest}
+        first_cpu, rest, rest_cpu = server.last_cpu, [], []
+        for i in range(later):
+            rest.append(server.publish(notebook.name, f"later{i}-{tag}"))
+            rest_cpu.append(server.last_cpu)
+        return {"start": server.start_seconds, "first": first, "later": rest, "first_cpu": first_cpu, "later_cpu": rest_cpu}
     finally:
         server.stop()
 
@@ -364,26 +378,30 @@ def main() -> None:
         import_nbconvert(env)
 
         validate_s, sequential_s, extrapolated, peak, tree_peak, changed_s, build_s = {}, {}, {}, {}, {}, {}, {}
+        validate_cpu, sequential_cpu, changed_cpu, build_cpu = {}, {}, {}, {}
         for n in sizes if "validate" in args.only else ():
             start = time.perf_counter()
             repo = grow(seed, work / f"repo{n}", n, env)
             print(f"repo of {n} apps made in {time.perf_counter() - start:.1f} s", file=sys.stderr)
             apps = app_ids(n)
-            v_runs, s_runs = [], []
+            v_runs, s_runs, s_cpu = [], [], []
             for _ in range(rounds):  # interleaved, so that the load of the moment hits both alike
                 v_runs.append(full_validate(repo, env))
-                seconds, extrapolated[n] = sequential_builds(repo, apps, env, args.sample)
+                seconds, cpu, extrapolated[n] = sequential_builds(repo, apps, env, args.sample)
                 s_runs.append(seconds)
+                s_cpu.append(cpu)
             validate_s[n] = median(r.seconds for r in v_runs)
             sequential_s[n] = median(s_runs)
+            validate_cpu[n], sequential_cpu[n] = median(r.cpu for r in v_runs), median(s_cpu)
             peak[n] = max(r.max_rss_kb for r in v_runs) / 1024
             tree_peak[n] = max(r.tree_peak_kb for r in v_runs) / 1024
             app = touch_one_app(repo, env)
             c_runs, b_runs = [], []
             for _ in range(rounds):
-                c_runs.append(changed_validate(repo, env).seconds)
+                c_runs.append(changed_validate(repo, env))
                 b_runs.append(one_build(repo, app, env))
-            changed_s[n], build_s[n] = median(c_runs), median(b_runs)
+            changed_s[n], build_s[n] = median(r.seconds for r in c_runs), median(r.seconds for r in b_runs)
+            changed_cpu[n], build_cpu[n] = median(r.cpu for r in c_runs), median(r.cpu for r in b_runs)
             print(f"{n:5d} apps: validate {validate_s[n]:7.2f} s, sequential {sequential_s[n]:7.2f} s"
                   f"{' (extrapolated)' if extrapolated[n] else ''}, ratio {validate_s[n] / sequential_s[n]:.2f}; "
                   f"--changed-since {changed_s[n]:.2f} s vs one build {build_s[n]:.2f} s; "
@@ -404,6 +422,9 @@ def main() -> None:
                 changed_s={str(n): round(v, 3) for n, v in changed_s.items()},
                 one_build_s={str(n): round(v, 3) for n, v in build_s.items()},
                 changed_over_one_build=round(max(changed_s[n] / build_s[n] for n in sizes), 3),
+                # The same ratios in CPU seconds (process and children): less at the mercy of the load.
+                validate_over_sequential_cpu={str(n): round(validate_cpu[n] / sequential_cpu[n], 3) for n in sizes},
+                changed_over_one_build_cpu={str(n): round(changed_cpu[n] / build_cpu[n], 3) for n in sizes},
             )
 
         # CLI publish against its floor, into a repo of 100 apps (a fresh app each round).
@@ -417,16 +438,20 @@ def main() -> None:
             lean.append(import_nbconvert(env, lean=True))
             bld.append(one_build(repo, f"pub{r}-{OWNER}", env))
         if repo:
-            floor = median(imp) + median(bld)
-            lean_floor = median(lean) + median(bld)
-            result.update(publish_s=round(median(pub), 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
-                          publish_over_floor=round(median(pub) / floor, 3),
-                          publish_over_lean_floor=round(median(pub) / lean_floor, 3))
-            print(f"publish {median(pub):.2f} s; floor {floor:.2f} s (import nbconvert {median(imp):.2f} + build "
-                  f"{median(bld):.2f}); lean floor {lean_floor:.2f} s", file=sys.stderr)
+            wall = {k: median(r.seconds for r in v) for k, v in (("pub", pub), ("imp", imp), ("lean", lean), ("bld", bld))}
+            cpu = {k: median(r.cpu for r in v) for k, v in (("pub", pub), ("imp", imp), ("lean", lean), ("bld", bld))}
+            floor, lean_floor = wall["imp"] + wall["bld"], wall["lean"] + wall["bld"]
+            result.update(publish_s=round(wall["pub"], 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
+                          publish_over_floor=round(wall["pub"] / floor, 3),
+                          publish_over_lean_floor=round(wall["pub"] / lean_floor, 3),
+                          publish_over_floor_cpu=round(cpu["pub"] / (cpu["imp"] + cpu["bld"]), 3),
+                          publish_over_lean_floor_cpu=round(cpu["pub"] / (cpu["lean"] + cpu["bld"]), 3))
+            print(f"publish {wall['pub']:.2f} s; floor {floor:.2f} s (import nbconvert {wall['imp']:.2f} + build "
+                  f"{wall['bld']:.2f}); lean floor {lean_floor:.2f} s; CPU: publish {cpu['pub']:.2f} s, floor "
+                  f"{cpu['imp'] + cpu['bld']:.2f} s, lean floor {cpu['lean'] + cpu['bld']:.2f} s", file=sys.stderr)
 
         if "server" in args.only:
-            starts, starts_without, firsts, immediate, later = [], [], [], [], []
+            starts, starts_without, firsts, immediate, later, first_cpu, later_cpu = [], [], [], [], [], [], []
             order = random.Random(1)
             for r in range(rounds):  # in a random order each round: the load drifts
                 kinds = ["idle", "immediate", "without"]
@@ -437,6 +462,8 @@ def main() -> None:
                         starts.append(got["start"])
                         firsts.append(got["first"])
                         later += got["later"]
+                        first_cpu.append(got["first_cpu"])
+                        later_cpu += got["later_cpu"]
                     elif kind == "immediate":
                         got = server_publishes(work, seed, notebook, env, 0, 0, f"b{r}")
                         starts.append(got["start"])
@@ -448,10 +475,15 @@ def main() -> None:
                           server_first_publish_idle_s=args.idle,
                           server_first_publish_immediate_s=round(median(immediate), 3),
                           server_later_publish_s=round(median(later), 3),
-                          server_later_publish_max_s=round(max(later), 3))
+                          server_later_publish_max_s=round(max(later), 3),
+                          # CPU seconds of the server and its kustomize and git processes per publish:
+                          # what the wall time comes down to on an idle machine, whatever the load now.
+                          server_first_publish_cpu_s=round(median(first_cpu), 3),
+                          server_later_publish_cpu_s=round(median(later_cpu), 3))
             print(f"server: start {median(starts):.2f} s (without n2a {median(starts_without):.2f} s); first publish "
                   f"{median(firsts):.2f} s ({args.idle:.0f} s after start), {median(immediate):.2f} s at once; "
-                  f"later {median(later):.2f} s (max {max(later):.2f})", file=sys.stderr)
+                  f"later {median(later):.2f} s (max {max(later):.2f}); CPU per publish: first {median(first_cpu):.2f} s, "
+                  f"later {median(later_cpu):.2f} s", file=sys.stderr)
 
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
