@@ -57,7 +57,8 @@ def _run(logger) -> None:
 MODULES = ("git", "nbconvert", "packaging.requirements", "n2a_gitops.pipeline", "n2a_gitops.gitops", "n2a_gitops.kustomize",
            "n2a_gitops.render", "n2a_gitops.requirements", "n2a_gitops.runtimes", "n2a_gitops.secrets_scan",
            "n2a_gitops.validate", "n2a_gitops.checks.overlay", "n2a_gitops.checks.application",
-           "n2a_gitops.checks.project", "n2a_gitops.checks.schemas", "n2a_gitops.launchers", "n2a_gitops.yamlio")
+           "n2a_gitops.checks.project", "n2a_gitops.checks.schemas", "n2a_gitops.launchers", "n2a_gitops.yamlio",
+           "n2a_gitops.tomlparse")
 
 
 def _imports() -> None:
