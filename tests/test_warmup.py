@@ -21,8 +21,8 @@ from n2a_gitops.jupyter import warmup
 warmup.start(logging.getLogger("n2a")).join()
 before = set(sys.modules)
 import n2a_gitops
-plan = n2a_gitops.plan(sys.argv[1], repo=sys.argv[2], owner="jane")
-print(json.dumps({"log": records, "new": sorted(set(sys.modules) - before), "app": plan.app}))
+result = n2a_gitops.publish(sys.argv[1], repo=sys.argv[2], owner="jane")  # commits: every step of a publish
+print(json.dumps({"log": records, "new": sorted(set(sys.modules) - before), "app": result.app}))
 """
 
 

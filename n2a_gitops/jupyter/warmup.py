@@ -58,7 +58,7 @@ MODULES = ("git", "nbconvert", "packaging.requirements", "n2a_gitops.pipeline", 
            "n2a_gitops.render", "n2a_gitops.requirements", "n2a_gitops.runtimes", "n2a_gitops.secrets_scan",
            "n2a_gitops.validate", "n2a_gitops.checks.overlay", "n2a_gitops.checks.application",
            "n2a_gitops.checks.project", "n2a_gitops.checks.schemas", "n2a_gitops.launchers", "n2a_gitops.yamlio",
-           "n2a_gitops.tomlparse")
+           "n2a_gitops.tomlparse", "n2a_gitops.repolock")
 
 
 def _imports() -> None:
