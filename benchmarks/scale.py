@@ -193,7 +193,7 @@ def grow(seed: Path, dest: Path, n: int, env) -> Path:
 
 def touch_one_app(repo: Path, env) -> str:
     app = app_ids(len(list((repo / "apps").iterdir())) - 1)[-1]
-    patch = repo / "apps" / app / "patch-ingress.yaml"
+    patch = repo / "apps" / app / "kustomization.yaml"
     patch.write_text(patch.read_text() + "# touched\n")
     subprocess.run(["git", "commit", "-qam", f"touch {app}"], cwd=repo, env=env, check=True)
     return app
