@@ -675,19 +675,21 @@ def changed_since(root: Path, since: str) -> list[str]:
     errors stay word for word what they are."""
     import subprocess
 
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              env={**os.environ, **_GIT_ENV})
+    def start(*args: str) -> subprocess.Popen:
+        return subprocess.Popen(["git", *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, **_GIT_ENV})
 
-    where = git("rev-parse", "--show-toplevel", "--verify", "--quiet", f"{since}^{{commit}}")
-    top = where.stdout.splitlines()[0] if where.returncode == 0 and where.stdout else ""
-    if not top or Path(top).resolve() != Path(root).resolve():
+    where, _ = start("rev-parse", "--show-toplevel", "--verify", "--quiet", f"{since}^{{commit}}").communicate()
+    lines = where.splitlines()
+    if len(lines) != 2 or Path(lines[0]).resolve() != Path(root).resolve():  # the top, then the commit
         return GitOpsRepo(root).changed_paths(since)
-    diff = git("diff", "--name-only", since, "--")
-    untracked = git("ls-files", "--others", "--exclude-standard")
+    # Both walk the work tree (10,000 files in a repo of 1,000 apps): side by side.
+    diff = start("diff", "--name-only", since, "--")
+    untracked = start("ls-files", "--others", "--exclude-standard")
+    (changed, _), (new, _) = diff.communicate(), untracked.communicate()
     if diff.returncode or untracked.returncode:
         return GitOpsRepo(root).changed_paths(since)
-    return sorted(set(diff.stdout.splitlines()) | set(untracked.stdout.splitlines()))
+    return sorted(set(changed.splitlines()) | set(new.splitlines()))
 
 
 def init_repo(path: Path, branch: str = "main") -> GitOpsRepo:

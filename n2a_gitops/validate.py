@@ -21,7 +21,7 @@ from .checks import application as app_checks
 from .checks import resources, secrets
 from .checks.problem import Problem, resource_id
 from .errors import NotFoundError, UsageError
-from .layout import BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
+from .layout import APPS_DIR, BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
 
 __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 
@@ -84,6 +84,7 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
 
     root = Path(root)
     notes = notes if notes is not None else []
+    schemas = _schemas_in_background(settings)
     crds = crds_folder(root, settings, crds_dir)
     if crds is None:
         notes.append(CRD_SKIPPED)
@@ -100,7 +101,8 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
     check_bootstrap = not apps
     if changed_since:
         changed = _changed(root, changed_since)
-        selected = _touched_apps(changed, set(app_names(root)) | set(_child_apps(root)))
+        touched = _touched_apps(changed)
+        selected = sorted(touched & _existing_apps(root, touched))
         check_bootstrap = any(_is_shared(p) for p in changed)
         if check_bootstrap:  # the base or the settings changed: every app is affected
             selected = sorted(set(app_names(root)) | set(_child_apps(root)))
@@ -117,8 +119,27 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
 
     if check_bootstrap:
         problems += _check_bootstrap(root, settings, argocd_docs, crds, found, notes)
-    problems += _check_apps(root, settings, selected, crds, project, notes, full=not (apps or changed_since), batch=batch)
+    problems += _check_apps(root, settings, selected, crds, project, notes, full=not (apps or changed_since),
+                            batch=batch, schemas=schemas)
     return problems
+
+
+def _schemas_in_background(settings):
+    """Import the schema library (0.1 s of CPU) while git and kustomize run in their processes:
+    a check of one changed app would otherwise wait for each in turn."""
+    import threading
+
+    from .checks.schemas import bundled_version
+
+    def load():
+        try:
+            bundled_version(settings.kubernetesVersion)
+        except Exception:  # the check itself will meet the same trouble and report it
+            pass
+
+    thread = threading.Thread(target=load, name="n2a-schemas", daemon=True)
+    thread.start()
+    return thread
 
 
 def _gateway_crds(crds: Path | None, notes: list[str] | None) -> Path | None:
@@ -169,7 +190,7 @@ def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
 # -- per app ---------------------------------------------------------------------------------
 
 
-def _check_apps(root, settings, selected, crds, project, notes, full: bool, batch: bool) -> list[Problem]:
+def _check_apps(root, settings, selected, crds, project, notes, full: bool, batch: bool, schemas) -> list[Problem]:
     from . import batchbuild, kustomize
 
     if selected:
@@ -177,10 +198,7 @@ def _check_apps(root, settings, selected, crds, project, notes, full: bool, batc
     # Many apps per kustomize process, on every core (batchbuild.py): the same manifests and
     # errors per app as one build each, at a fraction of the cost on a repo of many apps.
     built = batchbuild.build_all(root, selected, batch=batch)
-    if selected:  # the schema library's import (0.1 s) runs while kustomize builds
-        from .checks.schemas import bundled_version
-
-        bundled_version(settings.kubernetesVersion)
+    schemas.join()
     return _check_built(root, settings, built, crds, project, notes, full)
 
 
@@ -339,7 +357,7 @@ def _is_shared(path: str) -> bool:
         path.startswith("argocd/") and not path.startswith(CHILD_APPS_DIR + "/"))
 
 
-def _touched_apps(changed: list[str], known: set[str]) -> list[str]:
+def _touched_apps(changed: list[str]) -> set[str]:
     touched = set()
     for path in changed:
         parts = path.split("/")
@@ -347,4 +365,13 @@ def _touched_apps(changed: list[str], known: set[str]) -> list[str]:
             touched.add(parts[1])
         elif path.startswith(CHILD_APPS_DIR + "/") and path.endswith(".yaml"):
             touched.add(Path(path).stem)
-    return sorted(touched & known)
+    return touched
+
+
+def _existing_apps(root: Path, names: set[str]) -> set[str]:
+    """Which of ``names`` app_names() or _child_apps() would list, asked of those names only:
+    a change to one app should not cost a listing of thousands."""
+    base = Path(BASE_DIR).name
+    return {n for n in names
+            if (n != base and not n.startswith(".") and (root / APPS_DIR / n).is_dir())
+            or (root / CHILD_APPS_DIR / f"{n}.yaml").exists()}
