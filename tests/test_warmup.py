@@ -35,4 +35,4 @@ def test_after_the_warm_up_a_publish_imports_nothing_new(tmp_path, gitops):
     assert seen["app"] == "greeter-jane"
     assert not [line for line in seen["log"] if "skipped" in line], seen["log"]
     assert any(line.startswith("n2a: publish path warmed up in ") for line in seen["log"])
-    assert seen["new"] == [], f"the first publish still imports {seen['new']}: add them to warmup.MODULES"
+    assert seen["new"] == [], f"the first publish still imports {seen['new']}: add them to warmup.LAZY"

@@ -1,8 +1,9 @@
 """Warm the publish path in the background once the Jupyter server runs.
 
 A publish in a fresh server process pays, once, for imports (nbconvert, GitPython, the schema
-library), for compiling nbconvert's and n2a's templates and for loading the Kubernetes schemas:
-about half a second that the first click on "Publish as app" would otherwise wait for. None of
+library, n2a's own modules), for compiling n2a's templates, building nbformat's validator and
+IPython's input transformers and loading the Kubernetes schemas: about half a second that the
+first click on "Publish as app" would otherwise wait for. None of
 it runs on the server's start-up path: the server's event loop starts the thread once it runs,
 and each step is small, so the loop keeps answering (a thread yields the interpreter every few
 milliseconds). A step that fails is skipped: the publish itself then does that work, as before.
@@ -54,23 +55,29 @@ def _run(logger) -> None:
     logger.info("n2a: publish path warmed up in %.2f s", time.perf_counter() - begin)
 
 
-MODULES = ("git", "nbconvert", "packaging.requirements", "n2a_gitops.pipeline", "n2a_gitops.gitops", "n2a_gitops.kustomize",
-           "n2a_gitops.render", "n2a_gitops.requirements", "n2a_gitops.runtimes", "n2a_gitops.secrets_scan",
-           "n2a_gitops.validate", "n2a_gitops.checks.overlay", "n2a_gitops.checks.application",
-           "n2a_gitops.checks.project", "n2a_gitops.checks.schemas", "n2a_gitops.launchers", "n2a_gitops.yamlio",
-           "n2a_gitops.tomlparse", "n2a_gitops.repolock")
+# Every module of n2a (and of its checks) but these two: one runs the CLI when imported, the
+# other runs in the notebook kernel's Python. Then what they import only inside functions.
+SKIP = {"__main__", "env_probe"}
+LAZY = ("git", "nbconvert", "packaging.requirements", "ipykernel.connect", "ipykernel.kernelspec",
+        "n2a_gitops.launchers")  # the package only: its modules run in the pods
 
 
 def _imports() -> None:
     import importlib
+    import pkgutil
 
-    for name in MODULES:  # one at a time: the server's loop gets its turns in between
+    import n2a_gitops
+    import n2a_gitops.checks
+
+    names = [f"{pkg.__name__}.{info.name}" for pkg in (n2a_gitops, n2a_gitops.checks)
+             for info in pkgutil.iter_modules(pkg.__path__) if not info.ispkg and info.name not in SKIP]
+    for name in names + list(LAZY):  # one at a time: the server's loop gets its turns in between
         importlib.import_module(name)
 
 
 def _convert() -> None:
     """A small notebook through the real conversion and detection: nbformat's validator,
-    IPython's transformers, nbconvert's templates and n2a's magic handling get built."""
+    IPython's transformers and n2a's magic handling get built."""
     import tempfile
     from pathlib import Path
 
@@ -109,9 +116,9 @@ def _schemas() -> None:
 
 
 def _requirements() -> None:
-    from .. import requirements, secrets_scan
+    from .. import inference, secrets_scan
 
-    requirements.distribution_for("yaml")  # the import-name -> distribution map of this Python
+    inference.table()  # import names -> distributions (data/import_names.yaml)
     secrets_scan.scan("warm = 'up'\n")
 
 
