@@ -160,6 +160,17 @@ def make_notebook(path: Path, steps: int = 18) -> Path:
     return path
 
 
+def edit_notebook(path: Path, mark: str) -> None:
+    """A one-line change to the app's code, as a user makes between two publishes (the
+    requirements stay the same, so the app's lock is kept)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in reversed(nb.cells) if c.cell_type == "code" and "def summarise" in c.source)
+    cell.source = cell.source.split("\n# edit")[0] + f"\n# edit {mark}"
+    nbformat.write(nb, str(path))
+
+
 def seed_repo(work: Path, env, notebook: Path) -> Path:
     root = work / "seed"
     n2a(env, "init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
@@ -239,8 +250,8 @@ def import_nbconvert(env, lean: bool = False) -> Run:
     return Run([sys.executable, "-c", code], env)
 
 
-def cli_publish(repo: Path, notebook: Path, name: str, env) -> Run:
-    return n2a(env, "publish", str(notebook), "--repo", str(repo), "--name", name, "--owner", OWNER, "--quiet")
+def cli_publish(repo: Path, notebook: Path, name: str, env, *flags: str) -> Run:
+    return n2a(env, "publish", str(notebook), "--repo", str(repo), "--name", name, "--owner", OWNER, "--quiet", *flags)
 
 
 # -- the server extension --------------------------------------------------------------------
@@ -325,19 +336,26 @@ def server_site(work: Path, seed: Path, notebook: Path, env, tag: str) -> tuple[
 
 
 def server_publishes(work: Path, seed: Path, notebook: Path, env, idle: float, later: int, tag: str) -> dict:
-    """Start a server, wait ``idle`` seconds, publish once (the first), then ``later`` more."""
+    """Start a server, wait ``idle`` seconds, edit the notebook and publish its app, which the
+    repo already holds (the first publish: a user back at work), then ``later`` times again after
+    an edit, then publish it as a new app (whose lock is resolved against the package index)."""
     root, home = server_site(work, seed, notebook, env, tag)
     server = JupyterServer(root, home)
+    name = APP.rsplit("-", 1)[0]
     try:
         if not server.has_n2a:
             raise SystemExit(f"the n2a server extension did not load:\n{server.log.read_text()}")
         time.sleep(idle)
-        first = server.publish(notebook.name, f"first-{tag}")
+        edit_notebook(root / notebook.name, f"{tag}-first")
+        first = server.publish(notebook.name, name)
         first_cpu, rest, rest_cpu = server.last_cpu, [], []
         for i in range(later):
-            rest.append(server.publish(notebook.name, f"later{i}-{tag}"))
+            edit_notebook(root / notebook.name, f"{tag}-{i}")
+            rest.append(server.publish(notebook.name, name))
             rest_cpu.append(server.last_cpu)
-        return {"start": server.start_seconds, "first": first, "later": rest, "first_cpu": first_cpu, "later_cpu": rest_cpu}
+        new_app = server.publish(notebook.name, f"new-{tag}") if later else None
+        return {"start": server.start_seconds, "first": first, "later": rest, "first_cpu": first_cpu,
+                "later_cpu": rest_cpu, "new_app": new_app}
     finally:
         server.stop()
 
@@ -434,29 +452,42 @@ def main() -> None:
 
         # CLI publish against its floor, into a repo of 100 apps (a fresh app each round).
         repo = grow(seed, work / "publish-repo", min(100, largest), env) if "publish" in args.only else None
-        pub, imp, lean, bld = [], [], [], []
+        # Each round: a new app (its lock resolved against the index), the same app again after
+        # a one-line edit (its lock kept), a new app with --no-lock; and the floor's parts.
+        runs: dict[str, list[Run]] = {k: [] for k in ("pub", "repub", "nolock", "imp", "lean", "bld")}
+        own = work / "nb-cli" / notebook.name
         for r in range(rounds if repo else 0):
             if r == 0:
-                cli_publish(repo, notebook, "warm", env)
-            pub.append(cli_publish(repo, notebook, f"pub{r}", env))
-            imp.append(import_nbconvert(env))
-            lean.append(import_nbconvert(env, lean=True))
-            bld.append(one_build(repo, f"pub{r}-{OWNER}", env))
+                own.parent.mkdir()
+                shutil.copy(notebook, own)
+                cli_publish(repo, own, "warm", env)
+            runs["pub"].append(cli_publish(repo, own, f"pub{r}", env))
+            edit_notebook(own, str(r))
+            runs["repub"].append(cli_publish(repo, own, f"pub{r}", env))
+            runs["nolock"].append(cli_publish(repo, own, f"nolock{r}", env, "--no-lock"))
+            runs["imp"].append(import_nbconvert(env))
+            runs["lean"].append(import_nbconvert(env, lean=True))
+            runs["bld"].append(one_build(repo, f"pub{r}-{OWNER}", env))
         if repo:
-            wall = {k: median(r.seconds for r in v) for k, v in (("pub", pub), ("imp", imp), ("lean", lean), ("bld", bld))}
-            cpu = {k: median(r.cpu for r in v) for k, v in (("pub", pub), ("imp", imp), ("lean", lean), ("bld", bld))}
+            wall = {k: median(r.seconds for r in v) for k, v in runs.items()}
+            cpu = {k: median(r.cpu for r in v) for k, v in runs.items()}
             floor, lean_floor = wall["imp"] + wall["bld"], wall["lean"] + wall["bld"]
-            result.update(publish_s=round(wall["pub"], 3), floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
+            result.update(publish_s=round(wall["pub"], 3), republish_s=round(wall["repub"], 3),
+                          publish_no_lock_s=round(wall["nolock"], 3),
+                          floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
                           publish_over_floor=round(wall["pub"] / floor, 3),
+                          republish_over_floor=round(wall["repub"] / floor, 3),
+                          publish_no_lock_over_floor=round(wall["nolock"] / floor, 3),
                           publish_over_lean_floor=round(wall["pub"] / lean_floor, 3),
                           publish_over_floor_cpu=round(cpu["pub"] / (cpu["imp"] + cpu["bld"]), 3),
                           publish_over_lean_floor_cpu=round(cpu["pub"] / (cpu["lean"] + cpu["bld"]), 3))
-            print(f"publish {wall['pub']:.2f} s; floor {floor:.2f} s (import nbconvert {wall['imp']:.2f} + build "
+            print(f"publish: new app {wall['pub']:.2f} s, again after an edit {wall['repub']:.2f} s, new app without "
+                  f"a lock {wall['nolock']:.2f} s; floor {floor:.2f} s (import nbconvert {wall['imp']:.2f} + build "
                   f"{wall['bld']:.2f}); lean floor {lean_floor:.2f} s; CPU: publish {cpu['pub']:.2f} s, floor "
                   f"{cpu['imp'] + cpu['bld']:.2f} s, lean floor {cpu['lean'] + cpu['bld']:.2f} s", file=sys.stderr)
 
         if "server" in args.only:
-            starts, starts_without, firsts, immediate, later, first_cpu, later_cpu = [], [], [], [], [], [], []
+            starts, starts_without, firsts, immediate, later, first_cpu, later_cpu, new_apps = [], [], [], [], [], [], [], []
             order = random.Random(1)
             for r in range(rounds):  # in a random order each round: the load drifts
                 kinds = ["idle", "immediate", "without"]
@@ -469,6 +500,7 @@ def main() -> None:
                         later += got["later"]
                         first_cpu.append(got["first_cpu"])
                         later_cpu += got["later_cpu"]
+                        new_apps.append(got["new_app"])
                     elif kind == "immediate":
                         got = server_publishes(work, seed, notebook, env, 0, 0, f"b{r}")
                         starts.append(got["start"])
@@ -481,13 +513,15 @@ def main() -> None:
                           server_first_publish_immediate_s=round(median(immediate), 3),
                           server_later_publish_s=round(median(later), 3),
                           server_later_publish_max_s=round(max(later), 3),
+                          server_later_new_app_publish_s=round(median(new_apps), 3),
                           # CPU seconds of the server and its kustomize and git processes per publish:
                           # what the wall time comes down to on an idle machine, whatever the load now.
                           server_first_publish_cpu_s=round(median(first_cpu), 3),
                           server_later_publish_cpu_s=round(median(later_cpu), 3))
             print(f"server: start {median(starts):.2f} s (without n2a {median(starts_without):.2f} s); first publish "
                   f"{median(firsts):.2f} s ({args.idle:.0f} s after start), {median(immediate):.2f} s at once; "
-                  f"later {median(later):.2f} s (max {max(later):.2f}); CPU per publish: first {median(first_cpu):.2f} s, "
+                  f"later {median(later):.2f} s (max {max(later):.2f}), a later new app {median(new_apps):.2f} s; "
+                  f"CPU per publish: first {median(first_cpu):.2f} s, "
                   f"later {median(later_cpu):.2f} s", file=sys.stderr)
 
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]

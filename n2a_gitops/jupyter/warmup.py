@@ -122,4 +122,13 @@ def _requirements() -> None:
     secrets_scan.scan("warm = 'up'\n")
 
 
-STEPS = (_imports, _convert, _templates, _schemas, _requirements)
+def _kernel_environment() -> None:
+    """What the default kernel's Python has installed: one subprocess, kept in n2a's cache, so
+    the first publish of a notebook on that kernel only checks it is still true."""
+    from .. import environment, kernels
+
+    interpreter = kernels.from_kernelspec("python3")
+    environment.inspect(interpreter.python, interpreter.env)
+
+
+STEPS = (_imports, _convert, _templates, _schemas, _requirements, _kernel_environment)
