@@ -8,13 +8,17 @@ Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100]
 - Full `n2a validate` against the same apps built one `kustomize build` process after another
   (what Argo CD's repo-server pays per app). Past --sample apps, the sequential figure is
   extrapolated from a random sample of that many builds, and the output says so.
-- `n2a validate --changed-since HEAD~1` after a commit touching one app, against one build.
+- `n2a validate --changed-since HEAD~1` after a commit touching one app, against one build
+  (15 pairs side by side; the median of their ratios).
 - CLI `n2a publish` against its floor: `python -c "import nbconvert"` plus one build of the
-  app. Also against a lean floor: the same import without the format-checker modules that the
-  CLI skips (checks/schemas.py), so the ratio does not hide behind them.
-- The server extension: a real Jupyter server; `POST /n2a/publish` first (after --idle seconds,
-  the time a user needs to open JupyterLab and a notebook; and also at once when the API first
-  answers) and later; the server's start with and without n2a.
+  app; a new app (its lock resolved against the package index), the same app after a one-line
+  edit (its lock kept), a new app with --no-lock. Also against a lean floor: the same import
+  without the format-checker modules that the CLI skips (checks/schemas.py), so the ratio does
+  not hide behind them.
+- The server extension: a real Jupyter server; `POST /n2a/publish` of an edit to an app the repo
+  holds, first (after --idle seconds, the time a user needs to open JupyterLab and a notebook;
+  and also at once when the API first answers) and five times later, then a new app; the
+  server's start with and without n2a.
 
 Every command runs in a fresh process, as users and CI run it, with Python's bytecode cached in
 a private folder (as in an installed package; this machine sets PYTHONDONTWRITEBYTECODE).
