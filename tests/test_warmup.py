@@ -112,6 +112,23 @@ def test_voila_warmup_picks_the_kernel_voila_picks(tmp_path, monkeypatch):
     assert check.run(prepared.manifests)["passed"] is True
 
 
+@pytest.mark.slow
+def test_voila_names_the_notebooks_cell_when_skipped_cells_are_left_out(gitops, tmp_path):
+    """app.ipynb lacks the n2a-skip cell, so the broken cell is its 2nd code cell but the
+    notebook's 3rd: the warm-up names the notebook's."""
+    nb = nbformat.read(str(EXAMPLES / "voila_hello.ipynb"), as_version=4)
+    skipped = new_code_cell("secret_setup = 1")
+    skipped.metadata["tags"] = ["n2a-skip"]
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells[first:first] = [skipped]
+    nb.cells.insert(first + 2, new_code_cell("import not_a_module_n2a"))
+    path = tmp_path / "voila_skip.ipynb"
+    nbformat.write(nb, str(path))
+    proc = n2a("publish", str(path), "--repo", str(gitops), "--owner", "ci", "--check", cwd=tmp_path)
+    assert proc.returncode == 7, proc.stderr[-3000:]
+    assert "code cell 3 raised ModuleNotFoundError" in proc.stderr and "[code cell 3, line 1]" in proc.stderr
+
+
 COUNTING = {
     "panel": ["import panel as pn", "open('runs.txt', 'a').write('run\\n')\npn.Column('# counted').servable()"],
     "bokeh": ["from bokeh.io import curdoc\nfrom bokeh.models import Div",
@@ -317,6 +334,11 @@ def test_kernel_tracebacks_name_the_code_cell(tmp_path):
                           tags={2: ["skip-execution"]})
     counts = cellmap.kernel_counts(path)
     assert counts == {1: 1, 2: 4, 3: 5}
+    nb = nbformat.read(str(path), as_version=4)  # conversion's numbers (skipped cells left out) win
+    for cell, number in zip(nb.cells, (2, 3, 5, 7, 8)):
+        cell.metadata["n2a"] = {"code_cell": number}
+    nbformat.write(nb, str(path))
+    assert cellmap.kernel_counts(path) == {1: 2, 2: 7, 3: 8}
     text = "Cell In[3], line 1\n----> 1 f()\n\nCell In[2], line 2, in f()\n"
     assert cellmap.annotate_kernel(text, counts) == (
         "Cell In[3], line 1  [code cell 5, line 1]\n----> 1 f()\n\nCell In[2], line 2, in f()  [code cell 4, line 2]\n")
