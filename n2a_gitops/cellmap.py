@@ -215,6 +215,8 @@ def annotate_kernel(text: str, counts: Mapping[int, int]) -> str:
 
     def frame(match: re.Match) -> str:
         number = counts.get(int(match["count"]))
-        return f"{match['frame']}  [code cell {number}, line {match['line']}]" if number else match.group(0)
+        if not number or "[code cell " in match["frame"]:  # the voila warm-up names the cell itself
+            return match.group(0)
+        return f"{match['frame']}  [code cell {number}, line {match['line']}]"
 
     return _KERNEL_FRAME.sub(frame, text)
