@@ -183,3 +183,40 @@ def load_maps(src: Path) -> dict[str, CellMap]:
         return loads(path.read_text(encoding="utf-8"))
     app = Path(src) / "app.py"
     return {"app.py": CellMap.from_script(app.read_text(encoding="utf-8"))} if app.is_file() else {}
+
+
+# -- notebooks run by a kernel (voila serves app.ipynb itself) ------------------------------------
+
+# An IPython traceback names a cell by its execution count: `Cell In[3], line 2, in f()`.
+_KERNEL_FRAME = re.compile(r"^(?P<frame>Cell In\[(?P<count>\d+)\], line (?P<line>\d+)[^\n]*)$", re.M)
+_SKIPPED_TAG = "skip-execution"  # nbclient's (and so voila's) tag for cells it does not run
+
+
+def kernel_counts(notebook: Path) -> dict[int, int]:
+    """Execution count -> code cell number, for one top-to-bottom run in a fresh kernel (voila,
+    nbclient): empty cells and cells tagged skip-execution are not run and take no count. The
+    number is the cell's in the user's notebook (metadata n2a.code_cell, written by conversion),
+    else its place among app.ipynb's code cells."""
+    path = Path(notebook)
+    if not path.is_file():
+        return {}
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8")).get("cells", []) if c.get("cell_type") == "code"]
+    counts, count = {}, 0
+    for number, cell in enumerate(cells, 1):
+        source = "".join(cell.get("source", ""))
+        if source.strip() and _SKIPPED_TAG not in cell.get("metadata", {}).get("tags", []):
+            count += 1
+            counts[count] = (cell.get("metadata", {}).get("n2a") or {}).get("code_cell", number)
+    return counts
+
+
+def annotate_kernel(text: str, counts: Mapping[int, int]) -> str:
+    """Add "[code cell K, line M]" to every `Cell In[N], line M` frame of a kernel's traceback."""
+
+    def frame(match: re.Match) -> str:
+        number = counts.get(int(match["count"]))
+        if not number or "[code cell " in match["frame"]:  # the voila warm-up names the cell itself
+            return match.group(0)
+        return f"{match['frame']}  [code cell {number}, line {match['line']}]"
+
+    return _KERNEL_FRAME.sub(frame, text)

@@ -36,6 +36,7 @@ EXIT_CODES_HELP = """exit codes:
   8  superseded: a newer publish of the same app reached the remote first (yours is kept)
   9  conflict: the remote changed the same files; merge by hand (git pull --rebase)
  10  busy: the remote kept moving, or another n2a run held the clone, for --push-timeout seconds
+ 11  the app failed its check run (publish --check: its code raised; nothing was committed)
 """
 
 

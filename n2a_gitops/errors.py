@@ -14,6 +14,7 @@ EXIT_PUSH_REFUSED = 7  # the git host refused the push (a server hook, a protect
 EXIT_SUPERSEDED = 8  # a newer publish of the same app reached the remote; ours is kept, not live
 EXIT_CONFLICT = 9  # the remote changed the same files: only a person can merge them
 EXIT_BUSY = 10  # the time budget ran out: the remote kept moving, or another publish held the clone
+EXIT_CHECK = 11  # the app failed its check run (publish --check): its code raised; nothing committed
 
 
 class N2AError(Exception):
@@ -66,10 +67,14 @@ class BusyError(N2AError):
     exit_code = EXIT_BUSY
 
 
+class CheckError(N2AError):
+    exit_code = EXIT_CHECK
+
+
 def error_class(exit_code) -> type[N2AError]:
     """The error class for an exit code (an error that crossed HTTP keeps its exit code)."""
     for cls in (UsageError, PolicyError, AuthError, NotFoundError, UnreachableError, PushRefusedError,
-                SupersededError, ConflictError, BusyError):
+                SupersededError, ConflictError, BusyError, CheckError):
         if cls.exit_code == exit_code:
             return cls
     return N2AError

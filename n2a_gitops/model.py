@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from .cellmap import CellMap
 
@@ -44,6 +44,19 @@ class LaunchSpec:
     startup_seconds: int = 60  # how long the app may take before liveness counts
     files: dict[str, str] = field(default_factory=dict)  # extra files, e.g. a launcher module
     entry: str = "app.py"  # the file holding the user's code ("app.ipynb" for voila)
+    # Frameworks that run the code only per browser session (voila, panel, bokeh, streamlit)
+    # would look healthy with broken code: their warm-up runs it once at start. `warmup` is an
+    # argv put in front of `command`: it runs the code, exits non-zero with the traceback if it
+    # raises, else execs `command`. `warmup_files` are launchers only the warm-up needs.
+    warmup: list[str] = field(default_factory=list)
+    warmup_files: dict[str, str] = field(default_factory=dict)
+
+    def served(self, warmup: bool = True) -> "LaunchSpec":
+        """What the Deployment runs: the warm-up (when wanted and there is one) in front of the command."""
+        if not (warmup and self.warmup):
+            return replace(self, warmup=[], warmup_files={})
+        return replace(self, command=[*self.warmup, *self.command], files={**self.files, **self.warmup_files},
+                       warmup=[], warmup_files={})
 
 
 @dataclass
@@ -114,6 +127,8 @@ class PublishResult:
     run_time: dict = field(default_factory=dict)
     # {"path", "kept", "packages", "python", "platform"}; None when published with --no-lock
     lock: dict | None = None
+    warmup: bool = False  # the pod runs the code once before it serves (voila, panel, bokeh, streamlit)
+    check: dict | None = None  # with --check: how the check run went ({"passed", "seconds", "status"})
 
     def to_dict(self) -> dict:
         return asdict(self)

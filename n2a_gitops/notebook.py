@@ -165,7 +165,7 @@ def convert_part(path: Path, on_run, label: str = "") -> Part:
     script, origins, stand_in = _script(pieces)
     return Part(
         script=script, cellmap=CellMap.from_origins(origins, label),
-        served=_served_notebook(nb, kept, served_sources), findings=findings,
+        served=_served_notebook(nb, kept, served_sources, numbers), findings=findings,
         code_cells=sum(1 for p in pieces if p[0] == "code"),
         skipped=len(nb.cells) - len(kept), stand_in=stand_in,
     )
@@ -486,9 +486,11 @@ def _retarget_source(source: str, line: str, new: str) -> str:
     return "".join(rows)
 
 
-def _served_notebook(nb, kept, sources: dict[int, str] | None = None) -> str:
+def _served_notebook(nb, kept, sources: dict[int, str] | None = None, numbers: dict[int, int] | None = None) -> str:
     """What voila serves: kept cells, no outputs, no install lines (each view would run pip);
-    SOURCES replaces the text of some cells (a %run pointed at the file's place in the app)."""
+    SOURCES replaces the text of some cells (a %run pointed at the file's place in the app).
+    Each code cell keeps its number in the notebook (metadata n2a.code_cell): skipped cells are
+    gone, so a traceback's cell is named from it (the warm-up, preview, --check)."""
     import nbformat
 
     served = copy.deepcopy(nb)
@@ -498,6 +500,8 @@ def _served_notebook(nb, kept, sources: dict[int, str] | None = None) -> str:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             cell.source = _without_installs((sources or {}).get(number, cell.source))
+            if numbers and number in numbers:
+                cell.metadata["n2a"] = {"code_cell": numbers[number]}
         served.cells.append(cell)
     return nbformat.writes(served)
 

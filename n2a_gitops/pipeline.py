@@ -132,6 +132,19 @@ def _probes(launch) -> dict:
     }
 
 
+def _warmup_wanted(warmup: bool | None, path: Path) -> tuple[bool, str]:
+    """(run the warm-up?, why): --no-warmup, else the notebook's `metadata.n2a.warmup`, else on."""
+    from .notebook import read_notebook
+
+    if warmup is not None:
+        return warmup, "--no-warmup" if not warmup else "asked for"
+    value = (read_notebook(path).metadata.get("n2a") or {}).get("warmup", True)
+    if not isinstance(value, bool):
+        raise UsageError(f"the notebook's metadata n2a.warmup is {value!r}, not true or false",
+                         'set "n2a": {"warmup": false} in the notebook\'s metadata, or remove it')
+    return value, "metadata n2a.warmup: false" if not value else "default"
+
+
 def _source_notebook(path: Path) -> bytes:
     """The notebook as committed beside the app: outputs cleared (they can be large or sensitive)."""
     import nbformat
@@ -205,15 +218,16 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
 
 def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
             env=None, include=(), access=None, secret_env=None, cpu=None, memory=None, gpu=None, replicas=None,
-            out: Output | None = None, need_repo: bool = True, kernel=None, environment=None,
-            no_lock: bool = False, refresh_lock: bool = False, preferences: Mapping[str, str] | None = None) -> Prepared:
+            warmup: bool | None = None, out: Output | None = None, need_repo: bool = True, kernel=None,
+            environment=None, no_lock: bool = False, refresh_lock: bool = False, preferences: Mapping[str, str] | None = None) -> Prepared:
     """Everything but the commit. KERNEL: the notebook's running kernel when there is one
     (``kernels.ConnectedKernel`` from JupyterLab, ``kernels.ThisKernel`` from the magic).
 
     ENVIRONMENT: an environment.yml (default: one beside the notebook). NO_LOCK: ship
     requirements.txt only (also N2A_NO_LOCK=1). REFRESH_LOCK: resolve again even when the app's
     lock in the repo has the same inputs. PREFERENCES: {distribution: version} to keep when
-    resolving the lock (default: the versions in the notebook kernel's environment).
+    resolving the lock (default: the versions in the notebook kernel's environment). WARMUP:
+    None follows the notebook's metadata (default on).
     """
     from . import access as access_mod
     from . import conda, envvars, notebook_env, render, resources, runtimes, secretrefs
@@ -244,7 +258,9 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         )
 
     runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks, converted.cellmap)
-    launch = runtime.launch(detection, CONTAINER_PORT)
+    warm, why_warm = _warmup_wanted(warmup, nb_path)
+    declared = runtime.launch(detection, CONTAINER_PORT)
+    launch = declared.served(warm)
     ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
 
@@ -338,7 +354,12 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
         brought_in=[dict(b) for b in converted.brought_in],
         resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],
         environment=kernel_env.describe(), run_time=dict(kernel_env.run_time), lock=lock_info,
+        warmup=bool(warm and declared.warmup),
     )
+    if declared.warmup:
+        result.notes.append(
+            "start-up: the pod runs the code once before it serves, so broken code never looks healthy"
+            if warm else f"start-up: no warm-up ({why_warm}): the code runs only when someone opens the app")
     return Prepared(settings, root, app, folder, files, manifests, result, kernel_env.environment.versions())
 
 
@@ -387,14 +408,18 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     return [str(p) for p in validate.check_app(settings, app, manifests, application, crds, project=project)]
 
 
-def publish(notebook, *, push: bool = False, dry_run: bool = False, out: Output | None = None,
-            push_timeout: float | None = None, **options) -> PublishResult:
+def publish(notebook, *, push: bool = False, dry_run: bool = False, check: bool = False,
+            out: Output | None = None, push_timeout: float | None = None, **options) -> PublishResult:
     from .config import push_timeout as resolve_timeout
     from .gitops import GitOpsRepo
 
     out = out or Output(quiet=True)
     prepared = prepare(notebook, out=out, **options)
     result = prepared.result
+    if check:  # before anything touches the repo: a failed check commits nothing
+        from . import check as checking
+
+        result.check = checking.run(prepared.manifests, out)
     if dry_run:
         result.dry_run = True
         return result

@@ -43,6 +43,8 @@ from .errors import N2AError, UsageError
 from .output import Output
 
 TAIL_LINES = 40
+TRACEBACK_LINES = 200  # a traceback is shown whole, up to this many lines
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # kernels colour their tracebacks
 DEFAULT_WAIT = 180  # seconds, when the Deployment has no startup probe
 # Host variables a local process needs that a pod gets from its image or cluster.
 PASSTHROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
@@ -298,9 +300,21 @@ def _cwd(pod: LocalPod, container: dict) -> Path:
     return Path(pod.localise(wd, pod.mounts(container))) if wd else pod.root
 
 
-def _tail(lines) -> str:
-    text = "\n".join(list(lines)[-TAIL_LINES:]).rstrip()
-    return f"\n--- last {TAIL_LINES} lines of its output ---\n{text}" if text else " (it printed nothing)"
+def _tail(lines, maps=None, counts=None) -> str:
+    """The end of the app's output: the last TAIL_LINES, or from its last traceback on, with the
+    notebook's cell beside each app.py frame."""
+    from . import cellmap
+
+    lines = [ANSI.sub("", line) for line in lines]
+    starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+    first = len(lines) - TAIL_LINES
+    if starts:
+        first = min(first, max(starts[-1], len(lines) - TRACEBACK_LINES))
+    shown = lines[max(first, 0):]
+    text = cellmap.annotate("\n".join(shown), maps or {}).rstrip()
+    if counts:
+        text = cellmap.annotate_kernel(text, counts)
+    return f"\n--- last {len(shown)} lines of its output ---\n{text}" if text else " (it printed nothing)"
 
 
 def _run_init(pod: LocalPod, container: dict, out: Output) -> str:
@@ -364,7 +378,9 @@ class _App:
         self.lines: collections.deque[str] = collections.deque(maxlen=400)
         self.argv = _argv(pod, container, False, shown=True)  # what is printed and in --json
         argv = _argv(pod, container, False)
+        self.count = 0  # lines read so far (the deque keeps only the last ones)
         env, cwd = _container_env(pod, container, False), _cwd(pod, container)
+        self.cwd = cwd  # the working directory, where the init step copied app.py and its map
         cwd.mkdir(parents=True, exist_ok=True)
         try:
             self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
@@ -380,12 +396,23 @@ class _App:
         for raw in self.proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.lines.append(line)
+            self.count += 1
             if self.echo:
                 self.out.info(line)
 
-    def output(self) -> str:
+    def output(self, since: int = 0) -> str:
+        """The tail of what the app printed (after its first SINCE lines), tracebacks mapped to cells."""
+        from . import cellmap
+
         self.reader.join(timeout=2)
-        return _tail(self.lines)
+        lines = list(self.lines)
+        lines = lines[max(0, len(lines) - (self.count - since)):]
+        # Voila runs app.ipynb in a kernel: its frames name cells by execution count.
+        return _tail(lines, cellmap.load_maps(self.cwd), cellmap.kernel_counts(self.cwd / "app.ipynb"))
+
+    def printed_traceback(self, since: int = 0) -> bool:
+        lines = list(self.lines)[max(0, len(self.lines) - (self.count - since)):]
+        return any("Traceback (most recent call last)" in line for line in lines)
 
     def probe_ok(self, probe: dict) -> bool:
         port = self.pod.port

@@ -272,3 +272,37 @@ def test_twenty_concurrent_publishes_all_land_while_others_push_too(hub, tmp_pat
     assert {f"workshop{i}-jane" for i in range(20)} | {"own-guest0", "own-guest1"} <= apps
     check = n2a("validate", "--repo", final, "--json")
     assert check.returncode == 0, check.stderr
+
+
+def test_check_runs_in_the_users_server_never_in_the_service(hub, tmp_path):
+    """The service holds git credentials and runs no user code: it refuses "check". The user's
+    server runs the check itself before sending the notebook, and sends nothing if it fails."""
+    from e2e import jupyter_server
+    from test_warmup import broken
+
+    r = post(hub, "publish", {"notebook": notebook_json(tmp_path), "filename": "greeter.ipynb", "check": True}, hub["jane"])
+    assert r.status_code == 400 and "check" in r.json()["error"]
+    root = tmp_path / "root"
+    root.mkdir()
+    broken("python", root)
+    env = jupyter_server.server_env(tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"],
+                                    JUPYTERHUB_API_TOKEN=hub["jane"])
+    server = jupyter_server.start(root, env, tmp_path / "jupyter.log")
+    try:
+        before = git(hub["bare"], "rev-parse", "main").strip()
+        refused = server.post("n2a/publish", {"notebook": "python_hello.ipynb", "check": True})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["exit_code"] == 11 and "code cell 2" in refused.json()["error"]
+        assert git(hub["bare"], "rev-parse", "main").strip() == before
+        import shutil
+
+        from conftest import REPO_ROOT
+
+        shutil.copy(REPO_ROOT / "examples" / "python_hello.ipynb", root / "python_hello.ipynb")
+        passed = server.post("n2a/publish", {"notebook": "python_hello.ipynb", "check": True})
+        assert passed.status_code == 200, passed.text
+        result = passed.json()
+        assert result["check"]["passed"] is True and result["owner"] == "jane" and result["pushed"] is True
+        assert git(hub["bare"], "rev-parse", "main").strip() == result["commit"] != before
+    finally:
+        server.stop()

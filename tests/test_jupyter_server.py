@@ -218,6 +218,8 @@ def test_republishing_unchanged_content_makes_no_commit(site):
         ({"notebook": "notebooks/greeter.ipynb", "repo": "../../.."}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "include": ["../../home"]}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "push": "yes"}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "check": "yes"}, 400, 2),
+        ({"notebook": "notebooks/greeter.ipynb", "warmup": 0}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "name": "!!!"}, 400, 2),
         ({"notebook": "notebooks/greeter.ipynb", "owner": "jane", "memory": "64Gi"}, 403, 3),
         ({"notebook": "notebooks/greeter.ipynb", "gpu": 1.5}, 400, 2),
@@ -229,6 +231,19 @@ def test_bad_requests_get_a_message_and_a_fix_and_change_nothing(site, body, sta
     before = snapshot(site["clone"])
     body_out = error_body(site["server"].post("n2a/publish", body), status)
     assert body_out["exit_code"] == exit_code
+    assert snapshot(site["clone"]) == before
+
+
+def test_check_refuses_a_notebook_whose_code_fails(site):
+    """`"check": true`: the app runs in the Jupyter server's machine first; failing code is 422,
+    exit code 11, with the traceback and the cell; nothing reaches the clone."""
+    from test_warmup import broken
+
+    broken("python", site["root"] / "notebooks")
+    before = snapshot(site["clone"])
+    body = error_body(site["server"].post("n2a/publish", {"notebook": "notebooks/python_hello.ipynb", "owner": "jane", "check": True}), 422)
+    assert body["exit_code"] == 11 and body["fix"]
+    assert "ModuleNotFoundError" in body["error"] and "code cell 2" in body["error"]
     assert snapshot(site["clone"]) == before
 
 

@@ -183,3 +183,32 @@ def test_magic_resolves_in_this_kernel_and_adds_what_it_loaded_at_run_time(home_
             run_cell(kc, "r")["html"])
     finally:
         stop(km, kc)
+
+
+def test_magic_check_refuses_code_that_fails_and_commits_code_that_runs(home_site):
+    """`%n2a publish --check` runs the app first (a plain-Python server: nothing to install)."""
+    import shutil
+
+    from conftest import REPO_ROOT
+    from test_warmup import broken
+
+    home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
+    clone = home_site["home"] / "gitops"
+    work = home_site["notebook"].parent
+    broken("python", work)  # work/python_hello.ipynb, its second code cell `import not_a_module_n2a`
+    head = git(clone, "rev-parse", "HEAD").strip()
+    km, kc = kernel(home_site)
+    try:
+        run_cell(kc, "%load_ext n2a_gitops")
+        shown = run_cell(kc, "%n2a publish --check --owner jane python_hello.ipynb")
+        assert shown["status"] == "error", shown
+        for words in ("failed its check run", "ModuleNotFoundError", "code cell 2", "fix:"):
+            assert words in shown["stderr"], shown["stderr"]
+        assert git(clone, "rev-parse", "HEAD").strip() == head
+        shutil.copy(REPO_ROOT / "examples" / "python_hello.ipynb", work / "python_hello.ipynb")
+        shown = run_cell(kc, "r = %n2a publish --check --owner jane python_hello.ipynb\nprint(r.check['passed'], r.commit)")
+        assert shown["status"] == "ok", shown
+        passed, commit = shown["stdout"].split()
+        assert passed == "True" and commit == git(clone, "rev-parse", "HEAD").strip() != head
+    finally:
+        stop(km, kc)

@@ -13,7 +13,9 @@ one virtual environment per lock, kept in ~/.cache/n2a/envs as the pod keeps it 
 volume: a second preview of an unchanged app is a venv hit and installs nothing), then the
 same command, env and working directory, listening on 127.0.0.1:PORT. It waits for the
 rendered readiness probe, prints the phases (install, start) and the URL, and serves until
-Ctrl-C. If the app dies or never answers, it exits 1 and shows the app's last output lines.
+Ctrl-C. If the app dies or never answers, it exits 1 and shows the app's last output lines
+(its traceback, with the notebook cell beside each app.py line). Voila, Panel, Bokeh and
+Streamlit apps first run the code once (the pod's warm-up), so "app ready" means the code ran.
 An app with an environment.yml (conda packages) cannot be built here: preview says so (exit 2).
 Nothing is committed.
 
@@ -29,6 +31,7 @@ examples:
   n2a preview --repo ~/gitops sales-jane          # an app already in the repo
   n2a preview sales.ipynb --json                  # {"url", "seconds", "venv": "hit"} once ready
   OPENAI_API_KEY=... n2a preview chat.ipynb --repo ~/gitops --secret-env OPENAI_API_KEY=llm-keys/openai
+  n2a preview dashboard.ipynb --no-warmup         # as the pod runs it with publish --no-warmup
 """
 
 
@@ -52,6 +55,9 @@ def add_arguments(p):
     p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
     p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
     add_app_options(p)
+    p.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None,
+                   help="voila, panel, bokeh, streamlit: serve without running the code once first "
+                   "(as `n2a publish --no-warmup` would deploy it)")
     p.add_argument("--port", type=int, metavar="PORT", help="local port (default: a free one)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="how long to wait for the readiness probe (default: the Deployment's startup allowance)")
@@ -70,7 +76,7 @@ def _manifests(args, out):
 
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
-                           include=args.include, out=out, need_repo=bool(args.repo),
+                           include=args.include, warmup=args.warmup, out=out, need_repo=bool(args.repo),
                            environment=args.environment, no_lock=args.no_lock, **app_options(args))
         out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
         for warning in prepared.result.warnings:
@@ -79,6 +85,9 @@ def _manifests(args, out):
     if not args.repo:
         raise UsageError(f"{args.target} is not a notebook file",
                          "give an .ipynb file, or --repo DIR APP for an app already in a GitOps repo")
+    if args.warmup is False:
+        raise UsageError("--no-warmup applies to a notebook: a published app runs as it was committed",
+                         "preview the notebook with --no-warmup, or publish it with --no-warmup")
     from .. import kustomize
     from ..config import find_repo
 

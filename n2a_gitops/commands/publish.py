@@ -40,6 +40,13 @@ notebook's kernelspec (else n2a's own; the plan says which), pinned to that kern
 imports it lacks come from n2a's table of import names or the package index in n2a.yaml, never
 guessed. With --requirements FILE, the file is the whole truth.
 
+With --check the app first runs here as `n2a preview` would (cached environment, the pod's
+command and probes) and its page is opened once; if its code fails, nothing is committed and
+the exit code is 11, with the app's traceback and the notebook cell of each app.py line.
+Voila, Panel, Bokeh and Streamlit apps run the notebook's code once when their pod starts
+(a warm-up), so broken code never looks healthy; --no-warmup (or the notebook metadata
+"n2a": {"warmup": false}) turns that off for code too costly to run twice.
+
 examples:
   n2a publish sales.ipynb --repo ~/gitops
   n2a publish sales.ipynb --name sales --owner jane --push
@@ -57,6 +64,8 @@ examples:
   n2a publish sales.ipynb --dry-run --json | jq .environment   # which Python the imports came from
   n2a publish sales.ipynb --environment env.yml # conda packages + a locked pip section
   n2a publish sales.ipynb --no-lock             # no requirements.lock (not recommended)
+  n2a publish sales.ipynb --check              # commit only if the app starts and its page loads
+  n2a publish slow_dashboard.ipynb --no-warmup # its pod does not run the code before serving
   n2a publish sales.ipynb --json | jq .url
 """
 
@@ -87,6 +96,11 @@ def add_arguments(p):
                    help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
                    "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)")
     p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
+    p.add_argument("--check", action="store_true", help="before committing, run the app here as `n2a preview` "
+                   "would and open its page once; refuse (exit 11) if its code fails")
+    p.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None,
+                   help="voila, panel, bokeh, streamlit: the pod does not run the code once before it serves "
+                   "(default: it does, unless the notebook's metadata says \"n2a\": {\"warmup\": false})")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
@@ -156,8 +170,8 @@ def run(args, out) -> int:
     result = publish(
         args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
         framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
-        dry_run=args.dry_run, out=out, push_timeout=args.push_timeout, environment=args.environment,
-        no_lock=args.no_lock, **app_options(args),
+        dry_run=args.dry_run, check=args.check, warmup=args.warmup, out=out, push_timeout=args.push_timeout,
+        environment=args.environment, no_lock=args.no_lock, **app_options(args),
     )
     show(result, out)
     if result.dry_run:

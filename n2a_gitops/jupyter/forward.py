@@ -43,6 +43,14 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
     if kwargs.get("include"):
         raise UsageError("the hub's publish service takes no extra files (include)",
                          "publish without include, or ask your admin for git access to the GitOps repo")
+    checked = None
+    if kwargs.get("check"):  # here, in the user's own server: the service never runs user code
+        from .. import check
+
+        options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements") if k in kwargs}
+        # The service decides the owner; here it only names the app being run.
+        options.setdefault("owner", os.environ.get("JUPYTERHUB_USER") or "check")
+        checked = check.notebook(notebook, **options)
     payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
     for key in APP_OPTIONS:
         if key in kwargs:
@@ -58,7 +66,10 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
     )
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read())
+            result = json.loads(response.read())
+            if checked is not None and isinstance(result, dict):
+                result["check"] = checked
+            return result
     except urllib.error.HTTPError as exc:
         try:
             data = json.loads(exc.read())

@@ -33,6 +33,8 @@ from jupyterhub.utils import url_path_join
 from ..errors import UsageError
 from .options import APP_OPTIONS, JSONReplies, publish_kwargs
 
+# No "check": running a user's code here, next to the service's git credentials, is what this
+# service exists to avoid; the user's own server checks before it sends (forward.py).
 KEYS = {"notebook", "filename", "requirements", "owner", *APP_OPTIONS}
 # One publish at a time in this process (nbconvert and kustomize share two cores anyway); the
 # clone's lock (repolock.py) serialises other processes, and --push's retries cope with every

@@ -18,13 +18,14 @@ from ..errors import N2AError, UsageError
 
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
             [--env KEY=VALUE ...] [--secret-env NAME=SECRET/KEY ...] [--include PATH ...] [--access WHO]
-            [--cpu CPU] [--memory BYTES] [--gpu N] [--replicas N] [--repo DIR] [--push]
-            [--push-timeout SECONDS] [NOTEBOOK]
+            [--cpu CPU] [--memory BYTES] [--gpu N] [--replicas N] [--repo DIR] [--check] [--no-warmup]
+            [--push] [--push-timeout SECONDS] [NOTEBOOK]
 %n2a plan    (same options: the dry run, nothing is committed)
 
 examples:
   %n2a plan
   %n2a publish --name sales-dashboard
+  %n2a publish --check          # run the app here first; commit only if its code runs
   %n2a publish --framework voila --include data/prices.csv --push
   %n2a publish --access users:jane@example.com,bob@example.com   (or public, authenticated,
                 private, groups:GROUP,...; default: accessDefault of n2a.yaml)
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--push", action="store_true")
     parser.add_argument("--push-timeout", type=float)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None)
     return parser
 
 
@@ -182,6 +185,10 @@ def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
         kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
     if args.push_timeout is not None:
         kwargs["push_timeout"] = args.push_timeout
+    if args.check:
+        kwargs["check"] = True
+    if args.warmup is not None:
+        kwargs["warmup"] = args.warmup
     dry_run = args.action == "plan" or args.dry_run
     kernel = ThisKernel(loaded, ignore=_loaded_by_n2a)  # the kernel is this process
     return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, kernel=kernel, **kwargs))

@@ -16,9 +16,9 @@ from ..errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundErr
 from .paths import under_root
 
 KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access",
-        "secret_env", "cpu", "memory", "gpu", "replicas"}
+        "secret_env", "cpu", "memory", "gpu", "replicas", "check", "warmup"}
 # The options that travel as they are (the hub service's body carries them too).
-APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas")
+APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas", "warmup")
 
 
 def accepted(service: bool = False) -> list[str]:
@@ -113,10 +113,16 @@ def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
         if not isinstance(include, list) or not all(isinstance(p, str) for p in include):
             raise UsageError("include must be a list of paths", 'send include as ["data/x.csv", ...]')
         kwargs["include"] = [str(under_root(root, p, "include")) for p in include]
-    push = body.get("push", False)
-    if not isinstance(push, bool):
-        raise UsageError("push must be true or false", "send push as a JSON boolean")
-    kwargs["push"] = push
+    for key in ("push", "check"):
+        value = body.get(key, False)
+        if not isinstance(value, bool):
+            raise UsageError(f"{key} must be true or false", f"send {key} as a JSON boolean")
+        kwargs[key] = value
+    warmup = body.get("warmup")  # absent: the notebook's metadata decides (default on)
+    if warmup is not None:
+        if not isinstance(warmup, bool):
+            raise UsageError("warmup must be true or false", "send warmup as a JSON boolean")
+        kwargs["warmup"] = warmup
     return notebook, kwargs
 
 

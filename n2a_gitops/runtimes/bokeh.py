@@ -1,6 +1,8 @@
 """Bokeh: ``bokeh serve`` on a launcher that runs the notebook's code as ``__main__`` with
 ``show(obj)`` turned into ``curdoc().add_root(obj)`` (notebook authors call show(), which under
-a server would write an HTML file and try to open a browser)."""
+a server would write an HTML file and try to open a browser). Run as a script in front of
+``bokeh serve``, the same launcher is the warm-up: the code runs once at start and a failure
+stops the pod."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ class Bokeh(BaseRuntime):
     name = "bokeh"
     title = "Bokeh"
     packages = ["bokeh"]
-    startup_seconds = 45  # measured 1.1 s
+    startup_seconds = 60  # measured 1.1 s, plus the warm-up: one run of the code
 
     def examine(self, facts):
         if facts.imported("bokeh") is None:
@@ -34,4 +36,4 @@ class Bokeh(BaseRuntime):
                    "--allow-websocket-origin", "*", "--use-xheaders"]
         # `/` redirects to the app page, which runs the user's code: probe the app's metadata.
         return self.spec(command, Probe("http", f"/{app}/metadata"), port,
-                         files={LAUNCHER: launcher(LAUNCHER)})
+                         files={LAUNCHER: launcher(LAUNCHER)}, warmup=["python", LAUNCHER])

@@ -3,7 +3,9 @@
 Under ``panel serve`` a script's ``__name__`` is ``bokeh_app_<hash>``, so a guarded
 ``.servable()`` would never run; notebooks also call ``pn.serve(x)`` or ``x.show()``, which
 would start a second server inside the session. The launcher runs the code as ``__main__`` and
-turns those calls into ``.servable()``."""
+turns those calls into ``.servable()``. Run as a script in front of ``panel serve``, the same
+launcher is the warm-up: the code runs once at start and a failure stops the pod (``--warm``
+would only log it)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ class Panel(BaseRuntime):
     title = "Panel"
     packages = ["panel"]
     subsumes = ("bokeh",)  # Panel is built on Bokeh; Panel notebooks often import bokeh too
-    startup_seconds = 60  # measured 2.0 s
+    startup_seconds = 90  # measured 2.0 s, plus the warm-up: one run of the code
 
     def examine(self, facts):
         if facts.imported("panel") is None:
@@ -38,4 +40,5 @@ class Panel(BaseRuntime):
         command = ["panel", "serve", LAUNCHER, "--address", "0.0.0.0", "--port", str(port),
                    "--allow-websocket-origin", "*", "--index", app, "--liveness", "--use-xheaders"]
         # Every page view runs the user's code in a new session: probe /liveness instead.
-        return self.spec(command, Probe("http", "/liveness"), port, files={LAUNCHER: launcher(LAUNCHER)})
+        return self.spec(command, Probe("http", "/liveness"), port, files={LAUNCHER: launcher(LAUNCHER)},
+                         warmup=["python", LAUNCHER])
