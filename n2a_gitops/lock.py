@@ -28,7 +28,7 @@ LOCK_FILE = "requirements.lock"  # beside requirements.txt in the app's src/ (th
 FORMAT = "n2a-lock-1"  # part of the digest: a change of how n2a locks invalidates old locks
 _INPUTS = "# n2a-lock-inputs: "
 # uv settings from this machine's environment that would change what is resolved, or from where.
-_UV_ENV_KEPT = re.compile(r"UV_(CACHE_DIR|NO_CACHE|OFFLINE|NATIVE_TLS|HTTP_TIMEOUT|HTTP_RETRIES|"
+_UV_ENV_KEPT = re.compile(r"UV_(CACHE_DIR|NO_CACHE|OFFLINE|NATIVE_TLS|SYSTEM_CERTS|HTTP_TIMEOUT|HTTP_RETRIES|"
                           r"CONCURRENT_\w+|INDEX_\w+_(USERNAME|PASSWORD))")
 # Debian releases in image tags, and the glibc each ships (what manylinux_2_NN wheels need).
 DEBIAN_GLIBC = {"buster": 28, "bullseye": 31, "bookworm": 36, "trixie": 41}
@@ -127,6 +127,9 @@ def resolve(requirements: str, tgt: Target, preferences: Mapping[str, str] | Non
         if tgt.emit_index:
             argv[-3:-3] = ["--emit-index-url", "--emit-find-links"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("UV_") or _UV_ENV_KEPT.fullmatch(k)}
+        # Trust the system's certificate store, as pip and git do: company mirrors and TLS proxies
+        # carry a private CA that uv's bundled roots do not know.
+        env.setdefault("UV_SYSTEM_CERTS", "1")
         # cwd is the scratch folder, so annotations read "via -r requirements.txt", not a temp path.
         proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True)
         if proc.returncode != 0:

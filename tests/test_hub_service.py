@@ -85,6 +85,9 @@ def hub(tmp_path_factory):
                                        "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
                                        "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")}
     service_env["N2A_REPO"] = str(base / "service-clone")
+    # Like every other test here (conftest), the service publishes without a lock: locking is
+    # tested against a loopback index in test_lock.py, not against the public index.
+    service_env["N2A_NO_LOCK"] = "1"
     settings = {
         "dir": str(base), "proxy_port": free_port(), "hub_port": free_port(),
         "service_port": free_port(), "admin_token": secrets.token_hex(16), "service_env": service_env,
