@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import GRADIO_CELLS, git, write_notebook
 from e2e import jupyter_server
@@ -287,7 +288,9 @@ def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
         page.locator(".jp-Dialog-button", has_text="Publish").click()
         page.locator(".Toastify__toast", has_text="both-jane").wait_for(state="visible")
         assert git(clone, "rev-parse", "HEAD").strip() != head
-        assert 'command: ["streamlit", "run", "app.py"' in git(clone, "show", "HEAD:apps/both-jane/patch-deployment.yaml")
+        patch = yaml.safe_load(git(clone, "show", "HEAD:apps/both-jane/patch-deployment.yaml"))
+        command = next(c for c in patch["spec"]["template"]["spec"]["containers"] if c["name"] == "app")["command"]
+        assert "streamlit" in command and command[command.index("streamlit"):][:3] == ["streamlit", "run", "app.py"]
     except BaseException:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "failure-choose.png"))
