@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from n2a_gitops import preview  # noqa: E402
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.output import Output  # noqa: E402
 from n2a_gitops.pipeline import prepare  # noqa: E402
 

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 EXAMPLE = ROOT / "examples" / "gradio_hello.ipynb"
 
-from n2a_gitops import environment, kernels  # noqa: E402
+from n2a_gitops.kernel import installed as environment
+
+from n2a_gitops.kernel import interpreter as kernels
 
 
 def seconds(fn) -> float:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from n2a_gitops import preview  # noqa: E402
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.config import ALL_FRAMEWORKS  # noqa: E402
 from n2a_gitops.pipeline import prepare  # noqa: E402
 

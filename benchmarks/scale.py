@@ -247,8 +247,8 @@ def changed_validate(repo: Path, env) -> Run:
 
 def import_nbconvert(env, lean: bool = False) -> Run:
     code = "import nbconvert"
-    if lean:  # what the CLI skips (n2a_gitops/checks/schemas.py)
-        from n2a_gitops.checks.schemas import FORMAT_ONLY_MODULES
+    if lean:  # what the CLI skips (n2a_gitops/validation/checks/schemas.py)
+        from n2a_gitops.validation.checks.schemas import FORMAT_ONLY_MODULES
 
         code = f"import sys; [sys.modules.setdefault(m, None) for m in {FORMAT_ONLY_MODULES!r}]; {code}"
     return Run([sys.executable, "-c", code], env)

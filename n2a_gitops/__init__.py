@@ -13,10 +13,10 @@ def publish(notebook, **options):
     Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
     include (list of paths), secret_env (list of "NAME=SECRET/KEY"), cpu, memory, gpu,
     replicas, push, dry_run. ``kernel``: the notebook's running kernel
-    (``n2a_gitops.kernels.ConnectedKernel`` or ``ThisKernel``), whose interpreter the imports are
+    (``n2a_gitops.kernel.interpreter.ConnectedKernel`` or ``ThisKernel``), whose interpreter the imports are
     resolved in and whose loaded modules are added; without it, the notebook's kernelspec.
     """
-    from .pipeline import publish as _publish
+    from n2a_gitops.pipeline import publish as _publish
 
     return _publish(notebook, **options)
 
@@ -41,7 +41,7 @@ __all__ = ["publish", "plan", "deploy", "__version__"]
 # Jupyter integration entry points. They live in n2a_gitops.jupyter; these thin hooks are what
 # `%load_ext n2a_gitops`, jupyter_server and JupyterLab look up on the top-level package.
 def load_ipython_extension(ipython):
-    from .jupyter.magic import load_ipython_extension as _load
+    from n2a_gitops.jupyter.magic import load_ipython_extension as _load
 
     _load(ipython)
 

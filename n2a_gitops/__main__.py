@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from n2a_gitops.cli import main
 
 sys.exit(main())

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Iterator
 
-from .errors import AuthError, N2AError, NotFoundError, UnreachableError, UsageError
+from n2a_gitops.errors import AuthError, N2AError, NotFoundError, UnreachableError, UsageError
 
 URL_ENV = "N2A_ARGOCD_URL"
 TOKEN_ENV = "N2A_ARGOCD_TOKEN"
@@ -56,7 +56,7 @@ class ArgoCD:
     @classmethod
     def from_settings(cls, out=None, url: str | None = None) -> "ArgoCD":
         """Client from N2A_ARGOCD_URL/TOKEN (or the user's config); url overrides, e.g. n2a.yaml's."""
-        from .config import setting
+        from n2a_gitops.config import setting
 
         insecure = os.environ.get(INSECURE_ENV, "") not in ("", "0", "false", "no")
         if insecure and out is not None:

@@ -20,9 +20,9 @@ import importlib
 import pkgutil
 import sys
 
-from . import __version__
-from .errors import EXIT_FAILURE, EXIT_USAGE, N2AError
-from .output import Output
+from n2a_gitops import __version__
+from n2a_gitops.errors import EXIT_FAILURE, EXIT_USAGE, N2AError
+from n2a_gitops.output import Output
 
 EXIT_CODES_HELP = """exit codes:
   0  success
@@ -41,7 +41,7 @@ EXIT_CODES_HELP = """exit codes:
 
 
 def _command_modules():
-    from . import commands
+    from n2a_gitops import commands
 
     mods = []
     for info in pkgutil.iter_modules(commands.__path__):
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a process of its own (`n2a ...`): it need not import what it never uses
-        from .checks.schemas import skip_format_checker_imports
+        from n2a_gitops.validation.checks.schemas import skip_format_checker_imports
 
         skip_format_checker_imports()
     parser = build_parser()

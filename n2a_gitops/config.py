@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .errors import N2AError, UsageError
+from n2a_gitops.errors import N2AError, UsageError
 
 SETTINGS_FILE = "n2a.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -134,7 +134,7 @@ class Settings:
         if not isinstance(allowed, list) or not allowed or any(a not in ACCESS_KINDS for a in allowed):
             bad(f"accessAllowed {allowed!r} must list some of {', '.join(ACCESS_KINDS)}",
                 'e.g. accessAllowed: ["authenticated", "private", "users", "groups"]')
-        from .access import parse
+        from n2a_gitops.pod.access import parse
 
         try:
             default_kind = parse(self.accessDefault, "accessDefault").kind
@@ -169,7 +169,7 @@ class Settings:
 
 def _check_limits(settings: Settings, source: str) -> None:
     """The resource and secret settings have the shapes the templates and checks rely on."""
-    from . import quantity
+    from n2a_gitops.pod import quantity
 
     def bad(what: str, fix: str):
         raise N2AError(f"{source}: {what}", fix)
@@ -200,7 +200,7 @@ def _check_limits(settings: Settings, source: str) -> None:
 def load_settings(repo: Path) -> Settings:
     import yaml
 
-    from . import yamlio
+    from n2a_gitops import yamlio
 
     path = Path(repo) / SETTINGS_FILE
     try:

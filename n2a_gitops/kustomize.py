@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import N2AError
+from n2a_gitops.errors import N2AError
 
 INSTALL_HINT = (
     "install kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/) or kubectl, "
@@ -52,6 +52,6 @@ def build(path: Path) -> list[dict]:
 
 def parse(text: str) -> list[dict]:
     """The documents of kustomize's output."""
-    from . import yamlio
+    from n2a_gitops import yamlio
 
     return [doc for doc in yamlio.load_all(text) if doc]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import N2AError, NotFoundError, UsageError
-from .layout import APPS_DIR, BASE_DIR, app_dir, app_paths, application_file
+from n2a_gitops.errors import N2AError, NotFoundError, UsageError
+from n2a_gitops.layout import APPS_DIR, BASE_DIR, app_dir, app_paths, application_file
 
 
 def app_names(root: Path) -> list[str]:
@@ -46,7 +46,7 @@ def read_application(root: Path, app: str) -> dict | None:
     """The child Application of ``app`` as data, None when there is none (or it is unreadable)."""
     import yaml
 
-    from . import yamlio
+    from n2a_gitops import yamlio
 
     path = Path(root) / application_file(app)
     try:
@@ -80,7 +80,7 @@ def app_access(root: Path, app: str) -> str:
     it was published before access control existed and has no sign-in proxy: public."""
     import yaml
 
-    from .access import ACCESS_ANNOTATION
+    from n2a_gitops.pod.access import ACCESS_ANNOTATION
 
     try:
         docs = list(yaml.safe_load_all((Path(root) / app_dir(app) / "patch-deployment.yaml").read_text(encoding="utf-8")))
@@ -98,7 +98,7 @@ def app_resources(root: Path, app: str) -> dict:
     stays fast on many apps; `n2a validate` is what checks a hand-edited overlay."""
     import yaml
 
-    from .resources import summary
+    from n2a_gitops.pod.resources import summary
 
     def load(path: Path):
         try:
@@ -119,7 +119,7 @@ def _overlay_labels(root: Path, app: str) -> dict:
     """owner/framework from the overlay's kustomization labels (ApplicationSet mode has no child app)."""
     import yaml
 
-    from . import yamlio
+    from n2a_gitops import yamlio
 
     try:
         kust = yamlio.load((Path(root) / app_dir(app) / "kustomization.yaml").read_text(encoding="utf-8")) or {}
@@ -135,7 +135,7 @@ def _overlay_labels(root: Path, app: str) -> dict:
 def cell_maps(repo, app: str, revision: str | None = None) -> dict:
     """Where the lines of an app's code came from in its notebook, as committed: at REVISION
     (what Argo CD runs) when this clone has it, else at HEAD. Empty when nothing is known."""
-    from .cellmap import MAP_FILE, CellMap, loads
+    from n2a_gitops.notebook.cellmap import MAP_FILE, CellMap, loads
 
     src = f"{app_dir(app)}/src"
     for rev in dict.fromkeys(r for r in (revision, "HEAD") if r):
@@ -155,8 +155,8 @@ def optional_repo(explicit: str | None):
 
     Status and logs work without a clone; an explicit --repo that is wrong is still an error.
     """
-    from .config import find_repo, load_settings
-    from .gitops import GitOpsRepo
+    from n2a_gitops.config import find_repo, load_settings
+    from n2a_gitops.gitrepo.repo import GitOpsRepo
 
     try:
         root = find_repo(explicit)
@@ -168,8 +168,8 @@ def optional_repo(explicit: str | None):
 
 
 def open_repo(explicit: str | None):
-    from .config import find_repo, load_settings
-    from .gitops import GitOpsRepo
+    from n2a_gitops.config import find_repo, load_settings
+    from n2a_gitops.gitrepo.repo import GitOpsRepo
 
     root = find_repo(explicit)
     return GitOpsRepo(root), load_settings(root)

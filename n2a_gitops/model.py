@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from .cellmap import CellMap
+from n2a_gitops.notebook.cellmap import CellMap
 
 # The container port every runtime serves on inside the pod (and in `n2a preview`).
 CONTAINER_PORT = 8080

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import UsageError
+from n2a_gitops.errors import UsageError
 
 # The overlay derives `<app>-web` (Service, a DNS-1035 label of at most 63 characters) and the
 # host label `<app>` from the id, and Argo CD puts the Application name into a 63-character

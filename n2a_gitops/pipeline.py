@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import names
-from .config import Settings, env_flag, find_repo, load_settings
-from .errors import N2AError, PolicyError, UsageError
-from .layout import BASE_DIR, app_dir, app_paths, application_file
-from .lock import LOCK_FILE
-from .model import CONTAINER_PORT, PublishResult
-from .output import Output
+from n2a_gitops import names
+from n2a_gitops.config import Settings, env_flag, find_repo, load_settings
+from n2a_gitops.errors import N2AError, PolicyError, UsageError
+from n2a_gitops.layout import BASE_DIR, app_dir, app_paths, application_file
+from n2a_gitops.deps.lock import LOCK_FILE
+from n2a_gitops.model import CONTAINER_PORT, PublishResult
+from n2a_gitops.output import Output
 
 # A ConfigMap holds at most 1 MiB of data; keep headroom for keys and metadata.
 CONFIGMAP_BUDGET = 900 * 1024
@@ -46,7 +46,7 @@ class Prepared:
 
 
 def _owner(owner: str | None, repo_root: Path | None) -> str:
-    from .gitops import user_name
+    from n2a_gitops.gitrepo.repo import user_name
 
     owner = owner or os.environ.get("JUPYTERHUB_USER") or user_name(repo_root) or user_name()
     if not owner:
@@ -134,7 +134,7 @@ def _probes(launch) -> dict:
 
 def _warmup_wanted(warmup: bool | None, path: Path) -> tuple[bool, str]:
     """(run the warm-up?, why): --no-warmup, else the notebook's `metadata.n2a.warmup`, else on."""
-    from .notebook import read_notebook
+    from n2a_gitops.notebook.convert import read_notebook
 
     if warmup is not None:
         return warmup, "--no-warmup" if not warmup else "asked for"
@@ -149,7 +149,7 @@ def _source_notebook(path: Path) -> bytes:
     """The notebook as committed beside the app: outputs cleared (they can be large or sensitive)."""
     import nbformat
 
-    from .notebook import read_notebook
+    from n2a_gitops.notebook.convert import read_notebook
 
     nb = read_notebook(path)
     for cell in nb.cells:
@@ -161,7 +161,8 @@ def _source_notebook(path: Path) -> bytes:
 def _refuse_secrets(texts: dict[str, bytes], settings: Settings, app: str, owner: str) -> None:
     """Everything publish commits is scanned: a secret in git is a secret leaked. When the secret
     is assigned to a variable, the message names the --secret-env option that replaces it."""
-    from . import secrets_scan, secretrefs
+    from n2a_gitops.notebook import secrets_scan
+    from n2a_gitops.pod import secretrefs
 
     for where, content in texts.items():
         try:
@@ -193,7 +194,7 @@ def _refuse_secrets(texts: dict[str, bytes], settings: Settings, app: str, owner
 def _refuse_secret_env_values(env: dict[str, str]) -> None:
     """An --env value is committed to git: one that looks like a credential is refused, and the
     message says to pass it by reference instead (the value itself is never echoed)."""
-    from .secretrefs import looks_like_a_value
+    from n2a_gitops.pod.secretrefs import looks_like_a_value
 
     leaked = [key for key, value in env.items() if looks_like_a_value(key, value)]
     if leaked:
@@ -229,10 +230,15 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     resolving the lock (default: the versions in the notebook kernel's environment). WARMUP:
     None follows the notebook's metadata (default on).
     """
-    from . import access as access_mod
-    from . import conda, envvars, notebook_env, render, resources, runtimes, secretrefs
-    from . import notebook as nbconv
-    from . import requirements as reqs
+    from n2a_gitops.pod import access as access_mod
+    from n2a_gitops import render, runtimes
+    from n2a_gitops.deps import conda
+    from n2a_gitops.pod import envvars
+    from n2a_gitops.kernel import notebook_env
+    from n2a_gitops.pod import resources
+    from n2a_gitops.pod import secretrefs
+    from n2a_gitops.notebook import convert as nbconv
+    from n2a_gitops.deps import requirements as reqs
 
     out = out or Output(quiet=True)
     nb_path = Path(notebook).expanduser()
@@ -264,7 +270,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     ident = names.app_id(name or nb_path.stem, owner_given)
     app = ident.app
 
-    from .lifecycle import app_names
+    from n2a_gitops.lifecycle import app_names
 
     secret_refs = secretrefs.parse(secret_env, settings, app, ident.owner, taken=set(user_env) | set(launch.env) | RESERVED_ENV,
                                    apps=app_names(root) if root else ())
@@ -366,7 +372,7 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
 def _lock(requirements_txt: str, settings, root: Path | None, folder: str, conda_env, preferences,
           refresh: bool, out: Output) -> tuple[bytes, dict]:
     """The app's lock: the one in the repo while its inputs are unchanged, else resolved with uv."""
-    from . import lock as locking
+    from n2a_gitops.deps import lock as locking
 
     tgt = locking.target(settings, conda_env.python_version if conda_env else None)
     path = root / folder / "src" / LOCK_FILE if root else None
@@ -382,7 +388,7 @@ def _lock(requirements_txt: str, settings, root: Path | None, folder: str, conda
 def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Settings) -> list[dict]:
     """Build the overlay in a scratch copy (the repo's base, or n2a's own without a repo, plus
     the new files): the repo is not touched."""
-    from . import kustomize, render
+    from n2a_gitops import kustomize, render
 
     with tempfile.TemporaryDirectory(prefix="n2a-build-") as tmp:
         scratch = Path(tmp)
@@ -399,7 +405,8 @@ def _build(files: dict[str, bytes], folder: str, root: Path | None, settings: Se
 
 def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     """The validation that CI runs on the GitOps repo, applied to this one app before commit."""
-    from . import validate, yamlio
+    from n2a_gitops import yamlio
+    from n2a_gitops.validation import validate
 
     application = yamlio.load(application_yaml) if application_yaml else None
     crds = validate.crds_folder(root, settings, None) if root else None
@@ -410,14 +417,14 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
 
 def publish(notebook, *, push: bool = False, dry_run: bool = False, check: bool = False,
             out: Output | None = None, push_timeout: float | None = None, **options) -> PublishResult:
-    from .config import push_timeout as resolve_timeout
-    from .gitops import GitOpsRepo
+    from n2a_gitops.config import push_timeout as resolve_timeout
+    from n2a_gitops.gitrepo.repo import GitOpsRepo
 
     out = out or Output(quiet=True)
     prepared = prepare(notebook, out=out, **options)
     result = prepared.result
     if check:  # before anything touches the repo: a failed check commits nothing
-        from . import check as checking
+        from n2a_gitops.preview import check as checking
 
         result.check = checking.run(prepared.manifests, out)
     if dry_run:

@@ -15,7 +15,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import N2AError
+from n2a_gitops.errors import N2AError
 
 
 def templates_dir() -> Path:
@@ -130,7 +130,7 @@ def _render_text(template: str, context: dict) -> str:
 
 def render_toml(template: str, **context) -> str:
     """Render one TOML template and prove the result is TOML."""
-    from .tomlparse import TOMLDecodeError, loads
+    from n2a_gitops.tomlparse import TOMLDecodeError, loads
 
     text = _render_text(template, context)
     try:
@@ -155,7 +155,7 @@ def render(template: str, **context) -> str:
     """Render one template and prove the result is YAML."""
     import yaml
 
-    from . import yamlio
+    from n2a_gitops import yamlio
 
     text = _render_text(template, context)
     try:
@@ -204,7 +204,7 @@ def render_repo(settings) -> dict[str, bytes]:
 
 def render_base(settings) -> dict[str, bytes]:
     """The shared base as `n2a init` writes it for these settings: {path under apps/_base: content}."""
-    from .layout import BASE_DIR
+    from n2a_gitops.layout import BASE_DIR
 
     prefix = BASE_DIR + "/"
     return {rel[len(prefix):]: c for rel, c in render_repo(settings).items() if rel.startswith(prefix)}

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from conftest import write_notebook
-from n2a_gitops import notebook
-from n2a_gitops.cellmap import CellMap, annotate, frame_location, last_traceback, load_maps
+from n2a_gitops.notebook import convert as notebook
+from n2a_gitops.notebook.cellmap import CellMap, annotate, frame_location, last_traceback, load_maps
 
 
 def test_a_traceback_from_the_converted_code_names_the_cell(tmp_path):

@@ -15,7 +15,8 @@ import yaml
 
 from conftest import git, snapshot, write_notebook
 from local_index import LocalIndex
-from n2a_gitops import kustomize, preview
+from n2a_gitops import kustomize
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.cli import main
 from n2a_gitops.output import Output
 
@@ -177,7 +178,7 @@ def test_cli_preview_of_a_conda_app_exits_2_saying_so(repo, tmp_path, capsys):
 
 
 def test_hostile_channel_names_stay_single_values(tmp_path):
-    from n2a_gitops import conda
+    from n2a_gitops.deps import conda
     from n2a_gitops.config import Settings
 
     hostile = 'ch"\n- name: evil\n  image: x'

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import ARGOCD_CRDS
-from n2a_gitops.crdschema import crd_kinds, validate_against_crds
+from n2a_gitops.validation.crdschema import crd_kinds, validate_against_crds
 
 CRDS = ARGOCD_CRDS
 

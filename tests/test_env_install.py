@@ -17,7 +17,7 @@ import yaml
 
 from conftest import git, write_notebook
 from local_index import LocalIndex
-from n2a_gitops import preview
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.output import Output
 
 SERVER = ("import os, http.server, greeting\n"

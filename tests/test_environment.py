@@ -10,7 +10,7 @@ import pytest
 
 from kernel_envs import make_venv, uv
 from local_index import LocalIndex
-from n2a_gitops import environment
+from n2a_gitops.kernel import installed as environment
 
 
 @pytest.fixture(scope="module")

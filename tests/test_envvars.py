@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from n2a_gitops import envvars
+from n2a_gitops.pod import envvars
 
 
 def expand(value: str, **defined) -> str:

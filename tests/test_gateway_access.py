@@ -16,11 +16,12 @@ import pytest
 import yaml
 
 from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
-from n2a_gitops import crdschema, kustomize
+from n2a_gitops import kustomize
+from n2a_gitops.validation import crdschema
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE
-from n2a_gitops.validate import validate_repo
+from n2a_gitops.validation.validate import validate_repo
 
 APPS = {"board-pat": "public", "board-jane": "users:jane", "board-carol": None}  # None: n2a.yaml's default
 GATEWAY = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "apps", "namespace": "n2a-gateway",
@@ -170,7 +171,7 @@ def test_gateway_repo_with_three_apps_validates_and_serves_non_public_apps_only_
 
 
 def test_the_proxy_enforces_each_choice_and_its_config_uses_only_pinned_oauth2_proxy_options(gateway_repo):
-    from n2a_gitops.checks.proxyconfig import PINNED_VERSION, option_problems, options
+    from n2a_gitops.validation.checks.proxyconfig import PINNED_VERSION, option_problems, options
     from n2a_gitops.tomlparse import loads
 
     root, _nb = gateway_repo
@@ -205,7 +206,7 @@ def test_the_proxy_enforces_each_choice_and_its_config_uses_only_pinned_oauth2_p
 
 def test_the_pinned_option_list_is_the_release_s(gateway_repo):
     """Facts of oauth2-proxy v7.15.3 the list must carry (from its options structs and docs)."""
-    from n2a_gitops.checks.proxyconfig import OPTIONS_FILE, options
+    from n2a_gitops.validation.checks.proxyconfig import OPTIONS_FILE, options
 
     header = OPTIONS_FILE.read_text().splitlines()[0]
     assert "v7.15.3" in header and "66b3a17db09f0b51a4bc3159d4c7fe3fbeca1288" in header
@@ -412,7 +413,7 @@ def test_changing_access_is_a_commit_with_history_and_rollback(repo, capsys):
 
 
 def test_preview_runs_the_app_container_and_says_the_proxy_is_left_out(gateway_repo):
-    from n2a_gitops.preview import _app_container, sidecar_notes
+    from n2a_gitops.preview.localpod import _app_container, sidecar_notes
 
     root, _nb = gateway_repo
     deployment = one(built(root, "board-jane"), "Deployment")
@@ -477,7 +478,7 @@ def test_a_bad_routing_or_access_setting_is_one_message_with_a_fix(repo, capsys)
 
 
 def test_another_proxy_release_is_noted_not_silently_trusted():
-    from n2a_gitops.checks.proxyconfig import image_note
+    from n2a_gitops.validation.checks.proxyconfig import image_note
 
     assert image_note("quay.io/oauth2-proxy/oauth2-proxy:v7.15.3") is None
     assert image_note("registry.example.com/mirror/oauth2-proxy:v7.15.3@sha256:" + "0" * 64) is None

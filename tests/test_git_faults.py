@@ -13,10 +13,10 @@ from conftest import git, snapshot
 from gitfaults import (clone, commit_file, hook_moving_the_branch, install_hook, kill_when_stalled, last_json,
                        make_user_work, n2a, notebook, stalling_git, start_n2a, user_state)
 from e2e.jupyter_server import free_port
-from n2a_gitops import pushreply
+from n2a_gitops.gitrepo import pushreply
 from n2a_gitops.errors import (EXIT_BUSY, EXIT_CONFLICT, EXIT_FAILURE, EXIT_PUSH_REFUSED, EXIT_SUPERSEDED,
                                EXIT_UNREACHABLE)
-from n2a_gitops.notebook_env import SKIPPED
+from n2a_gitops.kernel.notebook_env import SKIPPED
 
 APP = "greeter-jane"
 
@@ -453,7 +453,7 @@ def test_publish_killed_after_its_push_before_the_clone_followed(remote_clone, t
 # -- one clone, several publishers ----------------------------------------------------------------
 
 def test_the_clone_lock_makes_a_second_publish_wait_then_give_up(remote_clone, tmp_path):
-    from n2a_gitops.repolock import RepoLock
+    from n2a_gitops.gitrepo.lock import RepoLock
 
     work, bare = remote_clone
     nb = notebook(tmp_path / "nb")

@@ -10,7 +10,9 @@ from jupyter_client.manager import KernelManager
 
 from conftest import write_notebook
 from kernel_envs import IRIS_CELLS, ml_kernel_env, with_kernelspec
-from n2a_gitops import kernels, notebook_env, pipeline
+from n2a_gitops import pipeline
+from n2a_gitops.kernel import interpreter as kernels
+from n2a_gitops.kernel import notebook_env
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +69,7 @@ def test_publishing_with_the_running_kernel_adds_what_it_loaded_at_run_time(runn
     assert prepared.preferences["pandas"] == "2.2.3" and prepared.preferences["scikit-learn"] == "1.5.2"
     assert "ipykernel" in prepared.preferences
     # The baseline was measured once and cached with the interpreter's environment.
-    from n2a_gitops import environment
+    from n2a_gitops.kernel import installed as environment
 
     cached = environment.load_cached(ml_kernel["python"])
     assert cached and "ipykernel" in cached[1]["baseline"] and "pandas" not in cached[1]["baseline"]

@@ -11,7 +11,8 @@ import pytest
 from conftest import write_notebook
 from kernel_envs import make_venv, register, with_kernelspec
 from local_index import LocalIndex
-from n2a_gitops import environment, kernels
+from n2a_gitops.kernel import installed as environment
+from n2a_gitops.kernel import interpreter as kernels
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_otherwise_n2as_own_environment_and_why(tmp_path, jupyter_path, case, wa
 
 
 def test_a_missing_kernelspec_is_a_warning_in_the_plan(tmp_path, jupyter_path):
-    from n2a_gitops import notebook_env
+    from n2a_gitops.kernel import notebook_env
 
     found = notebook_env.find(notebook(tmp_path, "conda-env-gone-py"))
     assert found.describe()["source"] == "n2a"
@@ -98,7 +99,7 @@ def test_run_time_modules_exclude_baseline_stdlib_machinery_and_n2as_own(tmp_pat
 def test_a_kernel_that_does_not_answer_falls_back_to_the_kernelspec(tmp_path, jupyter_path, monkeypatch):
     """Connection info of a kernel that is gone (nothing listens on its ports)."""
     from e2e.jupyter_server import free_port
-    from n2a_gitops import notebook_env
+    from n2a_gitops.kernel import notebook_env
 
     monkeypatch.setattr(kernels, "ASK_TIMEOUT", 1)
     python = make_venv(tmp_path / "venv")

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import git, snapshot, write_notebook
 from local_index import LocalIndex
-from n2a_gitops import lock as locking
+from n2a_gitops.deps import lock as locking
 from n2a_gitops.cli import main
 from n2a_gitops.config import Settings
 

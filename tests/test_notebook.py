@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from n2a_gitops import notebook
+from n2a_gitops.notebook import convert as notebook
 from n2a_gitops.errors import N2AError, UsageError
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from n2a_gitops import preview
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.errors import N2AError
 from n2a_gitops.output import Output
 

@@ -15,7 +15,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from conftest import write_notebook
-from n2a_gitops import preview
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.output import Output
 from test_preview import CASES, EXAMPLES, SOLARA_CLIENT, STREAMLIT_CLIENT, _get, _prepare
 

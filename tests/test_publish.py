@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
-from n2a_gitops import crdschema, kustomize
+from n2a_gitops import kustomize
+from n2a_gitops.validation import crdschema
 from n2a_gitops.cli import main
 
 APP = "greeter-jane"

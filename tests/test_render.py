@@ -9,13 +9,15 @@ from __future__ import annotations
 import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from n2a_gitops import envvars, render
+from n2a_gitops import render
+
+from n2a_gitops.pod import envvars
 from n2a_gitops.config import Settings
 from n2a_gitops.model import LaunchSpec, Probe
-from n2a_gitops.access import Access, proxy_context
+from n2a_gitops.pod.access import Access, proxy_context
 from n2a_gitops.pipeline import _configmaps, _probes
-from n2a_gitops.resources import app_resources
-from n2a_gitops.secretrefs import SecretRef
+from n2a_gitops.pod.resources import app_resources
+from n2a_gitops.pod.secretrefs import SecretRef
 
 hostile = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40

@@ -11,7 +11,9 @@ import pytest
 from conftest import write_notebook
 from kernel_envs import make_venv
 from local_index import LocalIndex
-from n2a_gitops import inference, notebook, requirements
+from n2a_gitops.deps import inference
+from n2a_gitops.notebook import convert as notebook
+from n2a_gitops.deps import requirements
 from n2a_gitops.config import Settings
 from n2a_gitops.errors import N2AError, PolicyError, UsageError
 from n2a_gitops.model import ConvertedNotebook
@@ -121,7 +123,7 @@ def index(tmp_path_factory):
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory, index):
     """A kernel environment that is not n2a's: PyYAML 5.1 (n2a has 6.x), pandas 2.2.3 (n2a has none)."""
-    from n2a_gitops import environment
+    from n2a_gitops.kernel import installed as environment
 
     folder = tmp_path_factory.mktemp("kernel")
     python = make_venv(folder / "venv", index.url, ["PyYAML==5.1", "pandas==2.2.3", "opencv-python",
@@ -132,7 +134,7 @@ def kernel(tmp_path_factory, index):
 @pytest.fixture(scope="module")
 def bare(tmp_path_factory):
     """A kernel environment with nothing installed."""
-    from n2a_gitops import environment
+    from n2a_gitops.kernel import installed as environment
 
     folder = tmp_path_factory.mktemp("bare")
     return environment.inspect(str(make_venv(folder / "venv")), cache=folder / "cache")
@@ -176,7 +178,7 @@ def test_table_names_distributions_the_kernel_lacks_and_never_asks_the_index(ind
 
 
 def test_the_table_is_data_shipped_with_the_package_and_says_where_it_comes_from():
-    from n2a_gitops import inference
+    from n2a_gitops.deps import inference
 
     path = Path(inference.__file__).with_name("data") / "import_names.yaml"
     text = path.read_text()
@@ -229,7 +231,7 @@ def test_a_namespace_top_level_is_never_asked_of_the_index(index, bare):
 
 def test_a_package_installed_from_a_local_file_is_not_pinned_from_nowhere(tmp_path, index):
     """A wheel installed by path (or an editable install) is on no index: the app could not install it."""
-    from n2a_gitops import environment
+    from n2a_gitops.kernel import installed as environment
 
     wheel = LocalIndex(tmp_path / "wheels").add("team-utils", "0.3", modules=["team_utils"])
     python = make_venv(tmp_path / "venv")
@@ -375,7 +377,7 @@ def test_requirements_file_is_the_whole_truth_and_uncovered_imports_warn(tmp_pat
 
 
 def test_a_dependency_of_a_listed_package_covers_its_import(tmp_path, index):
-    from n2a_gitops import environment
+    from n2a_gitops.kernel import installed as environment
 
     idx = LocalIndex(tmp_path / "idx")
     idx.add("seaborn", "0.13.2", modules=["seaborn"], requires=["matplotlib>=3.4"])

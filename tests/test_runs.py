@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from conftest import snapshot, write_notebook
-from n2a_gitops import notebook
-from n2a_gitops.cellmap import annotate, loads
+from n2a_gitops.notebook import convert as notebook
+from n2a_gitops.notebook.cellmap import annotate, loads
 from n2a_gitops.cli import main
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE, UsageError
 
@@ -111,7 +111,7 @@ def test_the_helpers_imports_count_as_requirements(tmp_path):
     write_notebook(src / "helpers.ipynb", ["import yaml\nLOAD = yaml.safe_load"])
     main_nb = write_notebook(src / "app.ipynb", ["%run helpers.ipynb", "import json"])
     converted = notebook.convert(main_nb)
-    from n2a_gitops import requirements
+    from n2a_gitops.deps import requirements
     from n2a_gitops.config import Settings
 
     reqs, _ = requirements.resolve(converted, converted.source, Settings())
@@ -228,7 +228,7 @@ def test_the_magics_plan_lists_what_run_brought_in():
 def test_the_stand_in_reads_run_lines_as_publish_does():
     import importlib.util
 
-    from n2a_gitops import runs
+    from n2a_gitops.notebook import runs
 
     spec = importlib.util.spec_from_file_location("n2a_ipython", notebook.STAND_IN_FILE)
     stand_in = importlib.util.module_from_spec(spec)

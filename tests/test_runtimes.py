@@ -337,7 +337,7 @@ def test_probes_never_touch_the_app_page(name):
 
 
 def test_example_notebooks_are_detected_as_their_framework():
-    from n2a_gitops import notebook
+    from n2a_gitops.notebook import convert as notebook
 
     for name in ALL_FRAMEWORKS:
         converted = notebook.convert(ROOT / "examples" / f"{name}_hello.ipynb")
@@ -365,7 +365,7 @@ def test_app_object_with_any_name_is_found(name, kind):
 
 
 def test_evidence_names_the_code_cell_of_a_converted_notebook():
-    from n2a_gitops import notebook
+    from n2a_gitops.notebook import convert as notebook
 
     converted = notebook.convert(ROOT / "examples" / "gradio_hello.ipynb")
     _, found = choose(converted.source)

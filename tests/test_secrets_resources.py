@@ -19,11 +19,13 @@ import pytest
 import yaml
 
 from conftest import ARGOCD_CRDS, EXTERNAL_SECRETS_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
-from n2a_gitops import crdschema, envvars, kustomize
+from n2a_gitops import kustomize
+from n2a_gitops.validation import crdschema
+from n2a_gitops.pod import envvars
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE
-from n2a_gitops.validate import validate_repo
+from n2a_gitops.validation.validate import validate_repo
 
 URL = "https://git.example.com/platform/gitops.git"
 CRD_GROUPS = ("gateway.networking.k8s.io/", "external-secrets.io/")

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from n2a_gitops import notebook
-from n2a_gitops.secrets_scan import Finding, scan
+from n2a_gitops.notebook import convert as notebook
+from n2a_gitops.notebook.secrets_scan import Finding, scan
 
 R40 = "q7Z2xW9vK4mN8pL3rT6yB1cD5fG0hJ2kS9uV4wXa"  # random-looking, 40 characters
 AWS = "AKIA" + "Z7QW3RTY5UIO2PAS"

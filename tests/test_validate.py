@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from conftest import ARGOCD_CRDS, GRADIO_CELLS, write_notebook
-from n2a_gitops.checks import podsecurity
+from n2a_gitops.validation.checks import podsecurity
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY
-from n2a_gitops.validate import Problem, check_app, validate_repo
+from n2a_gitops.validation.validate import Problem, check_app, validate_repo
 
 CRDS = ARGOCD_CRDS
 APPS = ("greeter-jane", "hello-bob", "report-carol")
@@ -369,7 +369,7 @@ def test_cached_schema_check_answers_exactly_like_kubernetes_validate(repo):
     """schemas.kubernetes_errors builds kubernetes-validate's validator once; same verdicts."""
     import kubernetes_validate
     from n2a_gitops import kustomize
-    from n2a_gitops.checks.schemas import kubernetes_errors
+    from n2a_gitops.validation.checks.schemas import kubernetes_errors
 
     docs = kustomize.build(repo / "apps/hello-bob")
     broken = copy.deepcopy(docs)
@@ -402,7 +402,7 @@ def test_this_repository_is_itself_a_valid_gitops_repo(tmp_path):
     the full Argo CD and Gateway API CRD checks (one folder, as an admin exports them)."""
     from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, REPO_ROOT
     from n2a_gitops.config import load_settings
-    from n2a_gitops.validate import validate_repo
+    from n2a_gitops.validation.validate import validate_repo
 
     crds = tmp_path / "crds"
     crds.mkdir()

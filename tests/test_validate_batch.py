@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from test_validate import _make_repo, add_patch, add_resource, edit_yaml
-from n2a_gitops import batchbuild
+from n2a_gitops.validation import batchbuild
 from n2a_gitops.config import load_settings
 from n2a_gitops.kustomize import find_kustomize
-from n2a_gitops.validate import validate_repo
+from n2a_gitops.validation.validate import validate_repo
 
 GOOD = [f"copy{i}-jane" for i in range(10)]
 KLOG_PREFIX = re.compile(r"\b[EWI]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ ")
@@ -160,7 +160,7 @@ def test_a_group_with_one_broken_app_is_not_rebuilt_app_by_app(many, counted):
 
 def test_changed_paths_from_the_git_binary_are_what_gitpython_says(published, tmp_path):
     from n2a_gitops.errors import N2AError
-    from n2a_gitops.gitops import GitOpsRepo, changed_since
+    from n2a_gitops.gitrepo.repo import GitOpsRepo, changed_since
 
     repo = tmp_path / "repo"
     shutil.copytree(published, repo, symlinks=True)

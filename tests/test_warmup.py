@@ -25,7 +25,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from conftest import REPO_ROOT, git, snapshot, write_notebook
-from n2a_gitops import check, preview, runtimes
+from n2a_gitops import runtimes
+from n2a_gitops.preview import check
+from n2a_gitops.preview import localpod as preview
 from n2a_gitops.config import ALL_FRAMEWORKS
 from n2a_gitops.errors import EXIT_CHECK, CheckError
 from n2a_gitops.output import Output
@@ -329,7 +331,7 @@ def test_check_refuses_an_app_that_never_gets_ready(tmp_path):
 
 def test_kernel_tracebacks_name_the_code_cell(tmp_path):
     """Voila's kernel names cells by execution count, which skips empty and skip-execution cells."""
-    from n2a_gitops import cellmap
+    from n2a_gitops.notebook import cellmap
 
     path = write_notebook(tmp_path / "app.ipynb", ["x = 1", "", "y = 2", "def f():\n    import not_a_module_n2a", "f()"],
                           tags={2: ["skip-execution"]})

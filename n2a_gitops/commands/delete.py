@@ -26,8 +26,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..config import push_timeout
-    from ..lifecycle import app_paths, open_repo, require_app
+    from n2a_gitops.config import push_timeout
+    from n2a_gitops.lifecycle import app_paths, open_repo, require_app
 
     repo, settings = open_repo(args.repo)
     budget = push_timeout(settings, args.push_timeout)

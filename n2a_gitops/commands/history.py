@@ -23,8 +23,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..errors import NotFoundError, UsageError
-    from ..lifecycle import app_names, app_paths, open_repo
+    from n2a_gitops.errors import NotFoundError, UsageError
+    from n2a_gitops.lifecycle import app_names, app_paths, open_repo
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be at least 1, not {args.limit}", "pass --limit 10")

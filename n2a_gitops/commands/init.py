@@ -72,10 +72,10 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
          secret_store_kind="ClusterSecretStore") -> dict:
     from pathlib import Path
 
-    from .. import names, render
-    from ..config import Settings
-    from ..errors import UsageError
-    from ..gitops import init_repo, origin_url
+    from n2a_gitops import names, render
+    from n2a_gitops.config import Settings
+    from n2a_gitops.errors import UsageError
+    from n2a_gitops.gitrepo.repo import init_repo, origin_url
 
     root = Path(directory).expanduser().resolve()
     if root.exists() and not root.is_dir():
@@ -89,7 +89,7 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
         if value:
             setattr(settings, field, value)
     if secret_store:
-        from ..secretrefs import SECRET_NAME
+        from n2a_gitops.pod.secretrefs import SECRET_NAME
 
         if not SECRET_NAME.fullmatch(secret_store):
             raise UsageError(f"--secret-store {secret_store!r} is not a Kubernetes name",

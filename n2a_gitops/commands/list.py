@@ -24,7 +24,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..lifecycle import list_apps, open_repo
+    from n2a_gitops.lifecycle import list_apps, open_repo
 
     repo, settings = open_repo(args.repo)
     rows = list_apps(repo, settings, args.owner)

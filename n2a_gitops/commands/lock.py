@@ -50,8 +50,8 @@ def run(args, out) -> int:
 
 
 def _notebook(args, out) -> int:
-    from ..pipeline import publish
-    from .publish import show
+    from n2a_gitops.pipeline import publish
+    from n2a_gitops.commands.publish import show
 
     result = publish(args.target, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
                      framework=args.framework, env=args.env, include=args.include, push=args.push, out=out,
@@ -65,12 +65,12 @@ def _notebook(args, out) -> int:
 
 
 def _app(args, out) -> int:
-    from .. import conda
-    from .. import lock as locking
-    from ..errors import PolicyError, UsageError
-    from ..layout import app_dir, app_paths
-    from ..lifecycle import open_repo, require_app
-    from ..validate import validate_repo
+    from n2a_gitops.deps import conda
+    from n2a_gitops.deps import lock as locking
+    from n2a_gitops.errors import PolicyError, UsageError
+    from n2a_gitops.layout import app_dir, app_paths
+    from n2a_gitops.lifecycle import open_repo, require_app
+    from n2a_gitops.validation.validate import validate_repo
 
     repo, settings = open_repo(args.repo)
     app = args.target

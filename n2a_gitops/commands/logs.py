@@ -35,10 +35,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..argocd import ArgoCD
-    from ..cellmap import annotate, frame_location
-    from ..errors import UsageError
-    from ..lifecycle import cell_maps, optional_repo
+    from n2a_gitops.argocd import ArgoCD
+    from n2a_gitops.notebook.cellmap import annotate, frame_location
+    from n2a_gitops.errors import UsageError
+    from n2a_gitops.lifecycle import cell_maps, optional_repo
 
     if args.json and args.follow:
         raise UsageError("--json and --follow do not go together", "drop one of them")
@@ -74,7 +74,7 @@ def last_error(client, app: str, application: dict, maps) -> dict | None:
     """The last Python traceback the app's pods printed, its app.py frames annotated with their
     cells: {"pod", "previous", "lines"}, or None. A container that crashed and was restarted
     printed it in its previous run, so that is read when the current one shows none."""
-    from ..cellmap import annotate, last_traceback
+    from n2a_gitops.notebook.cellmap import annotate, last_traceback
 
     namespace = ((application.get("spec") or {}).get("destination") or {}).get("namespace")
     for previous in (False, True):

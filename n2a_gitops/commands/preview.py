@@ -35,7 +35,7 @@ examples:
 """
 
 
-from .publish import add_app_options, app_options
+from n2a_gitops.commands.publish import add_app_options, app_options
 
 
 def add_arguments(p):
@@ -68,11 +68,11 @@ def add_arguments(p):
 def _manifests(args, out):
     from pathlib import Path
 
-    from ..errors import NotFoundError, UsageError
+    from n2a_gitops.errors import NotFoundError, UsageError
 
     target = Path(args.target).expanduser()
     if target.suffix == ".ipynb" or target.is_file():
-        from ..pipeline import prepare
+        from n2a_gitops.pipeline import prepare
 
         prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
                            requirements=args.requirements, framework=args.framework, env=args.env,
@@ -88,8 +88,8 @@ def _manifests(args, out):
     if args.warmup is False:
         raise UsageError("--no-warmup applies to a notebook: a published app runs as it was committed",
                          "preview the notebook with --no-warmup, or publish it with --no-warmup")
-    from .. import kustomize
-    from ..config import find_repo
+    from n2a_gitops import kustomize
+    from n2a_gitops.config import find_repo
 
     root = find_repo(args.repo)
     app_dir = root / "apps" / args.target
@@ -103,10 +103,10 @@ def _manifests(args, out):
 
 
 def run(args, out) -> int:
-    from .. import preview
+    from n2a_gitops.preview import localpod as preview
 
     if args.port is not None and not 0 < args.port < 65536:
-        from ..errors import UsageError
+        from n2a_gitops.errors import UsageError
 
         raise UsageError(f"--port {args.port} is not a TCP port", "pass a number between 1024 and 65535")
     return preview.run(_manifests(args, out), args.port, out, wait=args.timeout)

@@ -142,7 +142,7 @@ def show(result, out) -> None:
     for f in result.files:
         out.info(f"  {f['path']}  {_size(f['bytes'])}")
     if result.resources:
-        from ..resources import describe
+        from n2a_gitops.pod.resources import describe
 
         out.info(f"resources    {describe(result.resources)}")
     for ref in result.secret_env:
@@ -160,8 +160,8 @@ def show(result, out) -> None:
 
 
 def run(args, out) -> int:
-    from ..errors import UsageError
-    from ..pipeline import publish
+    from n2a_gitops.errors import UsageError
+    from n2a_gitops.pipeline import publish
 
     if args.wait is not None and not args.push:
         raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
@@ -185,8 +185,8 @@ def run(args, out) -> int:
         out.info(f"live         {(result.revision or '')[:12]} is the head of the remote branch{tries}; "
                  "Argo CD syncs it at its next poll (or at once with a webhook)")
     if args.wait is not None:
-        from .. import argocd
-        from ..config import find_repo, load_settings
+        from n2a_gitops import argocd
+        from n2a_gitops.config import find_repo, load_settings
 
         settings = load_settings(find_repo(args.repo))
         out.step(f"waiting up to {args.wait} s for Argo CD to sync {result.app}")

@@ -27,11 +27,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..errors import NotFoundError, PolicyError
-    from ..layout import app_dir, app_paths, application_file
-    from ..config import push_timeout
-    from ..lifecycle import open_repo
-    from ..validate import validate_repo
+    from n2a_gitops.errors import NotFoundError, PolicyError
+    from n2a_gitops.layout import app_dir, app_paths, application_file
+    from n2a_gitops.config import push_timeout
+    from n2a_gitops.lifecycle import open_repo
+    from n2a_gitops.validation.validate import validate_repo
 
     repo, settings = open_repo(args.repo)
     sha = repo.resolve(args.rev)

@@ -31,8 +31,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, out) -> int:
-    from ..argocd import ArgoCD, summary
-    from ..lifecycle import optional_repo, pushed_head
+    from n2a_gitops.argocd import ArgoCD, summary
+    from n2a_gitops.lifecycle import optional_repo, pushed_head
 
     repo, settings = optional_repo(args.repo)
     client = ArgoCD.from_settings(out, url=settings.argocdURL if settings else None)
@@ -45,7 +45,7 @@ def run(args, out) -> int:
             urls.append(expected)
     info["urls"] = urls
     if settings:
-        from ..lifecycle import app_access
+        from n2a_gitops.lifecycle import app_access
 
         info["access"] = app_access(repo.root, args.app) or None
     head = pushed_head(repo) if repo else None
@@ -82,9 +82,9 @@ def run(args, out) -> int:
 
 def _last_error(client, app: str, application: dict, repo, info: dict, out) -> dict | None:
     """The last traceback of a Degraded or Progressing app, or None (logs unreadable: a warning)."""
-    from ..errors import N2AError
-    from ..lifecycle import cell_maps
-    from .logs import last_error
+    from n2a_gitops.errors import N2AError
+    from n2a_gitops.lifecycle import cell_maps
+    from n2a_gitops.commands.logs import last_error
 
     if info["health"] not in ("Degraded", "Progressing"):
         return None

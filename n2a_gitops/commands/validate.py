@@ -44,9 +44,9 @@ def add_arguments(parser) -> None:
 def run(args, out) -> int:
     from pathlib import Path
 
-    from ..config import find_repo, load_settings
-    from ..errors import EXIT_POLICY, UsageError
-    from ..validate import validate_repo
+    from n2a_gitops.config import find_repo, load_settings
+    from n2a_gitops.errors import EXIT_POLICY, UsageError
+    from n2a_gitops.validation.validate import validate_repo
 
     if args.apps and args.changed_since:
         raise UsageError("name apps or pass --changed-since, not both", "drop one of them")

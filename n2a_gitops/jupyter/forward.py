@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..errors import AuthError, N2AError, UnreachableError, UsageError, error_class
-from .options import APP_OPTIONS, publish_kwargs
+from n2a_gitops.errors import AuthError, N2AError, UnreachableError, UsageError, error_class
+from n2a_gitops.jupyter.options import APP_OPTIONS, publish_kwargs
 
 SERVICE_ENV = "N2A_PUBLISH_SERVICE_URL"
 
@@ -45,7 +45,7 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
                          "publish without include, or ask your admin for git access to the GitOps repo")
     checked = None
     if kwargs.get("check"):  # here, in the user's own server: the service never runs user code
-        from .. import check
+        from n2a_gitops.preview import check
 
         options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements") if k in kwargs}
         # The service decides the owner; here it only names the app being run.

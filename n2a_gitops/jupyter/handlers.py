@@ -21,9 +21,9 @@ from pathlib import Path
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from .locate import locate_repo
-from .options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
-from .paths import relative_to_root, under_root
+from n2a_gitops.jupyter.locate import locate_repo
+from n2a_gitops.jupyter.options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
+from n2a_gitops.jupyter.paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
 # time per server. The clone's own lock (repolock.py) also keeps out the magic in a kernel and
@@ -49,8 +49,8 @@ class RepoHandler(N2AHandler):
     @tornado.web.authenticated
     async def get(self):
         try:
-            from ..config import ALL_FRAMEWORKS
-            from .forward import service_url
+            from n2a_gitops.config import ALL_FRAMEWORKS
+            from n2a_gitops.jupyter.forward import service_url
 
             if service_url():  # no local clone: the hub's publish service holds it (and its n2a.yaml)
                 self.reply({"repo": None, "path": "", "frameworks": ALL_FRAMEWORKS, "cloned": False,
@@ -61,7 +61,7 @@ class RepoHandler(N2AHandler):
             notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
             explicit = under_root(self.root, repo_arg, "repo") if repo_arg else None
             path, cloned = await self.in_thread(self.locate, explicit, notebook)
-            from ..config import load_settings
+            from n2a_gitops.config import load_settings
 
             settings = load_settings(path)
             self.reply(
@@ -86,7 +86,7 @@ class PublishHandler(N2AHandler):
     def run_publish(self, body: dict, kernel=None) -> dict:
         import n2a_gitops
 
-        from .forward import forward, service_url
+        from n2a_gitops.jupyter.forward import forward, service_url
 
         url = service_url()
         if url:  # the hub's service publishes and pushes for this user
@@ -100,7 +100,7 @@ class PublishHandler(N2AHandler):
     async def running_kernel(self, body: dict):
         """The kernel of the notebook's session in this server, if the notebook has one: its
         interpreter is the notebook's, and it can say which modules the notebook's code loaded."""
-        from ..kernels import ConnectedKernel
+        from n2a_gitops.kernel.interpreter import ConnectedKernel
 
         sessions, kernels = self.settings.get("session_manager"), self.settings.get("kernel_manager")
         notebook = body.get("notebook") if isinstance(body, dict) else None
@@ -137,7 +137,7 @@ class AppsHandler(N2AHandler):
     @tornado.web.authenticated
     async def get(self):
         try:
-            from ..lifecycle import list_apps, open_repo
+            from n2a_gitops.lifecycle import list_apps, open_repo
 
             repo_arg = self.get_query_argument("repo", None)
             notebook_arg = self.get_query_argument("notebook", None)

@@ -30,8 +30,8 @@ import tornado.web
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 
-from ..errors import UsageError
-from .options import APP_OPTIONS, JSONReplies, publish_kwargs
+from n2a_gitops.errors import UsageError
+from n2a_gitops.jupyter.options import APP_OPTIONS, JSONReplies, publish_kwargs
 
 # No "check": running a user's code here, next to the service's git credentials, is what this
 # service exists to avoid; the user's own server checks before it sends (forward.py).
@@ -88,7 +88,7 @@ class PublishHandler(ServiceHandler):
     def run_publish(self, body: dict, owner: str) -> dict:
         import n2a_gitops
 
-        from .locate import locate_repo
+        from n2a_gitops.jupyter.locate import locate_repo
 
         repo, _ = locate_repo()
         with tempfile.TemporaryDirectory(prefix="n2a-hub-") as tmp:

@@ -13,8 +13,8 @@ import os
 import threading
 from pathlib import Path
 
-from ..config import SETTINGS_FILE, find_repo, not_a_gitops_repo, setting, user_config
-from ..errors import UsageError
+from n2a_gitops.config import SETTINGS_FILE, find_repo, not_a_gitops_repo, setting, user_config
+from n2a_gitops.errors import UsageError
 
 DEFAULT_CLONE_DIR = "gitops"
 _clone_lock = threading.Lock()  # two browser tabs must not clone into the same folder at once
@@ -39,7 +39,7 @@ def clone(url: str, dest: Path) -> Path:
                 "move that folder away, or set N2A_REPO to where the clone should live",
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        from ..gitops import clone as git_clone
+        from n2a_gitops.gitrepo.repo import clone as git_clone
 
         git_clone(url, dest)
         if not (dest / SETTINGS_FILE).is_file():

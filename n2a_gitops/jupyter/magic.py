@@ -14,7 +14,7 @@ import os
 import shlex
 from pathlib import Path
 
-from ..errors import N2AError, UsageError
+from n2a_gitops.errors import N2AError, UsageError
 
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
             [--env KEY=VALUE ...] [--secret-env NAME=SECRET/KEY ...] [--include PATH ...] [--access WHO]
@@ -131,7 +131,7 @@ class PublishedApp:
 
 
 def _resources_line(info: dict) -> str:
-    from ..resources import describe
+    from n2a_gitops.pod.resources import describe
 
     return describe(info)
 
@@ -154,8 +154,8 @@ def run(line: str, user_ns: dict) -> PublishedApp:
 def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
     import n2a_gitops
 
-    from ..kernels import ThisKernel
-    from .locate import locate_repo
+    from n2a_gitops.kernel.interpreter import ThisKernel
+    from n2a_gitops.jupyter.locate import locate_repo
 
     try:
         args = _parser().parse_intermixed_args(shlex.split(line))  # NOTEBOOK may follow options

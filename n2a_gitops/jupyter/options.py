@@ -11,9 +11,9 @@ import json
 import logging
 from pathlib import Path
 
-from ..errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundError, PolicyError, PushRefusedError,
+from n2a_gitops.errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundError, PolicyError, PushRefusedError,
                       SupersededError, UnreachableError, UsageError)
-from .paths import under_root
+from n2a_gitops.jupyter.paths import under_root
 
 KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access",
         "secret_env", "cpu", "memory", "gpu", "replicas", "check", "warmup"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
+from n2a_gitops.errors import UsageError
 
 
 def under_root(root: Path, relative: str, what: str) -> Path:

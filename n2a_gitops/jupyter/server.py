@@ -6,7 +6,7 @@ from __future__ import annotations
 def _load_jupyter_server_extension(serverapp) -> None:
     from jupyter_server.utils import url_path_join
 
-    from .handlers import ROUTES
+    from n2a_gitops.jupyter.handlers import ROUTES
 
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
@@ -16,7 +16,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     serverapp.log.info("n2a: publish API at %s", url_path_join(base_url, "n2a/"))
     # The first publish should not pay for imports and templates: prepare them in the
     # background once the server is serving (never on its start-up path).
-    from .warmup import start_when_serving
+    from n2a_gitops.jupyter.warmup import start_when_serving
 
     start_when_serving(serverapp)
 

@@ -57,7 +57,7 @@ def _run(logger) -> None:
 
 # Every module of n2a (and of its checks) but these two: one runs the CLI when imported, the
 # other runs in the notebook kernel's Python. Then what they import only inside functions.
-SKIP = {"__main__", "env_probe"}
+SKIP = {"n2a_gitops.__main__", "n2a_gitops.kernel.probe"}
 LAZY = ("git", "nbconvert", "packaging.requirements", "ipykernel.connect", "ipykernel.kernelspec",
         "n2a_gitops.launchers")  # the package only: its modules run in the pods
 
@@ -67,10 +67,10 @@ def _imports() -> None:
     import pkgutil
 
     import n2a_gitops
-    import n2a_gitops.checks
 
-    names = [f"{pkg.__name__}.{info.name}" for pkg in (n2a_gitops, n2a_gitops.checks)
-             for info in pkgutil.iter_modules(pkg.__path__) if not info.ispkg and info.name not in SKIP]
+    # Subpackages are walked too, but not the launchers: their modules run in the pods.
+    names = [info.name for info in pkgutil.walk_packages(n2a_gitops.__path__, "n2a_gitops.")
+             if info.name not in SKIP and not info.name.startswith("n2a_gitops.launchers.")]
     for name in names + list(LAZY):  # one at a time: the server's loop gets its turns in between
         importlib.import_module(name)
 
@@ -83,7 +83,9 @@ def _convert() -> None:
 
     import nbformat
 
-    from .. import notebook, runtimes
+    from n2a_gitops import runtimes
+
+    from n2a_gitops.notebook import convert as notebook
 
     nb = nbformat.v4.new_notebook()
     for source in ("!pip install -q requests", "%matplotlib inline", "import os\nprint(os.getcwd())"):
@@ -96,7 +98,7 @@ def _convert() -> None:
 
 
 def _templates() -> None:
-    from ..render import _environment, templates_dir
+    from n2a_gitops.render import _environment, templates_dir
 
     env = _environment()
     for template in sorted((templates_dir() / "app").glob("*.j2")):
@@ -106,8 +108,8 @@ def _templates() -> None:
 
 def _schemas() -> None:
     """The Kubernetes schemas of the kinds an app is made of, for the default version."""
-    from ..checks.schemas import _cached_validator, bundled_version
-    from ..config import Settings
+    from n2a_gitops.validation.checks.schemas import _cached_validator, bundled_version
+    from n2a_gitops.config import Settings
 
     version, _note = bundled_version(Settings().kubernetesVersion)
     for api_version, kind in (("v1", "ConfigMap"), ("v1", "Service"), ("apps/v1", "Deployment"),
@@ -116,7 +118,8 @@ def _schemas() -> None:
 
 
 def _requirements() -> None:
-    from .. import inference, secrets_scan
+    from n2a_gitops.deps import inference
+    from n2a_gitops.notebook import secrets_scan
 
     inference.table()  # import names -> distributions (data/import_names.yaml)
     secrets_scan.scan("warm = 'up'\n")
@@ -125,7 +128,8 @@ def _requirements() -> None:
 def _kernel_environment() -> None:
     """What the default kernel's Python has installed: one subprocess, kept in n2a's cache, so
     the first publish of a notebook on that kernel only checks it is still true."""
-    from .. import environment, kernels
+    from n2a_gitops.kernel import installed as environment
+    from n2a_gitops.kernel import interpreter as kernels
 
     interpreter = kernels.from_kernelspec("python3")
     environment.inspect(interpreter.python, interpreter.env)

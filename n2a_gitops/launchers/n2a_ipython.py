@@ -32,7 +32,7 @@ QUIET = {
     "pinfo", "pinfo2", "who", "whos", "pip", "conda", "mamba", "micromamba", "uv",
     "html", "HTML", "markdown", "javascript", "js", "latex", "svg",
 }
-# IPython's %run options, as its getopt spec (n2a_gitops/runs.py reads them the same way).
+# IPython's %run options, as its getopt spec (n2a_gitops/notebook/runs.py reads them the same way).
 RUN_OPTIONS = "nidtN:b:pD:l:rs:T:em:G"
 # n2a converts a notebook that %run brings in to this file beside it: helpers.ipynb -> helpers.ipynb.py
 CONVERTED_SUFFIX = ".py"

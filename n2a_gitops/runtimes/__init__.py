@@ -16,8 +16,8 @@ from __future__ import annotations
 import ast
 from typing import Protocol
 
-from ..errors import PolicyError, UsageError
-from ..model import CONTAINER_PORT, Detection, LaunchSpec
+from n2a_gitops.errors import PolicyError, UsageError
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec
 
 
 class Runtime(Protocol):
@@ -29,18 +29,18 @@ class Runtime(Protocol):
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec: ...
 
 
-from . import source  # noqa: E402  (after Runtime: the runtime modules only need base)
-from .bokeh import Bokeh  # noqa: E402
-from .dash import Dash  # noqa: E402
-from .fastapi import FastAPI  # noqa: E402
-from .flask import Flask  # noqa: E402
-from .gradio import Gradio  # noqa: E402
-from .panel import Panel  # noqa: E402
-from .python import Python  # noqa: E402
-from .shiny import Shiny  # noqa: E402
-from .solara import Solara  # noqa: E402
-from .streamlit import Streamlit  # noqa: E402
-from .voila import Voila  # noqa: E402
+from n2a_gitops.runtimes import source  # noqa: E402  (after Runtime: the runtime modules only need base)
+from n2a_gitops.runtimes.bokeh import Bokeh  # noqa: E402
+from n2a_gitops.runtimes.dash import Dash  # noqa: E402
+from n2a_gitops.runtimes.fastapi import FastAPI  # noqa: E402
+from n2a_gitops.runtimes.flask import Flask  # noqa: E402
+from n2a_gitops.runtimes.gradio import Gradio  # noqa: E402
+from n2a_gitops.runtimes.panel import Panel  # noqa: E402
+from n2a_gitops.runtimes.python import Python  # noqa: E402
+from n2a_gitops.runtimes.shiny import Shiny  # noqa: E402
+from n2a_gitops.runtimes.solara import Solara  # noqa: E402
+from n2a_gitops.runtimes.streamlit import Streamlit  # noqa: E402
+from n2a_gitops.runtimes.voila import Voila  # noqa: E402
 
 # The order in which frameworks are listed and examined. Voila comes last but one: it is
 # never detected by itself, only the fallback for notebooks without a server of their own.
@@ -78,7 +78,7 @@ def _cell_locator(code: str, cells=None):
     made; else read from the script's markers)."""
     import re
 
-    from ..cellmap import CellMap
+    from n2a_gitops.notebook.cellmap import CellMap
 
     cells = cells or CellMap.from_script(code)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from importlib import resources
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from . import source
-from .source import Call, Facts
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes import source
+from n2a_gitops.runtimes.source import Call, Facts
 
 # Port arguments notebook authors hard-code in launch calls (they would bypass our port).
 PORT_KWARGS = ("server_port", "port")

@@ -6,8 +6,8 @@ stops the pod."""
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime, imports_line, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime, imports_line, launcher
 
 LAUNCHER = "n2a_bokeh.py"
 

@@ -3,8 +3,8 @@ disables ``run()`` and the removed ``run_server()`` (old notebooks still call it
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import ObjectRuntime, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import ObjectRuntime, launcher
 
 LAUNCHER = "n2a_dash.py"
 

@@ -7,8 +7,8 @@ fails to import (the pod Ready, then crashing)."""
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import ObjectRuntime, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import ObjectRuntime, launcher
 
 LAUNCHER = "n2a_flask.py"
 

@@ -4,8 +4,8 @@ GRADIO_SERVER_PORT, and a notebook without ``launch()`` would just exit)."""
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import ObjectRuntime, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import ObjectRuntime, launcher
 
 LAUNCHER = "n2a_gradio.py"
 

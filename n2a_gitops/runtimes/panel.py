@@ -9,8 +9,8 @@ would only log it)."""
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime, imports_line, launch_line, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime, imports_line, launch_line, launcher
 
 LAUNCHER = "n2a_panel.py"
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime
 
 # Module -> calls that start serving with it (qualified names or method names).
 SERVERS = {

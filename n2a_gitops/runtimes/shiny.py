@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime, imports_line, launch_line, object_line
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime, imports_line, launch_line, object_line
 
 
 class Shiny(BaseRuntime):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
+from n2a_gitops.errors import UsageError
 
 
 @dataclass

@@ -5,8 +5,8 @@ server starts: the health route says ok even when the script raises."""
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime, imports_line, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime, imports_line, launcher
 
 WARMUP = "n2a_streamlit.py"
 

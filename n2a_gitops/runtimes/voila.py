@@ -8,8 +8,8 @@ would use, before the server starts: voila's static files answer while the code 
 
 from __future__ import annotations
 
-from ..model import CONTAINER_PORT, Detection, LaunchSpec, Probe
-from .base import BaseRuntime, launcher
+from n2a_gitops.model import CONTAINER_PORT, Detection, LaunchSpec, Probe
+from n2a_gitops.runtimes.base import BaseRuntime, launcher
 
 WARMUP = "n2a_voila.py"
 

@@ -1,0 +1,1 @@
+"""Dependencies: requirements and their policy, import names, the package index, the lock, conda."""

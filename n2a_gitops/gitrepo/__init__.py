@@ -1,0 +1,1 @@
+"""Git: commits through a temporary index, the clone's lock, push replies, replay and recovery."""

@@ -1,0 +1,1 @@
+"""Validation: `n2a validate`, batched kustomize builds, CRD schemas and the rules in `checks/`."""
