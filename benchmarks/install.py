@@ -40,20 +40,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
+import yaml
 
+from n2a_gitops.output import Output
+from n2a_gitops.pipeline import prepare
 from n2a_gitops.preview import localpod as preview
-from n2a_gitops.output import Output  # noqa: E402
-from n2a_gitops.pipeline import prepare  # noqa: E402
 
 PYPI = "https://pypi.org/simple"
 SETS = {  # name -> (framework, extra requirements, the notebook's code, a module to import)
-    "gradio": ("gradio", [], "import gradio as gr\n\nwith gr.Blocks() as demo:\n    gr.Markdown('hi')\ndemo.launch()",
-               "gradio"),
-    "streamlit": ("streamlit", ["pandas"], "import pandas as pd\nimport streamlit as st\n\nst.dataframe(pd.DataFrame({'a': [1]}))",
-                  "pandas, streamlit"),
-    "panel": ("panel", ["hvplot"], "import hvplot.pandas\nimport pandas as pd\nimport panel as pn\n\n"
-              "pn.panel(pd.DataFrame({'a': [1, 2]}).hvplot()).servable()", "hvplot.pandas, panel"),
+    "gradio": (
+        "gradio",
+        [],
+        "import gradio as gr\n\nwith gr.Blocks() as demo:\n    gr.Markdown('hi')\ndemo.launch()",
+        "gradio",
+    ),
+    "streamlit": (
+        "streamlit",
+        ["pandas"],
+        "import pandas as pd\nimport streamlit as st\n\nst.dataframe(pd.DataFrame({'a': [1]}))",
+        "pandas, streamlit",
+    ),
+    "panel": (
+        "panel",
+        ["hvplot"],
+        "import hvplot.pandas\nimport pandas as pd\nimport panel as pn\n\n"
+        "pn.panel(pd.DataFrame({'a': [1, 2]}).hvplot()).servable()",
+        "hvplot.pandas, panel",
+    ),
 }
 
 
@@ -83,8 +96,21 @@ def pip_install(work: Path, requirements: bytes, modules: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull  # no pip.conf at all: not this machine's find-links or indexes
     started = time.monotonic()
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", "--disable-pip-version-check",
-                    "--index-url", PYPI, "-r", str(work / "requirements.txt")], check=True, env=env)
+    subprocess.run(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "-q",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--index-url",
+            PYPI,
+            "-r",
+            str(work / "requirements.txt"),
+        ],
+        check=True,
+        env=env,
+    )
     seconds = time.monotonic() - started
     check(venv / "bin" / "python", modules)
     return seconds
@@ -122,11 +148,16 @@ def main(names: list[str]) -> None:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="n2a-bench-install-") as tmp:
         work = Path(tmp)
-        subprocess.run([sys.executable, "-m", "n2a_gitops", "init", str(work / "gitops")], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "n2a_gitops", "init", str(work / "gitops")], check=True, capture_output=True
+        )
         settings = yaml.safe_load((work / "gitops" / "n2a.yaml").read_text())
         settings.update(packageIndex=PYPI, envVolumeClaim="bench-envs")
         (work / "gitops" / "n2a.yaml").write_text(yaml.safe_dump(settings))
-        print(f"{'set':<10} {'pip':>8} {'uv cold':>8} {'uv warm':>8} {'hit':>8} {'warm, no bytecode':>18}", file=sys.stderr)
+        print(
+            f"{'set':<10} {'pip':>8} {'uv cold':>8} {'uv warm':>8} {'hit':>8} {'warm, no bytecode':>18}",
+            file=sys.stderr,
+        )
         for name in names:
             modules = SETS[name][3]
             manifests, requirements = app_manifests(work, name)
@@ -138,21 +169,34 @@ def main(names: list[str]) -> None:
             row["uv_warm"] = init_script(manifests, cache, work / f"pod-{name}-warm", "miss", modules)
             row["hit"] = init_script(manifests, cache, work / f"pod-{name}-hit", "hit", modules)
             drop_venvs(cache)
-            row["uv_warm_no_bytecode"] = init_script(without_bytecode(manifests), cache, work / f"pod-{name}-nb",
-                                                     "miss", modules)
+            row["uv_warm_no_bytecode"] = init_script(
+                without_bytecode(manifests), cache, work / f"pod-{name}-nb", "miss", modules
+            )
             results[name] = {k: round(v, 3) for k, v in row.items()}
-            print(f"{name:<10} " + " ".join(f"{row[k]:>7.2f}s" for k in ("pip", "uv_cold", "uv_warm", "hit"))
-                  + f" {row['uv_warm_no_bytecode']:>17.2f}s",
-                  file=sys.stderr, flush=True)
-    total = {k: round(sum(r[k] for r in results.values()), 3)
-             for k in ("pip", "uv_cold", "uv_warm", "hit", "uv_warm_no_bytecode")}
-    print(json.dumps({
-        "sets": results, "total_seconds": total,
-        "pip_over_uv_cold": round(total["pip"] / total["uv_cold"], 1),
-        "pip_over_uv_warm": round(total["pip"] / total["uv_warm"], 1),
-        "pip_over_hit": round(total["pip"] / total["hit"], 1),
-        "python": f"{sys.version_info.major}.{sys.version_info.minor}", "cpus": os.cpu_count(),
-    }))
+            print(
+                f"{name:<10} "
+                + " ".join(f"{row[k]:>7.2f}s" for k in ("pip", "uv_cold", "uv_warm", "hit"))
+                + f" {row['uv_warm_no_bytecode']:>17.2f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+    total = {
+        k: round(sum(r[k] for r in results.values()), 3)
+        for k in ("pip", "uv_cold", "uv_warm", "hit", "uv_warm_no_bytecode")
+    }
+    print(
+        json.dumps(
+            {
+                "sets": results,
+                "total_seconds": total,
+                "pip_over_uv_cold": round(total["pip"] / total["uv_cold"], 1),
+                "pip_over_uv_warm": round(total["pip"] / total["uv_warm"], 1),
+                "pip_over_hit": round(total["pip"] / total["hit"], 1),
+                "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

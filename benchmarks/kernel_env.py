@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 EXAMPLE = ROOT / "examples" / "gradio_hello.ipynb"
 
 from n2a_gitops.kernel import installed as environment
-
 from n2a_gitops.kernel import interpreter as kernels
 
 
@@ -35,8 +34,12 @@ def seconds(fn) -> float:
 def publish_dry_run(repo: str, cache: str) -> float:
     env = {**os.environ, "XDG_CACHE_HOME": cache}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "n2a_gitops", "publish", str(EXAMPLE), "--repo", repo, "--owner", "bench",
-                    "--dry-run"], check=True, capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", "publish", str(EXAMPLE), "--repo", repo, "--owner", "bench", "--dry-run"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     return time.perf_counter() - start
 
 
@@ -46,8 +49,12 @@ def main(rounds: int = 5) -> None:
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp) / "cache"
-            times.setdefault("probe_cold", []).append(seconds(lambda: environment.inspect(python, cache=cache)))
-            times.setdefault("probe_cached", []).append(seconds(lambda: environment.inspect(python, cache=cache)))
+            times.setdefault("probe_cold", []).append(
+                seconds(lambda cache=cache: environment.inspect(python, cache=cache))
+            )
+            times.setdefault("probe_cached", []).append(
+                seconds(lambda cache=cache: environment.inspect(python, cache=cache))
+            )
             repo = str(Path(tmp) / "gitops")
             subprocess.run([sys.executable, "-m", "n2a_gitops", "init", repo], check=True, capture_output=True)
             xdg = str(Path(tmp) / "xdg")

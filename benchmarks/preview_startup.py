@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from n2a_gitops.config import ALL_FRAMEWORKS
+from n2a_gitops.pipeline import prepare
 from n2a_gitops.preview import localpod as preview
-from n2a_gitops.config import ALL_FRAMEWORKS  # noqa: E402
-from n2a_gitops.pipeline import prepare  # noqa: E402
 
 
 def measure(framework: str, cache: Path, warmup: bool) -> tuple[float, float, float]:
@@ -43,8 +43,10 @@ def main() -> None:
     os.chdir(tempfile.mkdtemp())  # outside any GitOps repo: default settings
     shared_uv = preview.cache_root() / "uv"
     shared_uv.mkdir(parents=True, exist_ok=True)
-    print(f"{'framework':<10} {'render+build':>12} {'install cold':>12} {'install warm':>12} "
-          f"{'start, warm-up':>15} {'start, none':>12} {'warm-up cost':>12}")
+    print(
+        f"{'framework':<10} {'render+build':>12} {'install cold':>12} {'install warm':>12} "
+        f"{'start, warm-up':>15} {'start, none':>12} {'warm-up cost':>12}"
+    )
     for fw in args.frameworks:
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp)
@@ -54,7 +56,9 @@ def main() -> None:
             cold = [measure(fw, cache, False) for _ in range(args.repeat)]
         iw = statistics.median(m[1] for m in warm)
         sw, sn = statistics.median(m[2] for m in warm), statistics.median(m[2] for m in cold)
-        print(f"{fw:<10} {r:>11.1f}s {ic:>11.1f}s {iw:>11.1f}s {sw:>14.1f}s {sn:>11.1f}s {sw - sn:>+11.1f}s", flush=True)
+        print(
+            f"{fw:<10} {r:>11.1f}s {ic:>11.1f}s {iw:>11.1f}s {sw:>14.1f}s {sn:>11.1f}s {sw - sn:>+11.1f}s", flush=True
+        )
 
 
 if __name__ == "__main__":

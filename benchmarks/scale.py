@@ -57,10 +57,16 @@ def child_env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("N2A_", "JUPYTER", "JPY_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("JUPYTERHUB_USER", None)
-    env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), XDG_CONFIG_HOME=str(work / "config"),
-               GIT_CONFIG_GLOBAL=str(work / "gitconfig"), GIT_CONFIG_NOSYSTEM="1",
-               GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
-               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    env.update(
+        PYTHONPYCACHEPREFIX=str(work / "pycache"),
+        XDG_CONFIG_HOME=str(work / "config"),
+        GIT_CONFIG_GLOBAL=str(work / "gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Bench",
+        GIT_AUTHOR_EMAIL="bench@example.com",
+        GIT_COMMITTER_NAME="Bench",
+        GIT_COMMITTER_EMAIL="bench@example.com",
+    )
     return env
 
 
@@ -74,8 +80,10 @@ class Run:
         self.tree_peak_kb = 0
         done = threading.Event()
         streams: dict[str, bytes] = {}
-        readers = [threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()), daemon=True)
-                   for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+        readers = [
+            threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()), daemon=True)
+            for n, f in (("out", proc.stdout), ("err", proc.stderr))
+        ]
         sampler = threading.Thread(target=self._sample, args=(proc.pid, done), daemon=True)
         for t in [*readers, sampler]:
             t.start()
@@ -142,21 +150,32 @@ def make_notebook(path: Path, steps: int = 18) -> Path:
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cells = [nbformat.v4.new_markdown_cell("# Sales explorer\nSummaries of comma-separated values."),
-             nbformat.v4.new_code_cell("!pip install -q gradio"),
-             nbformat.v4.new_code_cell("import json\nimport math\nimport statistics\nimport gradio as gr")]
+    cells = [
+        nbformat.v4.new_markdown_cell("# Sales explorer\nSummaries of comma-separated values."),
+        nbformat.v4.new_code_cell("!pip install -q gradio"),
+        nbformat.v4.new_code_cell("import json\nimport math\nimport statistics\nimport gradio as gr"),
+    ]
     for i in range(steps):
         cells.append(nbformat.v4.new_markdown_cell(f"## Step {i}\nScale and shift the values ({i})."))
-        cells.append(nbformat.v4.new_code_cell(
-            f"def step_{i}(values):\n    return [v * {i + 1} + math.sqrt({i}) for v in values]\n\n"
-            f"print(statistics.mean(step_{i}([1, 2, 3])))"))
-    cells.append(nbformat.v4.new_code_cell(
-        "def summarise(text):\n    values = [float(x) for x in text.split(',') if x.strip()]\n"
-        f"    for i in range({steps}):\n        values = globals()[f'step_{{i}}'](values)\n"
-        "    return json.dumps({'mean': statistics.mean(values), 'n': len(values)})"))
-    cells.append(nbformat.v4.new_code_cell(
-        "with gr.Blocks(title='Sales') as demo:\n    box = gr.Textbox(label='values')\n"
-        "    out = gr.Textbox(label='summary')\n    box.submit(summarise, box, out)"))
+        cells.append(
+            nbformat.v4.new_code_cell(
+                f"def step_{i}(values):\n    return [v * {i + 1} + math.sqrt({i}) for v in values]\n\n"
+                f"print(statistics.mean(step_{i}([1, 2, 3])))"
+            )
+        )
+    cells.append(
+        nbformat.v4.new_code_cell(
+            "def summarise(text):\n    values = [float(x) for x in text.split(',') if x.strip()]\n"
+            f"    for i in range({steps}):\n        values = globals()[f'step_{{i}}'](values)\n"
+            "    return json.dumps({'mean': statistics.mean(values), 'n': len(values)})"
+        )
+    )
+    cells.append(
+        nbformat.v4.new_code_cell(
+            "with gr.Blocks(title='Sales') as demo:\n    box = gr.Textbox(label='values')\n"
+            "    out = gr.Textbox(label='summary')\n    box.submit(summarise, box, out)"
+        )
+    )
     cells.append(nbformat.v4.new_code_cell("if __name__ == '__main__':\n    demo.launch()"))
     nb.cells = cells
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,8 +196,15 @@ def edit_notebook(path: Path, mark: str) -> None:
 
 def seed_repo(work: Path, env, notebook: Path) -> Path:
     root = work / "seed"
-    n2a(env, "init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
-        "--apps-domain", "apps.example.com")
+    n2a(
+        env,
+        "init",
+        str(root),
+        "--repo-url",
+        "https://git.example.com/platform/gitops.git",
+        "--apps-domain",
+        "apps.example.com",
+    )
     name, owner = APP.rsplit("-", 1)
     n2a(env, "publish", str(notebook), "--repo", str(root), "--name", name, "--owner", owner, "--quiet")
     return root
@@ -275,9 +301,17 @@ class JupyterServer:
         self.url = f"http://127.0.0.1:{port}/"
         env = server_env(home, PYTHONPYCACHEPREFIX=str(home.parent / "pycache"), **extra_env)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        argv = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={root}"]
+        argv = [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={root}",
+        ]
         if not with_n2a:
             argv.append("--ServerApp.jpserver_extensions=n2a_gitops=False")
         if os.geteuid() == 0:
@@ -313,9 +347,12 @@ class JupyterServer:
     def publish(self, notebook: str, name: str) -> float:
         cpu = self.cpu_seconds()
         start = time.perf_counter()
-        reply = self.requests.post(self.url + "n2a/publish", headers={"Authorization": f"token {self.token}"},
-                                   json={"notebook": notebook, "repo": "gitops", "name": name, "owner": OWNER},
-                                   timeout=300)
+        reply = self.requests.post(
+            self.url + "n2a/publish",
+            headers={"Authorization": f"token {self.token}"},
+            json={"notebook": notebook, "repo": "gitops", "name": name, "owner": OWNER},
+            timeout=300,
+        )
         seconds = time.perf_counter() - start
         self.last_cpu = self.cpu_seconds() - cpu
         if reply.status_code != 200 or not reply.json().get("commit"):
@@ -358,8 +395,14 @@ def server_publishes(work: Path, seed: Path, notebook: Path, env, idle: float, l
             rest.append(server.publish(notebook.name, name))
             rest_cpu.append(server.last_cpu)
         new_app = server.publish(notebook.name, f"new-{tag}") if later else None
-        return {"start": server.start_seconds, "first": first, "later": rest, "first_cpu": first_cpu,
-                "later_cpu": rest_cpu, "new_app": new_app}
+        return {
+            "start": server.start_seconds,
+            "first": first,
+            "later": rest,
+            "first_cpu": first_cpu,
+            "later_cpu": rest_cpu,
+            "new_app": new_app,
+        }
     finally:
         server.stop()
 
@@ -382,14 +425,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--sample", type=int, default=100, help="past this many apps, extrapolate the sequential builds")
-    parser.add_argument("--idle", type=float, default=5.0, help="seconds between the server's start and its first publish")
+    parser.add_argument(
+        "--sample", type=int, default=100, help="past this many apps, extrapolate the sequential builds"
+    )
+    parser.add_argument(
+        "--idle", type=float, default=5.0, help="seconds between the server's start and its first publish"
+    )
     parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="measure only these parts")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rounds = args.rounds
-    result: dict = {"cores": len(os.sched_getaffinity(0)), "load_avg_start": [round(x, 2) for x in os.getloadavg()],
-                    "rounds": rounds, "kustomize": " ".join(kustomize_argv())}
+    result: dict = {
+        "cores": len(os.sched_getaffinity(0)),
+        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
+        "rounds": rounds,
+        "kustomize": " ".join(kustomize_argv()),
+    }
 
     with tempfile.TemporaryDirectory(prefix="n2a-scale-") as tmp:
         work = Path(tmp)
@@ -416,9 +467,12 @@ def main() -> None:
                 validate_cpu[n], sequential_cpu[n] = median(r.cpu for r in v_runs), median(s_cpu)
                 peak[n] = max(r.max_rss_kb for r in v_runs) / 1024
                 tree_peak[n] = max(r.tree_peak_kb for r in v_runs) / 1024
-                print(f"{n:5d} apps: validate {validate_s[n]:7.2f} s, sequential {sequential_s[n]:7.2f} s"
-                      f"{' (extrapolated)' if extrapolated[n] else ''}, ratio {validate_s[n] / sequential_s[n]:.2f}; "
-                      f"peak RSS {tree_peak[n]:.0f} MB (tree)", file=sys.stderr)
+                print(
+                    f"{n:5d} apps: validate {validate_s[n]:7.2f} s, sequential {sequential_s[n]:7.2f} s"
+                    f"{' (extrapolated)' if extrapolated[n] else ''}, ratio {validate_s[n] / sequential_s[n]:.2f}; "
+                    f"peak RSS {tree_peak[n]:.0f} MB (tree)",
+                    file=sys.stderr,
+                )
             if "changed" in args.only:
                 # Both take a fraction of a second, so the load swings between them: many pairs,
                 # each run next to the other, and the median of the pairs' ratios.
@@ -427,8 +481,11 @@ def main() -> None:
                 changed_s[n], build_s[n] = median(c.seconds for c, _ in pairs), median(b.seconds for _, b in pairs)
                 changed_cpu[n], build_cpu[n] = median(c.cpu for c, _ in pairs), median(b.cpu for _, b in pairs)
                 changed_ratio[n] = median(c.seconds / b.seconds for c, b in pairs)
-                print(f"{n:5d} apps: --changed-since {changed_s[n]:.2f} s vs one build {build_s[n]:.2f} s "
-                      f"(median of {len(pairs)} paired ratios {changed_ratio[n]:.2f})", file=sys.stderr)
+                print(
+                    f"{n:5d} apps: --changed-since {changed_s[n]:.2f} s vs one build {build_s[n]:.2f} s "
+                    f"(median of {len(pairs)} paired ratios {changed_ratio[n]:.2f})",
+                    file=sys.stderr,
+                )
             if n != max(sizes):
                 shutil.rmtree(repo)
 
@@ -476,22 +533,38 @@ def main() -> None:
             wall = {k: median(r.seconds for r in v) for k, v in runs.items()}
             cpu = {k: median(r.cpu for r in v) for k, v in runs.items()}
             floor, lean_floor = wall["imp"] + wall["bld"], wall["lean"] + wall["bld"]
-            result.update(publish_s=round(wall["pub"], 3), republish_s=round(wall["repub"], 3),
-                          publish_no_lock_s=round(wall["nolock"], 3),
-                          floor_s=round(floor, 3), lean_floor_s=round(lean_floor, 3),
-                          publish_over_floor=round(wall["pub"] / floor, 3),
-                          republish_over_floor=round(wall["repub"] / floor, 3),
-                          publish_no_lock_over_floor=round(wall["nolock"] / floor, 3),
-                          publish_over_lean_floor=round(wall["pub"] / lean_floor, 3),
-                          publish_over_floor_cpu=round(cpu["pub"] / (cpu["imp"] + cpu["bld"]), 3),
-                          publish_over_lean_floor_cpu=round(cpu["pub"] / (cpu["lean"] + cpu["bld"]), 3))
-            print(f"publish: new app {wall['pub']:.2f} s, again after an edit {wall['repub']:.2f} s, new app without "
-                  f"a lock {wall['nolock']:.2f} s; floor {floor:.2f} s (import nbconvert {wall['imp']:.2f} + build "
-                  f"{wall['bld']:.2f}); lean floor {lean_floor:.2f} s; CPU: publish {cpu['pub']:.2f} s, floor "
-                  f"{cpu['imp'] + cpu['bld']:.2f} s, lean floor {cpu['lean'] + cpu['bld']:.2f} s", file=sys.stderr)
+            result.update(
+                publish_s=round(wall["pub"], 3),
+                republish_s=round(wall["repub"], 3),
+                publish_no_lock_s=round(wall["nolock"], 3),
+                floor_s=round(floor, 3),
+                lean_floor_s=round(lean_floor, 3),
+                publish_over_floor=round(wall["pub"] / floor, 3),
+                republish_over_floor=round(wall["repub"] / floor, 3),
+                publish_no_lock_over_floor=round(wall["nolock"] / floor, 3),
+                publish_over_lean_floor=round(wall["pub"] / lean_floor, 3),
+                publish_over_floor_cpu=round(cpu["pub"] / (cpu["imp"] + cpu["bld"]), 3),
+                publish_over_lean_floor_cpu=round(cpu["pub"] / (cpu["lean"] + cpu["bld"]), 3),
+            )
+            print(
+                f"publish: new app {wall['pub']:.2f} s, again after an edit {wall['repub']:.2f} s, new app without "
+                f"a lock {wall['nolock']:.2f} s; floor {floor:.2f} s (import nbconvert {wall['imp']:.2f} + build "
+                f"{wall['bld']:.2f}); lean floor {lean_floor:.2f} s; CPU: publish {cpu['pub']:.2f} s, floor "
+                f"{cpu['imp'] + cpu['bld']:.2f} s, lean floor {cpu['lean'] + cpu['bld']:.2f} s",
+                file=sys.stderr,
+            )
 
         if "server" in args.only:
-            starts, starts_without, firsts, immediate, later, first_cpu, later_cpu, new_apps = [], [], [], [], [], [], [], []
+            starts, starts_without, firsts, immediate, later, first_cpu, later_cpu, new_apps = (
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+            )
             order = random.Random(1)
             for r in range(rounds):  # in a random order each round: the load drifts
                 kinds = ["idle", "immediate", "without"]
@@ -511,22 +584,28 @@ def main() -> None:
                         immediate.append(got["first"])
                     else:
                         starts_without.append(server_start_without_n2a(work, seed, notebook, env, f"c{r}"))
-            result.update(server_start_s=round(median(starts), 3), server_start_without_n2a_s=round(median(starts_without), 3),
-                          server_first_publish_s=round(median(firsts), 3),
-                          server_first_publish_idle_s=args.idle,
-                          server_first_publish_immediate_s=round(median(immediate), 3),
-                          server_later_publish_s=round(median(later), 3),
-                          server_later_publish_max_s=round(max(later), 3),
-                          server_later_new_app_publish_s=round(median(new_apps), 3),
-                          # CPU seconds of the server and its kustomize and git processes per publish:
-                          # what the wall time comes down to on an idle machine, whatever the load now.
-                          server_first_publish_cpu_s=round(median(first_cpu), 3),
-                          server_later_publish_cpu_s=round(median(later_cpu), 3))
-            print(f"server: start {median(starts):.2f} s (without n2a {median(starts_without):.2f} s); first publish "
-                  f"{median(firsts):.2f} s ({args.idle:.0f} s after start), {median(immediate):.2f} s at once; "
-                  f"later {median(later):.2f} s (max {max(later):.2f}), a later new app {median(new_apps):.2f} s; "
-                  f"CPU per publish: first {median(first_cpu):.2f} s, "
-                  f"later {median(later_cpu):.2f} s", file=sys.stderr)
+            result.update(
+                server_start_s=round(median(starts), 3),
+                server_start_without_n2a_s=round(median(starts_without), 3),
+                server_first_publish_s=round(median(firsts), 3),
+                server_first_publish_idle_s=args.idle,
+                server_first_publish_immediate_s=round(median(immediate), 3),
+                server_later_publish_s=round(median(later), 3),
+                server_later_publish_max_s=round(max(later), 3),
+                server_later_new_app_publish_s=round(median(new_apps), 3),
+                # CPU seconds of the server and its kustomize and git processes per publish:
+                # what the wall time comes down to on an idle machine, whatever the load now.
+                server_first_publish_cpu_s=round(median(first_cpu), 3),
+                server_later_publish_cpu_s=round(median(later_cpu), 3),
+            )
+            print(
+                f"server: start {median(starts):.2f} s (without n2a {median(starts_without):.2f} s); first publish "
+                f"{median(firsts):.2f} s ({args.idle:.0f} s after start), {median(immediate):.2f} s at once; "
+                f"later {median(later):.2f} s (max {max(later):.2f}), a later new app {median(new_apps):.2f} s; "
+                f"CPU per publish: first {median(first_cpu):.2f} s, "
+                f"later {median(later_cpu):.2f} s",
+                file=sys.stderr,
+            )
 
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 from n2a_gitops.errors import AuthError, N2AError, NotFoundError, UnreachableError, UsageError
 
@@ -54,7 +53,7 @@ class ArgoCD:
             self._ssl.verify_mode = ssl.CERT_NONE
 
     @classmethod
-    def from_settings(cls, out=None, url: str | None = None) -> "ArgoCD":
+    def from_settings(cls, out=None, url: str | None = None) -> ArgoCD:
         """Client from N2A_ARGOCD_URL/TOKEN (or the user's config); url overrides, e.g. n2a.yaml's."""
         from n2a_gitops.config import setting
 
@@ -100,7 +99,9 @@ class ArgoCD:
             query["container"] = container
         # A followed stream is legitimately silent for long stretches: no read timeout then.
         # (The caller has reached the server just before, so a dead host shows up there.)
-        resp = self._open(f"/api/v1/applications/{_q(name)}/logs", query, app=name, timeout=None if follow else self.timeout)
+        resp = self._open(
+            f"/api/v1/applications/{_q(name)}/logs", query, app=name, timeout=None if follow else self.timeout
+        )
         with resp:
             for raw in _lines(resp, self.url):
                 line = raw.strip()
@@ -115,7 +116,10 @@ class ArgoCD:
                     ) from None
                 if item.get("error"):
                     err = item["error"]
-                    raise N2AError(f"Argo CD log stream failed: {err.get('message') or err}", "retry, or look at the pods in the Argo CD UI")
+                    raise N2AError(
+                        f"Argo CD log stream failed: {err.get('message') or err}",
+                        "retry, or look at the pods in the Argo CD UI",
+                    )
                 result = item.get("result") or {}
                 yield result
                 if result.get("last") and not follow:
@@ -127,7 +131,7 @@ class ArgoCD:
         with self._open(path, query, app=app, timeout=self.timeout) as resp:
             try:
                 body = resp.read()
-            except (OSError, socket.timeout) as exc:
+            except (TimeoutError, OSError) as exc:
                 raise self._unreachable(exc) from None
         try:
             data = json.loads(body)
@@ -142,12 +146,14 @@ class ArgoCD:
 
     def _open(self, path: str, query: dict | None, app: str | None, timeout: float | None):
         url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"})
+        req = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        )
         try:
             return urllib.request.urlopen(req, timeout=timeout, context=self._ssl)
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc, app) from None
-        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
             raise self._unreachable(exc) from None
 
     def _http_error(self, exc: urllib.error.HTTPError, app: str | None) -> N2AError:
@@ -167,15 +173,16 @@ class ArgoCD:
                 "check the name with `n2a list`; a newly pushed app appears once the root app has "
                 "synced (Argo CD polls git every 3 minutes)",
             )
-        return N2AError(f"Argo CD at {self.url} answered {exc.code}: {detail}", "retry later, or look at the Argo CD UI")
+        return N2AError(
+            f"Argo CD at {self.url} answered {exc.code}: {detail}", "retry later, or look at the Argo CD UI"
+        )
 
     def _unreachable(self, exc: BaseException) -> UnreachableError:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, ssl.SSLCertVerificationError):
             return UnreachableError(
                 f"cannot verify the TLS certificate of {self.url}: {reason.verify_message or reason}",
-                "point SSL_CERT_FILE at your company's CA bundle; only as a last resort set "
-                f"{INSECURE_ENV}=1",
+                f"point SSL_CERT_FILE at your company's CA bundle; only as a last resort set {INSECURE_ENV}=1",
             )
         return UnreachableError(
             f"cannot reach Argo CD at {self.url}: {reason}",
@@ -183,8 +190,15 @@ class ArgoCD:
         )
 
 
-def wait_for(app: str, revision: str, timeout: float, out, client: ArgoCD | None = None, interval: float = 3.0,
-             url: str | None = None) -> dict:
+def wait_for(
+    app: str,
+    revision: str,
+    timeout: float,
+    out,
+    client: ArgoCD | None = None,
+    interval: float = 3.0,
+    url: str | None = None,
+) -> dict:
     """Poll until Argo CD has synced ``revision`` of ``app`` and the app is Healthy.
 
     Returns the final status summary (see ``summary``). On timeout (or a failed sync of that
@@ -259,7 +273,7 @@ def _q(name: str) -> str:
 def _lines(resp, url: str) -> Iterator[bytes]:
     try:
         yield from resp
-    except (OSError, socket.timeout) as exc:
+    except (TimeoutError, OSError) as exc:
         raise UnreachableError(f"the log stream from {url} broke off: {exc}", "run the command again") from None
 
 

@@ -54,7 +54,7 @@ def _command_modules():
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors through our exit code instead of its own."""
 
-    def error(self, message):  # noqa: D401 - argparse API
+    def error(self, message):
         self.print_usage(sys.stderr)
         print(f"error: {message}\n  fix: see `{self.prog} --help`", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

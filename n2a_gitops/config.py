@@ -15,13 +15,27 @@ from n2a_gitops.errors import N2AError, UsageError
 SETTINGS_FILE = "n2a.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
 DEFAULT_MAX_RESOURCES = {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
-DEFAULT_QUOTA = {"requests.cpu": "16", "requests.memory": "64Gi", "limits.cpu": "32",
-                 "limits.memory": "128Gi", "pods": "50"}
+DEFAULT_QUOTA = {
+    "requests.cpu": "16",
+    "requests.memory": "64Gi",
+    "limits.cpu": "32",
+    "limits.memory": "128Gi",
+    "pods": "50",
+}
 STORE_KINDS = ("ClusterSecretStore", "SecretStore")
 REQUIREMENTS_MODES = ("warn", "strict")
 ALL_FRAMEWORKS = [
-    "gradio", "streamlit", "dash", "panel", "bokeh", "voila",
-    "shiny", "solara", "flask", "fastapi", "python",
+    "gradio",
+    "streamlit",
+    "dash",
+    "panel",
+    "bokeh",
+    "voila",
+    "shiny",
+    "solara",
+    "flask",
+    "fastapi",
+    "python",
 ]
 ROUTINGS = ("ingress", "gateway")
 ACCESS_KINDS = ("public", "authenticated", "private", "users", "groups")
@@ -110,7 +124,7 @@ class Settings:
     pushTimeout: float = 120  # seconds --push keeps retrying while other publishers win the race
 
     @classmethod
-    def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> "Settings":
+    def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known - {"apiVersion", "kind"})
         if unknown:
@@ -125,6 +139,7 @@ class Settings:
 
     def check(self, source: str = SETTINGS_FILE) -> None:
         """Values that would make every publish fail in a confusing way: say so once, here."""
+
         def bad(message, fix):
             raise N2AError(f"{source}: {message}", fix)
 
@@ -132,8 +147,10 @@ class Settings:
             bad(f"routing {self.routing!r} is not one of {', '.join(ROUTINGS)}", "set routing: gateway (or ingress)")
         allowed = self.accessAllowed
         if not isinstance(allowed, list) or not allowed or any(a not in ACCESS_KINDS for a in allowed):
-            bad(f"accessAllowed {allowed!r} must list some of {', '.join(ACCESS_KINDS)}",
-                'e.g. accessAllowed: ["authenticated", "private", "users", "groups"]')
+            bad(
+                f"accessAllowed {allowed!r} must list some of {', '.join(ACCESS_KINDS)}",
+                'e.g. accessAllowed: ["authenticated", "private", "users", "groups"]',
+            )
         from n2a_gitops.pod.access import parse
 
         try:
@@ -141,14 +158,20 @@ class Settings:
         except N2AError as exc:
             bad(exc.message, exc.fix)
         if default_kind not in allowed:
-            bad(f"accessDefault {self.accessDefault!r} is not one of accessAllowed ({', '.join(allowed)})",
-                "set accessDefault to an allowed choice, e.g. authenticated")
+            bad(
+                f"accessDefault {self.accessDefault!r} is not one of accessAllowed ({', '.join(allowed)})",
+                "set accessDefault to an allowed choice, e.g. authenticated",
+            )
         if self.requirements not in REQUIREMENTS_MODES:
-            bad(f"requirements must be one of {', '.join(REQUIREMENTS_MODES)}, not {self.requirements!r}",
-                "set `requirements: warn` (publish with a warning) or `requirements: strict` (refuse)")
+            bad(
+                f"requirements must be one of {', '.join(REQUIREMENTS_MODES)}, not {self.requirements!r}",
+                "set `requirements: warn` (publish with a warning) or `requirements: strict` (refuse)",
+            )
         if self.accessIdentity not in ACCESS_IDENTITIES:
-            bad(f"accessIdentity {self.accessIdentity!r} is not one of {', '.join(ACCESS_IDENTITIES)}",
-                "set accessIdentity: email (or preferred_username)")
+            bad(
+                f"accessIdentity {self.accessIdentity!r} is not one of {', '.join(ACCESS_IDENTITIES)}",
+                "set accessIdentity: email (or preferred_username)",
+            )
         _check_limits(self, source)
 
     @property
@@ -176,25 +199,45 @@ def _check_limits(settings: Settings, source: str) -> None:
 
     maxima = settings.maxResources
     if not isinstance(maxima, dict) or set(maxima) - set(DEFAULT_MAX_RESOURCES):
-        bad(f"maxResources must map {', '.join(DEFAULT_MAX_RESOURCES)} to maxima", 'e.g. maxResources: {cpu: "4", memory: 16Gi, gpu: 1, replicas: 3}')
+        bad(
+            f"maxResources must map {', '.join(DEFAULT_MAX_RESOURCES)} to maxima",
+            'e.g. maxResources: {cpu: "4", memory: 16Gi, gpu: 1, replicas: 3}',
+        )
     for key in ("cpu", "memory"):
         if not quantity.is_quantity(maxima[key]) or quantity.parse(maxima[key]) <= 0:
-            bad(f"maxResources.{key} {maxima[key]!r} is not a positive Kubernetes quantity", "e.g. cpu: \"4\", memory: 16Gi")
+            bad(
+                f"maxResources.{key} {maxima[key]!r} is not a positive Kubernetes quantity",
+                'e.g. cpu: "4", memory: 16Gi',
+            )
     for key in ("gpu", "replicas"):
         if isinstance(maxima[key], bool) or not isinstance(maxima[key], int) or maxima[key] < 0:
             bad(f"maxResources.{key} {maxima[key]!r} is not a whole number", f"e.g. {key}: 1")
-    if not isinstance(settings.gpuNodeSelector, dict) or not all(isinstance(v, str) for v in settings.gpuNodeSelector.values()):
-        bad("gpuNodeSelector must map node labels to strings", 'e.g. gpuNodeSelector: {"nvidia.com/gpu.present": "true"}')
+    if not isinstance(settings.gpuNodeSelector, dict) or not all(
+        isinstance(v, str) for v in settings.gpuNodeSelector.values()
+    ):
+        bad(
+            "gpuNodeSelector must map node labels to strings",
+            'e.g. gpuNodeSelector: {"nvidia.com/gpu.present": "true"}',
+        )
     if not isinstance(settings.gpuTolerations, list) or not all(isinstance(t, dict) for t in settings.gpuTolerations):
-        bad("gpuTolerations must be a list of tolerations", "e.g. [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]")
+        bad(
+            "gpuTolerations must be a list of tolerations",
+            "e.g. [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]",
+        )
     if not isinstance(settings.quota, dict):
-        bad("quota must be a ResourceQuota's spec.hard mapping", 'e.g. quota: {"requests.cpu": "16", "limits.memory": 128Gi}')
+        bad(
+            "quota must be a ResourceQuota's spec.hard mapping",
+            'e.g. quota: {"requests.cpu": "16", "limits.memory": 128Gi}',
+        )
     for key in ("secretsAllowed", "secretStoreKeys"):
         value = getattr(settings, key)
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             bad(f"{key} must be a list of name patterns", f'e.g. {key}: ["{{app}}-*"]')
     if settings.secretStoreKind not in STORE_KINDS:
-        bad(f"secretStoreKind {settings.secretStoreKind!r} is neither {' nor '.join(STORE_KINDS)}", "use ClusterSecretStore or SecretStore")
+        bad(
+            f"secretStoreKind {settings.secretStoreKind!r} is neither {' nor '.join(STORE_KINDS)}",
+            "use ClusterSecretStore or SecretStore",
+        )
 
 
 def load_settings(repo: Path) -> Settings:
@@ -261,8 +304,11 @@ def setting(key: str, env: str) -> str | None:
 def push_timeout(settings: Settings | None, flag: float | None = None) -> float:
     """How long a push may keep retrying (and wait for the clone's lock): --push-timeout, then
     N2A_PUSH_TIMEOUT, then pushTimeout in n2a.yaml, then 120 s."""
-    for value, where in ((flag, "--push-timeout"), (os.environ.get("N2A_PUSH_TIMEOUT"), "N2A_PUSH_TIMEOUT"),
-                         (settings.pushTimeout if settings else None, "pushTimeout in n2a.yaml")):
+    for value, where in (
+        (flag, "--push-timeout"),
+        (os.environ.get("N2A_PUSH_TIMEOUT"), "N2A_PUSH_TIMEOUT"),
+        (settings.pushTimeout if settings else None, "pushTimeout in n2a.yaml"),
+    ):
         if value is None or value == "":
             continue
         try:
@@ -270,8 +316,10 @@ def push_timeout(settings: Settings | None, flag: float | None = None) -> float:
         except (TypeError, ValueError):
             seconds = -1.0
         if not seconds > 0:
-            raise UsageError(f"{where} must be a number of seconds above 0, not {value!r}", f"e.g. {where} 120"
-                             if where.startswith("--") else f"set {where} to e.g. 120")
+            raise UsageError(
+                f"{where} must be a number of seconds above 0, not {value!r}",
+                f"e.g. {where} 120" if where.startswith("--") else f"set {where} to e.g. 120",
+            )
         return seconds
     return 120.0
 

@@ -51,6 +51,8 @@ class LockError(N2AError):
     """Resolving the app's lock failed (no such version for the image's Python, index unreachable)."""
 
     exit_code = EXIT_FAILURE
+
+
 class PushRefusedError(N2AError):
     exit_code = EXIT_PUSH_REFUSED
 
@@ -73,8 +75,18 @@ class CheckError(N2AError):
 
 def error_class(exit_code) -> type[N2AError]:
     """The error class for an exit code (an error that crossed HTTP keeps its exit code)."""
-    for cls in (UsageError, PolicyError, AuthError, NotFoundError, UnreachableError, PushRefusedError,
-                SupersededError, ConflictError, BusyError, CheckError):
+    for cls in (
+        UsageError,
+        PolicyError,
+        AuthError,
+        NotFoundError,
+        UnreachableError,
+        PushRefusedError,
+        SupersededError,
+        ConflictError,
+        BusyError,
+        CheckError,
+    ):
         if cls.exit_code == exit_code:
             return cls
     return N2AError

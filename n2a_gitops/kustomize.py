@@ -36,7 +36,9 @@ def build_text(path: Path) -> str:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
-        raise N2AError(f"`{shlex.join(argv)}` did not finish in 120 s", "check the overlay for remote resources") from None
+        raise N2AError(
+            f"`{shlex.join(argv)}` did not finish in 120 s", "check the overlay for remote resources"
+        ) from None
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
         raise N2AError(

@@ -25,8 +25,12 @@ def app_of(path: str) -> str | None:
     parts = path.split("/")
     if len(parts) >= 3 and parts[0] == APPS_DIR and f"{APPS_DIR}/{parts[1]}" != BASE_DIR:
         return parts[1]
-    if path.startswith(CHILD_APPS_DIR + "/") and path.endswith(".yaml") and path.count("/") == CHILD_APPS_DIR.count("/") + 1:
-        return path[len(CHILD_APPS_DIR) + 1:-len(".yaml")]
+    if (
+        path.startswith(CHILD_APPS_DIR + "/")
+        and path.endswith(".yaml")
+        and path.count("/") == CHILD_APPS_DIR.count("/") + 1
+    ):
+        return path[len(CHILD_APPS_DIR) + 1 : -len(".yaml")]
     return None
 
 

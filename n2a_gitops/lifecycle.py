@@ -59,15 +59,25 @@ def read_application(root: Path, app: str) -> dict | None:
 def app_summary(root: Path, settings, app: str) -> dict:
     """owner, framework, url, notebook and access of one app, from its child Application (else its
     overlay); access always from the overlay, which is what the cluster enforces."""
-    info = {"app": app, "owner": "", "framework": "", "url": f"https://{app}.{settings.appsDomain}/", "notebook": "",
-            "access": app_access(root, app)}
+    info = {
+        "app": app,
+        "owner": "",
+        "framework": "",
+        "url": f"https://{app}.{settings.appsDomain}/",
+        "notebook": "",
+        "access": app_access(root, app),
+    }
     application = read_application(root, app)
     if application:
         labels = (application.get("metadata") or {}).get("labels") or {}
         info["owner"] = labels.get("n2a.dev/owner", "")
         info["framework"] = labels.get("n2a.dev/framework", "")
         for item in (application.get("spec") or {}).get("info") or []:
-            if isinstance(item, dict) and item.get("name") in ("owner", "framework", "url", "notebook") and item.get("value"):
+            if (
+                isinstance(item, dict)
+                and item.get("name") in ("owner", "framework", "url", "notebook")
+                and item.get("value")
+            ):
                 info[item["name"]] = str(item["value"])
     else:
         info.update({k: v for k, v in _overlay_labels(root, app).items() if v})
@@ -83,7 +93,9 @@ def app_access(root: Path, app: str) -> str:
     from n2a_gitops.pod.access import ACCESS_ANNOTATION
 
     try:
-        docs = list(yaml.safe_load_all((Path(root) / app_dir(app) / "patch-deployment.yaml").read_text(encoding="utf-8")))
+        docs = list(
+            yaml.safe_load_all((Path(root) / app_dir(app) / "patch-deployment.yaml").read_text(encoding="utf-8"))
+        )
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return ""
     for doc in docs:

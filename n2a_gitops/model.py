@@ -51,12 +51,17 @@ class LaunchSpec:
     warmup: list[str] = field(default_factory=list)
     warmup_files: dict[str, str] = field(default_factory=dict)
 
-    def served(self, warmup: bool = True) -> "LaunchSpec":
+    def served(self, warmup: bool = True) -> LaunchSpec:
         """What the Deployment runs: the warm-up (when wanted and there is one) in front of the command."""
         if not (warmup and self.warmup):
             return replace(self, warmup=[], warmup_files={})
-        return replace(self, command=[*self.warmup, *self.command], files={**self.files, **self.warmup_files},
-                       warmup=[], warmup_files={})
+        return replace(
+            self,
+            command=[*self.warmup, *self.command],
+            files={**self.files, **self.warmup_files},
+            warmup=[],
+            warmup_files={},
+        )
 
 
 @dataclass
@@ -119,7 +124,9 @@ class PublishResult:
     access_detail: str = ""  # the same for humans, e.g. "only jane@example.com"
     brought_in: list[dict] = field(default_factory=list)  # files %run brings in: {"path", "by"}
     resources: dict = field(default_factory=dict)  # {"replicas", "requests", "limits"} of the app container
-    secret_env: list[dict] = field(default_factory=list)  # [{"env", "secret", "key"[, "remote", "property"]}]: names, never values
+    secret_env: list[dict] = field(
+        default_factory=list
+    )  # [{"env", "secret", "key"[, "remote", "property"]}]: names, never values
     # Which Python the imports were resolved in: {"source": "running-kernel" | "kernelspec" | "n2a",
     # "kernelspec", "python", "python_version", "description"}.
     environment: dict = field(default_factory=dict)

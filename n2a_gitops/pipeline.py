@@ -17,9 +17,9 @@ from pathlib import Path
 
 from n2a_gitops import names
 from n2a_gitops.config import Settings, env_flag, find_repo, load_settings
+from n2a_gitops.deps.lock import LOCK_FILE
 from n2a_gitops.errors import N2AError, PolicyError, UsageError
 from n2a_gitops.layout import BASE_DIR, app_dir, app_paths, application_file
-from n2a_gitops.deps.lock import LOCK_FILE
 from n2a_gitops.model import CONTAINER_PORT, PublishResult
 from n2a_gitops.output import Output
 
@@ -61,11 +61,15 @@ def _env(pairs) -> dict[str, str]:
     """--env values as typed (the caller escapes them for the kubelet, see envvars.escape)."""
     env = {}
     for item in pairs or ():
-        key, sep, value = (item.partition("=") if isinstance(item, str) else (item[0], "=", item[1]))
+        key, sep, value = item.partition("=") if isinstance(item, str) else (item[0], "=", item[1])
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise UsageError(f"--env {item!r} is not KEY=VALUE with a valid variable name", "e.g. --env MODEL_NAME=small")
+            raise UsageError(
+                f"--env {item!r} is not KEY=VALUE with a valid variable name", "e.g. --env MODEL_NAME=small"
+            )
         if key in RESERVED_ENV:
-            raise UsageError(f"--env {key} is set by n2a itself", f"use another name than {', '.join(sorted(RESERVED_ENV))}")
+            raise UsageError(
+                f"--env {key} is set by n2a itself", f"use another name than {', '.join(sorted(RESERVED_ENV))}"
+            )
         env[key] = value
     return env
 
@@ -80,7 +84,9 @@ def _included(paths, notebook: Path) -> dict[str, Path]:
         if not src.is_absolute() and not src.exists():  # relative to the cwd, else to the notebook
             src = notebook.parent / item
         if not src.exists():
-            raise UsageError(f"--include {item}: no such file or directory", "give a path relative to the notebook or absolute")
+            raise UsageError(
+                f"--include {item}: no such file or directory", "give a path relative to the notebook or absolute"
+            )
         src = src.resolve()
         # Inside the notebook's folder the layout is kept; from elsewhere the item itself is the top.
         top = base if src.is_relative_to(base) else src.parent
@@ -125,8 +131,12 @@ def _probes(launch) -> dict:
     else:
         handler = {"tcpSocket": {"port": "http"}}
     return {
-        "startup": {**handler, "periodSeconds": 5, "timeoutSeconds": 5,
-                    "failureThreshold": max(6, math.ceil(launch.startup_seconds / 5))},
+        "startup": {
+            **handler,
+            "periodSeconds": 5,
+            "timeoutSeconds": 5,
+            "failureThreshold": max(6, math.ceil(launch.startup_seconds / 5)),
+        },
         "readiness": {**handler, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
         "liveness": {**handler, "periodSeconds": 20, "timeoutSeconds": 10, "failureThreshold": 6},
     }
@@ -140,8 +150,10 @@ def _warmup_wanted(warmup: bool | None, path: Path) -> tuple[bool, str]:
         return warmup, "--no-warmup" if not warmup else "asked for"
     value = (read_notebook(path).metadata.get("n2a") or {}).get("warmup", True)
     if not isinstance(value, bool):
-        raise UsageError(f"the notebook's metadata n2a.warmup is {value!r}, not true or false",
-                         'set "n2a": {"warmup": false} in the notebook\'s metadata, or remove it')
+        raise UsageError(
+            f"the notebook's metadata n2a.warmup is {value!r}, not true or false",
+            'set "n2a": {"warmup": false} in the notebook\'s metadata, or remove it',
+        )
     return value, "metadata n2a.warmup: false" if not value else "default"
 
 
@@ -171,7 +183,9 @@ def _refuse_secrets(texts: dict[str, bytes], settings: Settings, app: str, owner
             continue  # binary data files
         findings = secrets_scan.scan(text)
         if findings:
-            lines = "; ".join(f"line {f.line}: {f.kind}" + (f" in {f.variable}" if f.variable else "") for f in findings[:5])
+            lines = "; ".join(
+                f"line {f.line}: {f.kind}" + (f" in {f.variable}" if f.variable else "") for f in findings[:5]
+            )
             variables = list(dict.fromkeys(f.variable for f in findings if f.variable))
             if variables:
                 names = [secretrefs.env_name(v) for v in variables]
@@ -202,7 +216,8 @@ def _refuse_secret_env_values(env: dict[str, str]) -> None:
             f"--env {', '.join(leaked)} seems to hold a secret value; publishing would commit it to git. "
             f"Use {' '.join(f'--secret-env {k}=' for k in leaked)} instead",
             "put the value in a Kubernetes Secret (or the secret store in n2a.yaml) and publish with "
-            + " ".join(f"--secret-env {k}=SECRET/KEY" for k in leaked) + "; n2a preview reads it from your environment",
+            + " ".join(f"--secret-env {k}=SECRET/KEY" for k in leaked)
+            + "; n2a preview reads it from your environment",
         )
 
 
@@ -217,10 +232,31 @@ def _settings_for(repo, need_repo: bool) -> tuple[Settings, Path | None]:
         return Settings(), None
 
 
-def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, framework=None,
-            env=None, include=(), access=None, secret_env=None, cpu=None, memory=None, gpu=None, replicas=None,
-            warmup: bool | None = None, out: Output | None = None, need_repo: bool = True, kernel=None,
-            environment=None, no_lock: bool = False, refresh_lock: bool = False, preferences: Mapping[str, str] | None = None) -> Prepared:
+def prepare(
+    notebook,
+    *,
+    repo=None,
+    name=None,
+    owner=None,
+    requirements=None,
+    framework=None,
+    env=None,
+    include=(),
+    access=None,
+    secret_env=None,
+    cpu=None,
+    memory=None,
+    gpu=None,
+    replicas=None,
+    warmup: bool | None = None,
+    out: Output | None = None,
+    need_repo: bool = True,
+    kernel=None,
+    environment=None,
+    no_lock: bool = False,
+    refresh_lock: bool = False,
+    preferences: Mapping[str, str] | None = None,
+) -> Prepared:
     """Everything but the commit. KERNEL: the notebook's running kernel when there is one
     (``kernels.ConnectedKernel`` from JupyterLab, ``kernels.ThisKernel`` from the magic).
 
@@ -230,15 +266,13 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     resolving the lock (default: the versions in the notebook kernel's environment). WARMUP:
     None follows the notebook's metadata (default on).
     """
-    from n2a_gitops.pod import access as access_mod
     from n2a_gitops import render, runtimes
     from n2a_gitops.deps import conda
-    from n2a_gitops.pod import envvars
-    from n2a_gitops.kernel import notebook_env
-    from n2a_gitops.pod import resources
-    from n2a_gitops.pod import secretrefs
-    from n2a_gitops.notebook import convert as nbconv
     from n2a_gitops.deps import requirements as reqs
+    from n2a_gitops.kernel import notebook_env
+    from n2a_gitops.notebook import convert as nbconv
+    from n2a_gitops.pod import access as access_mod
+    from n2a_gitops.pod import envvars, resources, secretrefs
 
     out = out or Output(quiet=True)
     nb_path = Path(notebook).expanduser()
@@ -272,38 +306,63 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
 
     from n2a_gitops.lifecycle import app_names
 
-    secret_refs = secretrefs.parse(secret_env, settings, app, ident.owner, taken=set(user_env) | set(launch.env) | RESERVED_ENV,
-                                   apps=app_names(root) if root else ())
+    secret_refs = secretrefs.parse(
+        secret_env,
+        settings,
+        app,
+        ident.owner,
+        taken=set(user_env) | set(launch.env) | RESERVED_ENV,
+        apps=app_names(root) if root else (),
+    )
     extra = {rel: f.read_bytes() for rel, f in included.items()}
     served = launch.entry.endswith(".ipynb")  # voila: the notebook itself, and the notebooks %run brings in
     brought = {p: c.encode() for p, c in (converted.served_files if served else converted.files).items()}
     source_notebook = _source_notebook(nb_path)
-    _refuse_secrets({"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra,
-                     **brought}, settings, app, ident.owner)
+    _refuse_secrets(
+        {"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra, **brought},
+        settings,
+        app,
+        ident.owner,
+    )
     local_modules = [Path(p).stem for p in [*extra, *brought, *launch.files] if p.endswith(".py")]
     env_file = conda.find(nb_path, environment)
     conda_env = conda.read(env_file, settings) if env_file else None
     kernel_env = kernel_env_job.result()
     out.step(f"resolving imports in {kernel_env.describe()['description']}")
     requirement_list, req_warnings = reqs.resolve(
-        converted, converted.source, settings, requirements_file=requirements,
-        framework_packages=launch.packages, local_modules=local_modules, framework=runtime.name,
-        environment=kernel_env.environment, loaded=kernel_env.loaded, notebook_dir=nb_path.parent,
+        converted,
+        converted.source,
+        settings,
+        requirements_file=requirements,
+        framework_packages=launch.packages,
+        local_modules=local_modules,
+        framework=runtime.name,
+        environment=kernel_env.environment,
+        loaded=kernel_env.loaded,
+        notebook_dir=nb_path.parent,
         env_label=kernel_env.label,
-        environment_pip=conda_env.pip if conda_env else None, provided=conda_env.names() if conda_env else (),
+        environment_pip=conda_env.pip if conda_env else None,
+        provided=conda_env.names() if conda_env else (),
     )
     warnings += kernel_env.warnings + req_warnings
 
     folder = app_dir(app)
     entry_content = converted.notebook_json if served else converted.source
     requirements_txt = reqs.render_requirements_txt(requirement_list)
-    app_files = {**extra, **brought, launch.entry: entry_content.encode(), "requirements.txt": requirements_txt.encode()}
+    app_files = {
+        **extra,
+        **brought,
+        launch.entry: entry_content.encode(),
+        "requirements.txt": requirements_txt.encode(),
+    }
     app_files.update({p: c.encode() for p, c in launch.files.items()})
     if conda_env:
         app_files[conda.SHIPPED] = conda_env.render().encode()
     lock_info, notes = None, list(ident.notes)
-    unlocked = ("each pod resolves requirements.txt when it starts, so versions can change between restarts "
-                "and nothing is installed only once")
+    unlocked = (
+        "each pod resolves requirements.txt when it starts, so versions can change between restarts "
+        "and nothing is installed only once"
+    )
     if no_lock:
         warnings.append(f"published without a lock (--no-lock): {unlocked}")
     elif env_flag("N2A_NO_LOCK"):  # set for a whole environment (a CI job, a test suite): said once, as a note
@@ -319,19 +378,34 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     url = f"https://{host}/"
     notebook_rel = f"{folder}/notebook.ipynb"
     ctx = {
-        "app": app, "name": ident.name, "owner": ident.owner, "framework": runtime.name,
-        "notebook": nb_path.name, "settings": settings, "launch": launch,
+        "app": app,
+        "name": ident.name,
+        "owner": ident.owner,
+        "framework": runtime.name,
+        "notebook": nb_path.name,
+        "settings": settings,
+        "launch": launch,
         # The kubelet expands $(NAME) in env values: escaped, every value arrives as typed.
         "env": {k: envvars.escape(v) for k, v in {**launch.env, **user_env}.items()},
-        "secret_env": secret_refs, "store_refs": [r for r in secret_refs if r.remote],
-        "resources": wanted.resources, "replicas": wanted.replicas,
-        "node_selector": wanted.node_selector, "tolerations": wanted.tolerations,
-        "probes": _probes(launch), "configmaps": configmaps,
-        "host": host, "url": url, "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
-        "path": folder, "base_path": BASE_DIR,
-        "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}" if settings.webURL else "",
+        "secret_env": secret_refs,
+        "store_refs": [r for r in secret_refs if r.remote],
+        "resources": wanted.resources,
+        "replicas": wanted.replicas,
+        "node_selector": wanted.node_selector,
+        "tolerations": wanted.tolerations,
+        "probes": _probes(launch),
+        "configmaps": configmaps,
+        "host": host,
+        "url": url,
+        "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
+        "path": folder,
+        "base_path": BASE_DIR,
+        "notebook_url": f"{settings.webURL.rstrip('/')}/blob/{settings.targetRevision}/{notebook_rel}"
+        if settings.webURL
+        else "",
         "notify_triggers": NOTIFY_TRIGGERS if settings.notify else (),
-        "access": chosen, "proxy": access_mod.proxy_context(chosen, host, launch.port),
+        "access": chosen,
+        "proxy": access_mod.proxy_context(chosen, host, launch.port),
         "conda": {"command": conda_env.command()} if conda_env else None,
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
@@ -346,31 +420,50 @@ def prepare(notebook, *, repo=None, name=None, owner=None, requirements=None, fr
     manifests = _build(files, folder, root, settings)
     problems = _check(settings, app, manifests, files.get(application_path) if application_path else None, root)
     if problems:
-        raise PolicyError("the rendered app breaks the platform's rules:\n  " + "\n  ".join(problems),
-                          "adjust n2a.yaml or the shared base (apps/_base), or report it")
+        raise PolicyError(
+            "the rendered app breaks the platform's rules:\n  " + "\n  ".join(problems),
+            "adjust n2a.yaml or the shared base (apps/_base), or report it",
+        )
 
     sizes = [{"path": p, "bytes": len(c)} for p, c in sorted(files.items())]
     result = PublishResult(
-        app=app, framework=runtime.name, path=folder, commit=None, url=url,
-        requirements=[r.spec for r in requirement_list], warnings=warnings, pushed=False,
-        name=ident.name, owner=ident.owner, evidence=list(detection.evidence),
+        app=app,
+        framework=runtime.name,
+        path=folder,
+        commit=None,
+        url=url,
+        requirements=[r.spec for r in requirement_list],
+        warnings=warnings,
+        pushed=False,
+        name=ident.name,
+        owner=ident.owner,
+        evidence=list(detection.evidence),
         requirement_sources=[{"spec": r.spec, "source": r.source, "origin": r.origin} for r in requirement_list],
-        files=sizes, application=application_path, notes=notes,
-        access=chosen.spec, access_detail=access_mod.describe(chosen),
+        files=sizes,
+        application=application_path,
+        notes=notes,
+        access=chosen.spec,
+        access_detail=access_mod.describe(chosen),
         brought_in=[dict(b) for b in converted.brought_in],
-        resources=wanted.summary(), secret_env=[r.to_dict() for r in secret_refs],
-        environment=kernel_env.describe(), run_time=dict(kernel_env.run_time), lock=lock_info,
+        resources=wanted.summary(),
+        secret_env=[r.to_dict() for r in secret_refs],
+        environment=kernel_env.describe(),
+        run_time=dict(kernel_env.run_time),
+        lock=lock_info,
         warmup=bool(warm and declared.warmup),
     )
     if declared.warmup:
         result.notes.append(
             "start-up: the pod runs the code once before it serves, so broken code never looks healthy"
-            if warm else f"start-up: no warm-up ({why_warm}): the code runs only when someone opens the app")
+            if warm
+            else f"start-up: no warm-up ({why_warm}): the code runs only when someone opens the app"
+        )
     return Prepared(settings, root, app, folder, files, manifests, result, kernel_env.environment.versions())
 
 
-def _lock(requirements_txt: str, settings, root: Path | None, folder: str, conda_env, preferences,
-          refresh: bool, out: Output) -> tuple[bytes, dict]:
+def _lock(
+    requirements_txt: str, settings, root: Path | None, folder: str, conda_env, preferences, refresh: bool, out: Output
+) -> tuple[bytes, dict]:
     """The app's lock: the one in the repo while its inputs are unchanged, else resolved with uv."""
     from n2a_gitops.deps import lock as locking
 
@@ -380,8 +473,13 @@ def _lock(requirements_txt: str, settings, root: Path | None, folder: str, conda
     if refresh or locking.inputs_of(existing) != tgt.digest(requirements_txt):
         out.step(f"locking the requirements with uv for Python {tgt.python_version} on {tgt.python_platform}")
     data, kept = locking.lock_for(requirements_txt, tgt, existing=existing, preferences=preferences, refresh=refresh)
-    info = {"path": f"{folder}/src/{LOCK_FILE}", "kept": kept, "packages": len(locking.pins(data)),
-            "python": tgt.python_version, "platform": tgt.python_platform}
+    info = {
+        "path": f"{folder}/src/{LOCK_FILE}",
+        "kept": kept,
+        "packages": len(locking.pins(data)),
+        "python": tgt.python_version,
+        "platform": tgt.python_platform,
+    }
     return data, info
 
 
@@ -415,8 +513,16 @@ def _check(settings, app, manifests, application_yaml, root) -> list[str]:
     return [str(p) for p in validate.check_app(settings, app, manifests, application, crds, project=project)]
 
 
-def publish(notebook, *, push: bool = False, dry_run: bool = False, check: bool = False,
-            out: Output | None = None, push_timeout: float | None = None, **options) -> PublishResult:
+def publish(
+    notebook,
+    *,
+    push: bool = False,
+    dry_run: bool = False,
+    check: bool = False,
+    out: Output | None = None,
+    push_timeout: float | None = None,
+    **options,
+) -> PublishResult:
     from n2a_gitops.config import push_timeout as resolve_timeout
     from n2a_gitops.gitrepo.repo import GitOpsRepo
 
@@ -447,8 +553,14 @@ def publish(notebook, *, push: bool = False, dry_run: bool = False, check: bool 
             result.pushed = True
             result.push_attempts = outcome.attempts
             result.warnings += outcome.warnings
-            result.notes += [f"{r['app']}: replaced {r['by']['sha'][:12]} from {r['by']['author']} ({r['by']['date']}), "
-                             "an older publish of the same app that reached the remote first" for r in outcome.replaced]
-            result.warnings += [f"{s['app']}: your earlier commit {s['commit'][:12]} was superseded by {s['by']['sha'][:12]} "
-                                f"from {s['by']['author']}; kept as {s['kept_as']}" for s in outcome.superseded]
+            result.notes += [
+                f"{r['app']}: replaced {r['by']['sha'][:12]} from {r['by']['author']} ({r['by']['date']}), "
+                "an older publish of the same app that reached the remote first"
+                for r in outcome.replaced
+            ]
+            result.warnings += [
+                f"{s['app']}: your earlier commit {s['commit'][:12]} was superseded by {s['by']['sha'][:12]} "
+                f"from {s['by']['author']}; kept as {s['kept_as']}"
+                for s in outcome.superseded
+            ]
     return result

@@ -103,6 +103,7 @@ def _environment():
         lstrip_blocks=True,
         autoescape=False,
     )
+
     def q(value):
         if isinstance(value, jinja2.Undefined):  # StrictUndefined must fail, even inside a filter
             value._fail_with_undefined_error()
@@ -146,8 +147,10 @@ def render_lines(template: str, expected: list[str], **context) -> str:
     entries = [line for line in text.splitlines() if line and not line.startswith("#")]
     # A blank or padded entry would be read differently (or not at all) by the file's consumer.
     if entries != list(expected) or any(e != e.strip() for e in expected):
-        raise N2AError(f"template {template} did not render one clean line per entry "
-                       f"({len(expected)} expected)", "names must be single lines without surrounding blanks")
+        raise N2AError(
+            f"template {template} did not render one clean line per entry ({len(expected)} expected)",
+            "names must be single lines without surrounding blanks",
+        )
     return text
 
 
@@ -185,7 +188,9 @@ _ONLY_FOR = {
 
 def render_repo(settings) -> dict[str, bytes]:
     """The GitOps skeleton `n2a init` writes: n2a.yaml, apps/_base/, argocd/."""
-    files = {rel: c for rel, c in static_files("repo").items() if _ONLY_FOR.get(rel, settings.routing) == settings.routing}
+    files = {
+        rel: c for rel, c in static_files("repo").items() if _ONLY_FOR.get(rel, settings.routing) == settings.routing
+    }
     root = templates_dir() / "repo"
     for tpl in sorted(root.rglob("*.j2")):
         rel = str(tpl.relative_to(root))
@@ -207,7 +212,7 @@ def render_base(settings) -> dict[str, bytes]:
     from n2a_gitops.layout import BASE_DIR
 
     prefix = BASE_DIR + "/"
-    return {rel[len(prefix):]: c for rel, c in render_repo(settings).items() if rel.startswith(prefix)}
+    return {rel[len(prefix) :]: c for rel, c in render_repo(settings).items() if rel.startswith(prefix)}
 
 
 def render_app(ctx: dict) -> dict[str, str]:
@@ -224,7 +229,9 @@ def render_app(ctx: dict) -> dict[str, str]:
     if access.proxied:
         files["access/oauth2-proxy.cfg"] = render_toml("app/oauth2-proxy.cfg.j2", **ctx)
         if access.users:
-            files["access/authenticated-emails.txt"] = render_lines("app/authenticated-emails.txt.j2", access.users, **ctx)
+            files["access/authenticated-emails.txt"] = render_lines(
+                "app/authenticated-emails.txt.j2", access.users, **ctx
+            )
     return files
 
 

@@ -29,8 +29,9 @@ def pytest_runtest_setup(item):
             path = SHARED / folder
             if path.is_dir():
                 continue
-            reason = (f"needs the reference data folder {path} (../shared/{folder} beside this checkout, "
-                      "or N2A_SHARED_DIR)")
+            reason = (
+                f"needs the reference data folder {path} (../shared/{folder} beside this checkout, or N2A_SHARED_DIR)"
+            )
             if os.environ.get("N2A_REQUIRE_SHARED"):
                 pytest.fail(f"{reason}; N2A_REQUIRE_SHARED is set, so a missing folder is a failure")
             pytest.skip(reason)
@@ -41,9 +42,12 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     """Fixed git identity, no user config or JupyterHub leaking in from the machine."""
     home = tmp_path_factory.mktemp("home")
     for key, value in {
-        "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
-        "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com",
-        "XDG_CONFIG_HOME": str(home / ".config"), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_AUTHOR_NAME": "Test Author",
+        "GIT_AUTHOR_EMAIL": "author@example.com",
+        "GIT_COMMITTER_NAME": "Test Author",
+        "GIT_COMMITTER_EMAIL": "author@example.com",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
         "GIT_CONFIG_NOSYSTEM": "1",
     }.items():
         monkeypatch.setenv(key, value)
@@ -95,8 +99,19 @@ def gitops(tmp_path) -> Path:
     from n2a_gitops.cli import main
 
     root = tmp_path / "gitops"
-    assert main(["init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
-                 "--apps-domain", "apps.example.com"]) == 0
+    assert (
+        main(
+            [
+                "init",
+                str(root),
+                "--repo-url",
+                "https://git.example.com/platform/gitops.git",
+                "--apps-domain",
+                "apps.example.com",
+            ]
+        )
+        == 0
+    )
     return root
 
 

@@ -17,31 +17,57 @@ TOKEN = "project-role-token"
 TOKEN_WITHOUT_LOGS = "token-without-logs-policy"
 
 
-def application(name: str, *, revision: str, sync: str = "Synced", health: str = "Healthy",
-                message: str = "successfully synced (all tasks run)", phase: str = "Succeeded",
-                namespace: str = "notebook-apps", urls: list[str] | None = None) -> dict:
+def application(
+    name: str,
+    *,
+    revision: str,
+    sync: str = "Synced",
+    health: str = "Healthy",
+    message: str = "successfully synced (all tasks run)",
+    phase: str = "Succeeded",
+    namespace: str = "notebook-apps",
+    urls: list[str] | None = None,
+) -> dict:
     """A v1alpha1Application as GET /api/v1/applications/{name} returns it."""
     return {
-        "metadata": {"name": name, "namespace": "argocd", "uid": "0b6a3d1e-0000-4000-8000-000000000001",
-                     "resourceVersion": "4711", "creationTimestamp": "2025-01-01T10:00:00Z"},
+        "metadata": {
+            "name": name,
+            "namespace": "argocd",
+            "uid": "0b6a3d1e-0000-4000-8000-000000000001",
+            "resourceVersion": "4711",
+            "creationTimestamp": "2025-01-01T10:00:00Z",
+        },
         "spec": {
             "project": "notebook-apps",
-            "source": {"repoURL": "https://git.example.com/gitops.git", "path": f"apps/{name}", "targetRevision": "main"},
+            "source": {
+                "repoURL": "https://git.example.com/gitops.git",
+                "path": f"apps/{name}",
+                "targetRevision": "main",
+            },
             "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
         },
         "status": {
-            "sync": {"status": sync, "revision": revision,
-                     "comparedTo": {"source": {"repoURL": "https://git.example.com/gitops.git", "path": f"apps/{name}"},
-                                    "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace}}},
+            "sync": {
+                "status": sync,
+                "revision": revision,
+                "comparedTo": {
+                    "source": {"repoURL": "https://git.example.com/gitops.git", "path": f"apps/{name}"},
+                    "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+                },
+            },
             "health": {"status": health, "lastTransitionTime": "2025-01-01T10:01:00Z"},
             "operationState": {
-                "phase": phase, "message": message,
-                "startedAt": "2025-01-01T10:00:30Z", "finishedAt": "2025-01-01T10:00:40Z",
+                "phase": phase,
+                "message": message,
+                "startedAt": "2025-01-01T10:00:30Z",
+                "finishedAt": "2025-01-01T10:00:40Z",
                 "operation": {"sync": {"revision": revision}},
                 "syncResult": {"revision": revision, "resources": []},
             },
-            "summary": {"externalURLs": urls if urls is not None else [f"https://{name}.apps.example.com/"],
-                        "images": ["ghcr.io/astral-sh/uv:python3.11-bookworm-slim"]},
+            "summary": {
+                "externalURLs": urls if urls is not None else [f"https://{name}.apps.example.com/"],
+                "images": ["ghcr.io/astral-sh/uv:python3.11-bookworm-slim"],
+            },
             "reconciledAt": "2025-01-01T10:00:41Z",
         },
     }
@@ -51,15 +77,43 @@ def tree(name: str, pods: list[str], namespace: str = "notebook-apps") -> dict:
     """A v1alpha1ApplicationTree: the Deployment, its ReplicaSet and pods."""
     rs = f"{name}-web-5d4f8c7b9"
     nodes = [
-        {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": namespace, "name": f"{name}-web",
-         "uid": "d-1", "health": {"status": "Healthy"}},
-        {"group": "apps", "version": "v1", "kind": "ReplicaSet", "namespace": namespace, "name": rs, "uid": "rs-1",
-         "parentRefs": [{"group": "apps", "kind": "Deployment", "namespace": namespace, "name": f"{name}-web", "uid": "d-1"}]},
+        {
+            "group": "apps",
+            "version": "v1",
+            "kind": "Deployment",
+            "namespace": namespace,
+            "name": f"{name}-web",
+            "uid": "d-1",
+            "health": {"status": "Healthy"},
+        },
+        {
+            "group": "apps",
+            "version": "v1",
+            "kind": "ReplicaSet",
+            "namespace": namespace,
+            "name": rs,
+            "uid": "rs-1",
+            "parentRefs": [
+                {"group": "apps", "kind": "Deployment", "namespace": namespace, "name": f"{name}-web", "uid": "d-1"}
+            ],
+        },
     ]
     for i, pod in enumerate(pods):
-        nodes.append({"group": "", "version": "v1", "kind": "Pod", "namespace": namespace, "name": pod, "uid": f"p-{i}",
-                      "health": {"status": "Healthy"}, "images": ["ghcr.io/astral-sh/uv:python3.11-bookworm-slim"],
-                      "parentRefs": [{"group": "apps", "kind": "ReplicaSet", "namespace": namespace, "name": rs, "uid": "rs-1"}]})
+        nodes.append(
+            {
+                "group": "",
+                "version": "v1",
+                "kind": "Pod",
+                "namespace": namespace,
+                "name": pod,
+                "uid": f"p-{i}",
+                "health": {"status": "Healthy"},
+                "images": ["ghcr.io/astral-sh/uv:python3.11-bookworm-slim"],
+                "parentRefs": [
+                    {"group": "apps", "kind": "ReplicaSet", "namespace": namespace, "name": rs, "uid": "rs-1"}
+                ],
+            }
+        )
     return {"nodes": nodes, "hosts": []}
 
 
@@ -75,8 +129,14 @@ class FakeArgoCD:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def add_app(self, name: str, *answers: dict, pods: list[str] | None = None, logs: list[dict] | None = None,
-                previous_logs: list[dict] | None = None):
+    def add_app(
+        self,
+        name: str,
+        *answers: dict,
+        pods: list[str] | None = None,
+        logs: list[dict] | None = None,
+        previous_logs: list[dict] | None = None,
+    ):
         self.apps[name] = list(answers)
         self._trees = getattr(self, "_trees", {})
         self._trees[name] = tree(name, pods or [f"{name}-web-5d4f8c7b9-abcde"])
@@ -105,10 +165,12 @@ class FakeArgoCD:
                 query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
                 auth = self.headers.get("Authorization", "")
                 fake.requests.append({"method": "GET", "path": parsed.path, "query": query, "authorization": auth})
-                token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+                token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
                 if token not in (TOKEN, TOKEN_WITHOUT_LOGS):
                     # What Argo CD's grpc-gateway answers for a missing or invalid token.
-                    return self._error(401, 16, "invalid session: token signature is invalid" if token else "no session information")
+                    return self._error(
+                        401, 16, "invalid session: token signature is invalid" if token else "no session information"
+                    )
                 parts = parsed.path.strip("/").split("/")
                 if parts[:3] != ["api", "v1", "applications"] or len(parts) not in (4, 5):
                     return self._error(404, 5, "Not Found")
@@ -123,7 +185,11 @@ class FakeArgoCD:
                     return self._json(200, fake._trees[name], "v1alpha1ApplicationTree")
                 if parts[4] == "logs":
                     if token == TOKEN_WITHOUT_LOGS:
-                        return self._error(403, 7, f"permission denied: logs, get, notebook-apps/{name}, sub: proj:notebook-apps:viewer")
+                        return self._error(
+                            403,
+                            7,
+                            f"permission denied: logs, get, notebook-apps/{name}, sub: proj:notebook-apps:viewer",
+                        )
                     return self._logs(name, query)
                 return self._error(404, 5, "Not Found")
 
@@ -164,6 +230,8 @@ class FakeArgoCD:
                 self.wfile.write(data)
 
             def _error(self, code, grpc_code, message):
-                self._json(code, {"error": message, "code": grpc_code, "message": message, "details": []}, "runtimeError")
+                self._json(
+                    code, {"error": message, "code": grpc_code, "message": message, "details": []}, "runtimeError"
+                )
 
         return Handler

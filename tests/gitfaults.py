@@ -19,14 +19,26 @@ REAL_GIT = shutil.which("git")
 
 
 def n2a(*args, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "n2a_gitops", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def start_n2a(*args, env=None) -> subprocess.Popen:
     """n2a in a process group of its own, so that a test can kill it and the git it runs."""
-    return subprocess.Popen([sys.executable, "-m", "n2a_gitops", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "n2a_gitops", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def last_json(stdout: str) -> dict:
@@ -73,7 +85,9 @@ def hook_moving_the_branch(bare: Path, mover: Path, times: int | None) -> Path:
     count = bare / "moves"
     count.write_text("")
     limit = f'[ "$(wc -c < {count})" -lt {times} ] || exit 0' if times is not None else ""
-    return install_hook(bare, f"""
+    return install_hook(
+        bare,
+        f"""
 [ -n "$N2A_TEST_MOVER" ] && exit 0   # the mover's own push goes straight through
 {limit}
 printf x >> {count}
@@ -81,7 +95,8 @@ n=$(wc -c < {count})
 cd {mover} && {_CLEAN} sh -c 'git pull -q --rebase origin main; mkdir -p docs && echo "move '$n'" > docs/moves.md && git add docs/moves.md && \
   git commit -qm "move '$n'" && N2A_TEST_MOVER=1 git push -q origin HEAD:main' >&2
 exit 0
-""")
+""",
+    )
 
 
 def hook_barrier(bare: Path, parties: int, timeout: int = 240) -> Path:
@@ -89,14 +104,17 @@ def hook_barrier(bare: Path, parties: int, timeout: int = 240) -> Path:
     they race for the branch, one wins and the others lose (`cannot lock ref`)."""
     arrivals = bare / "arrivals"
     arrivals.mkdir(exist_ok=True)
-    return install_hook(bare, f"""
+    return install_hook(
+        bare,
+        f"""
 mine=$(mktemp -p {arrivals})
 n=$(ls {arrivals} | wc -l)
 [ "$n" -gt {parties} ] && exit 0
 i=0
 while [ "$(ls {arrivals} | wc -l)" -lt {parties} ] && [ $i -lt {timeout * 10} ]; do sleep 0.1; i=$((i+1)); done
 exit 0
-""")
+""",
+    )
 
 
 def stalling_git(folder: Path) -> Path:

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from local_index import LocalIndex
 
 UV = str(Path(sys.executable).with_name("uv"))
@@ -26,8 +25,9 @@ UV = str(Path(sys.executable).with_name("uv"))
 def uv(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([UV, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [UV, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 def make_venv(path: Path, index_url: str | None = None, packages=(), uv_cache: Path | None = None) -> Path:
@@ -49,16 +49,22 @@ def add_ipykernel(python: Path) -> None:
     if done.returncode != 0:
         done = uv("pip", "install", "-q", "--python", str(python), "ipykernel", timeout=600)
     if done.returncode != 0:
-        pytest.skip(f"ipykernel could not be installed into a test kernel environment (not in uv's cache and "
-                    f"the real package index is unreachable): {done.stderr.strip()[-300:]}")
+        pytest.skip(
+            f"ipykernel could not be installed into a test kernel environment (not in uv's cache and "
+            f"the real package index is unreachable): {done.stderr.strip()[-300:]}"
+        )
 
 
 def register(jupyter_path: Path, name: str, python: Path, env: dict | None = None) -> Path:
     """A kernelspec NAME starting PYTHON, under JUPYTER_PATH/kernels (set JUPYTER_PATH to use it)."""
     folder = jupyter_path / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": name, "language": "python", "env": env or {}}
+    spec = {
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": name,
+        "language": "python",
+        "env": env or {},
+    }
     (folder / "kernel.json").write_text(json.dumps(spec))
     return folder
 
@@ -73,7 +79,7 @@ def with_kernelspec(notebook: Path, name: str) -> Path:
 
 # -- a kernel for the run-time step: scikit-learn loads pandas without declaring it ------------
 
-FAKE_SKLEARN = '''\
+FAKE_SKLEARN = """\
 import sys, types
 
 def load_iris(as_frame=False):
@@ -85,10 +91,12 @@ def load_iris(as_frame=False):
 datasets = types.ModuleType("sklearn.datasets")
 datasets.load_iris = load_iris
 sys.modules["sklearn.datasets"] = datasets
-'''
+"""
 FAKE_PANDAS = "class DataFrame(dict):\n    pass\n\n__version__ = '2.2.3'\n"
-IRIS_CELLS = ["from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)\nframe",
-              "import streamlit as st\nst.dataframe(frame)"]
+IRIS_CELLS = [
+    "from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)\nframe",
+    "import streamlit as st\nst.dataframe(frame)",
+]
 
 
 def ml_index(folder) -> LocalIndex:

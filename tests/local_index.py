@@ -53,8 +53,16 @@ class LocalIndex:
         self.root = Path(self.root)
         (self.root / "files").mkdir(parents=True, exist_ok=True)
 
-    def add(self, name: str, version: str, modules: list[str] | None = None, requires: list[str] | None = None,
-            requires_python: str | None = None, code: str = "", scripts: dict[str, str] | None = None) -> Path:
+    def add(
+        self,
+        name: str,
+        version: str,
+        modules: list[str] | None = None,
+        requires: list[str] | None = None,
+        requires_python: str | None = None,
+        code: str = "",
+        scripts: dict[str, str] | None = None,
+    ) -> Path:
         """Build ``name-version-py3-none-any.whl`` whose top-level modules are ``modules``
         (packages with an ``__init__.py`` holding ``code``), depending on ``requires``;
         ``scripts``: console scripts, {"name": "module:function"}."""
@@ -62,7 +70,7 @@ class LocalIndex:
         stem = f"{re.sub(r'[-.]+', '_', name)}-{version}"
         filename = f"{stem}-py3-none-any.whl"
         info = f"{stem}.dist-info"
-        metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+        metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
         if requires_python:
             metadata.append(f"Requires-Python: {requires_python}")
         metadata += [f"Requires-Dist: {r}" for r in requires or ()]
@@ -71,7 +79,9 @@ class LocalIndex:
         files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: n2a-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         files[f"{info}/top_level.txt"] = "".join(m + "\n" for m in modules)
         if scripts:
-            files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items())
+            files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(
+                f"{k} = {v}\n" for k, v in scripts.items()
+            )
         record = []
         for path, text in files.items():
             digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
@@ -109,14 +119,23 @@ class LocalIndex:
                 return 404, "text/plain", b"not found"
             dists = projects[name]
             if want_json:
-                files = [{"filename": d.filename, "url": f"../../files/{d.filename}", "hashes": {"sha256": d.sha256},
-                          **({"requires-python": d.requires_python} if d.requires_python else {})} for d in dists]
+                files = [
+                    {
+                        "filename": d.filename,
+                        "url": f"../../files/{d.filename}",
+                        "hashes": {"sha256": d.sha256},
+                        **({"requires-python": d.requires_python} if d.requires_python else {}),
+                    }
+                    for d in dists
+                ]
                 body = {"meta": {"api-version": "1.0"}, "name": name, "files": files}
                 return 200, JSON_TYPE, json.dumps(body).encode()
             links = "".join(
                 f'<a href="../../files/{d.filename}#sha256={d.sha256}"'
                 + (f' data-requires-python="{html.escape(d.requires_python)}"' if d.requires_python else "")
-                + f">{d.filename}</a>\n" for d in dists)
+                + f">{d.filename}</a>\n"
+                for d in dists
+            )
             return 200, "text/html", f"<!DOCTYPE html><html><body>\n{links}</body></html>".encode()
         if len(parts) == 2 and parts[0] == "files" and (self.root / "files" / parts[1]).is_file():
             return 200, "application/octet-stream", (self.root / "files" / parts[1]).read_bytes()
@@ -128,7 +147,7 @@ class LocalIndex:
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self, head=False):  # noqa: N802 - http.server API
+            def do_GET(self, head=False):
                 index.requests.append(self.path)
                 if self.path.startswith("/files/") and index.delay:
                     time.sleep(index.delay)
@@ -145,7 +164,7 @@ class LocalIndex:
                 if not head:
                     self.wfile.write(body)
 
-            def do_HEAD(self):  # noqa: N802 - uv asks before a download (no ranges: it fetches whole)
+            def do_HEAD(self):
                 self.do_GET(head=True)
 
             def log_message(self, *args):

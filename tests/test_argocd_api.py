@@ -16,9 +16,9 @@ from pathlib import Path
 import git
 import pytest
 import yaml
-
 from conftest import ARGOCD_CRDS
 from fake_argocd import TOKEN, TOKEN_WITHOUT_LOGS, FakeArgoCD, application
+
 from n2a_gitops import argocd
 from n2a_gitops.cli import main
 from n2a_gitops.errors import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_UNREACHABLE, EXIT_USAGE, N2AError
@@ -59,8 +59,12 @@ def run(capsys, *argv):
 def test_served_documents_match_the_argo_cd_swagger(argo, capsys):
     from jsonschema import Draft4Validator
 
-    argo.add_app(APP, application(APP, revision=SHA_NEW), pods=["p1", "p2"],
-                 logs=[{"content": "hello", "podName": "p1", "timeStampStr": "2025-01-01T10:00:00Z"}])
+    argo.add_app(
+        APP,
+        application(APP, revision=SHA_NEW),
+        pods=["p1", "p2"],
+        logs=[{"content": "hello", "podName": "p1", "timeStampStr": "2025-01-01T10:00:00Z"}],
+    )
     run(capsys, "status", APP)
     run(capsys, "logs", APP)
     run(capsys, "status", "nope")
@@ -68,7 +72,7 @@ def test_served_documents_match_the_argo_cd_swagger(argo, capsys):
     kinds = set()
     for definition, doc in argo.served:
         if definition.startswith("stream:"):
-            definition = definition[len("stream:"):]
+            definition = definition[len("stream:") :]
             doc = doc["result"]
         kinds.add(definition)
         validator = Draft4Validator({"$ref": f"#/definitions/{definition}", "definitions": definitions})
@@ -99,7 +103,11 @@ def test_status_shows_sync_health_revision_message_and_urls(argo, capsys):
 
 def test_status_says_whether_argo_cd_runs_the_last_pushed_commit(argo, capsys, tmp_path):
     repo, pushed = _clone_with_remote(tmp_path)
-    argo.add_app(APP, application(APP, revision=pushed), application(APP, revision=SHA_OLD, sync="OutOfSync", health="Progressing"))
+    argo.add_app(
+        APP,
+        application(APP, revision=pushed),
+        application(APP, revision=SHA_OLD, sync="OutOfSync", health="Progressing"),
+    )
     code, out, _ = run(capsys, "status", APP, "--repo", str(repo), "--json", "--refresh")
     result = json.loads(out.strip().splitlines()[-1])
     assert code == 0 and result["current"] is True and result["pushed"] == pushed
@@ -115,7 +123,12 @@ def test_logs_prints_every_pods_lines_from_the_deployment(argo, capsys):
         {"content": "Running on 0.0.0.0:8080", "podName": f"{APP}-web-a", "timeStampStr": "2025-01-01T10:00:01Z"},
         {"content": "starting gradio", "podName": f"{APP}-web-b", "timeStampStr": "2025-01-01T10:00:02Z"},
     ]
-    argo.add_app(APP, application(APP, revision=SHA_NEW, namespace="team-apps"), pods=[f"{APP}-web-a", f"{APP}-web-b"], logs=entries)
+    argo.add_app(
+        APP,
+        application(APP, revision=SHA_NEW, namespace="team-apps"),
+        pods=[f"{APP}-web-a", f"{APP}-web-b"],
+        logs=entries,
+    )
     code, out, _ = run(capsys, "logs", APP)
     assert code == 0
     assert out.splitlines() == [
@@ -206,7 +219,14 @@ def test_wait_for_returns_once_the_pushed_revision_is_synced_and_healthy(argo):
     argo.add_app(
         APP,
         application(APP, revision=SHA_OLD),
-        application(APP, revision=SHA_NEW, sync="Synced", health="Progressing", phase="Running", message="waiting for healthy state"),
+        application(
+            APP,
+            revision=SHA_NEW,
+            sync="Synced",
+            health="Progressing",
+            phase="Running",
+            message="waiting for healthy state",
+        ),
         application(APP, revision=SHA_NEW),
     )
     client = argocd.ArgoCD(argo.url, TOKEN)
@@ -229,16 +249,25 @@ def test_wait_for_waits_while_the_child_application_does_not_exist_yet(argo):
                 argo.apps[APP] = real
             return super().get_app(name, refresh)
 
-    result = argocd.wait_for(APP, SHA_NEW[:7], timeout=30, out=Output(quiet=True),
-                             client=AppearsLater(client.url, TOKEN), interval=0.01)
+    result = argocd.wait_for(
+        APP, SHA_NEW[:7], timeout=30, out=Output(quiet=True), client=AppearsLater(client.url, TOKEN), interval=0.01
+    )
     assert result["sync"] == "Synced" and len(calls) == 2
     # The first answer was a 404, so the refresh is asked for again.
     assert [r["query"] for r in argo.requests] == [{"refresh": "normal"}, {"refresh": "normal"}]
 
 
 def test_wait_for_times_out_with_the_operation_message_and_the_logs_command(argo):
-    argo.add_app(APP, application(APP, revision=SHA_NEW, health="Degraded", phase="Running",
-                                  message="waiting for healthy state of apps/Deployment/sales-jane-web"))
+    argo.add_app(
+        APP,
+        application(
+            APP,
+            revision=SHA_NEW,
+            health="Degraded",
+            phase="Running",
+            message="waiting for healthy state of apps/Deployment/sales-jane-web",
+        ),
+    )
     client = argocd.ArgoCD(argo.url, TOKEN)
     with pytest.raises(N2AError) as info:
         argocd.wait_for(APP, SHA_NEW, timeout=0.2, out=Output(quiet=True), client=client, interval=0.01)
@@ -248,10 +277,21 @@ def test_wait_for_times_out_with_the_operation_message_and_the_logs_command(argo
 
 
 def test_wait_for_stops_at_a_failed_sync_of_the_revision(argo):
-    argo.add_app(APP, application(APP, revision=SHA_NEW, sync="OutOfSync", health="Missing", phase="Failed",
-                                  message="one or more objects failed to apply"))
+    argo.add_app(
+        APP,
+        application(
+            APP,
+            revision=SHA_NEW,
+            sync="OutOfSync",
+            health="Missing",
+            phase="Failed",
+            message="one or more objects failed to apply",
+        ),
+    )
     with pytest.raises(N2AError) as info:
-        argocd.wait_for(APP, SHA_NEW, timeout=30, out=Output(quiet=True), client=argocd.ArgoCD(argo.url, TOKEN), interval=0.01)
+        argocd.wait_for(
+            APP, SHA_NEW, timeout=30, out=Output(quiet=True), client=argocd.ArgoCD(argo.url, TOKEN), interval=0.01
+        )
     assert "sync of 222222222222 failed" in info.value.message
     assert "one or more objects failed to apply" in info.value.message
 

@@ -13,8 +13,9 @@ import sys
 
 from conftest import git, write_notebook
 from fake_argocd import application
-from n2a_gitops.cli import main
 from test_argocd_api import argo, isolated, run  # noqa: F401 (fixtures)
+
+from n2a_gitops.cli import main
 
 APP = "shop-jane"
 SERVE = "HTTPServer(('0.0.0.0', int(os.environ['PORT'])), BaseHTTPRequestHandler).serve_forever()"
@@ -35,8 +36,14 @@ def _crash(gitops, tmp_path) -> list[str]:
     """Run the published code as the pod would, and return what it printed."""
     pod = tmp_path / "pod"
     subprocess.run(["cp", "-r", str(gitops / "apps" / APP / "src"), str(pod)], check=True)
-    done = subprocess.run([sys.executable, "-S", "-E", "-s", "app.py"], cwd=pod, capture_output=True, text=True,
-                          env={"PORT": "0"}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-s", "app.py"],
+        cwd=pod,
+        capture_output=True,
+        text=True,
+        env={"PORT": "0"},
+        timeout=60,
+    )
     assert done.returncode == 1 and "ModuleNotFoundError" in done.stderr
     return done.stderr.splitlines()
 
@@ -46,7 +53,8 @@ def _entries(lines, pod=f"{APP}-web-5d4f8c7b9-abcde"):
 
 
 def test_logs_name_the_cell_of_each_app_py_frame_as_committed_at_the_revision_argo_cd_runs(
-        argo, capsys, gitops, tmp_path):
+    argo, capsys, gitops, tmp_path
+):
     synced = _publish(gitops, tmp_path / "nb", CELLS)
     crash = _crash(gitops, tmp_path)
     # A later publish moves every line: the pods still run the synced revision, and its map counts.
@@ -80,8 +88,10 @@ def test_status_of_a_degraded_app_shows_its_last_traceback_with_the_cells(argo, 
     code, out, _ = run(capsys, "status", APP, "--repo", str(gitops))
     assert code == 0
     shown = out.splitlines()
-    start = shown.index(f"traceback the last one pod {APP}-web-5d4f8c7b9-abcde printed, in its run before the last restart:")
-    block = [line.strip() for line in shown[start + 1:] if line.startswith("          ")]
+    start = shown.index(
+        f"traceback the last one pod {APP}-web-5d4f8c7b9-abcde printed, in its run before the last restart:"
+    )
+    block = [line.strip() for line in shown[start + 1 :] if line.startswith("          ")]
     assert block[0] == "Traceback (most recent call last):"
     assert block[1].endswith("in <module>  [code cell 2, line 5]") and block[-1].startswith("ModuleNotFoundError")
     assert [q["query"].get("previous") for q in argo.requests if q["path"].endswith("/logs")] == [None, "true"]

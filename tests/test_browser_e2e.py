@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import GRADIO_CELLS, git, write_notebook
 from e2e import jupyter_server
+
 from n2a_gitops import kustomize
 from n2a_gitops.jupyter.options import KEYS
 
@@ -29,8 +29,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -147,8 +153,10 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert dialog.locator(".jp-n2a-access").inner_text() == "authenticated: anyone who signs in"
         assert dialog.locator(".jp-n2a-max-memory").inner_text() == "max 16Gi"
         assert dialog.locator(".jp-n2a-max-gpu").inner_text() == "none on this platform"
-        assert dialog.locator(".jp-n2a-resources").inner_text() == \
-            "1 replica; requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi"
+        assert (
+            dialog.locator(".jp-n2a-resources").inner_text()
+            == "1 replica; requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi"
+        )
         assert dialog.locator(".jp-n2a-brought-in li").inner_text() == "helpers.py (by %run in code cell 1)"
         assert "(Python 3." in dialog.locator(".jp-n2a-environment").inner_text()  # where imports resolved
         assert dialog.locator(".jp-n2a-requirements tr.jp-n2a-origin-notebook", has_text="gradio").count() == 1
@@ -196,8 +204,10 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator(".jp-n2a-error").count() == 0
         assert dialog.locator(".jp-n2a-access").inner_text() == "users:jane@example.com: only jane@example.com"
-        assert dialog.locator(".jp-n2a-resources").inner_text() == \
-            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi"
+        assert (
+            dialog.locator(".jp-n2a-resources").inner_text()
+            == "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi"
+        )
         assert dialog.locator(".jp-n2a-secrets").inner_text() == "API_KEY"
         assert dialog.locator(".jp-n2a-secret-refs").inner_text().count("hello-world-jane-keys") == 1
         page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog.png"))
@@ -222,8 +232,10 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         deployment = next(d for d in kustomize.build(clone / app_dir) if d["kind"] == "Deployment")
         container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "app")
         assert container["resources"]["limits"]["memory"] == container["resources"]["requests"]["memory"] == "4Gi"
-        assert {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "hello-world-jane-keys", "key": "api"}}} \
-            in container["env"]
+        assert {
+            "name": "API_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "hello-world-jane-keys", "key": "api"}},
+        } in container["env"]
 
         toast.locator("button", has_text="Open Git panel").click()
         push = page.locator('#jp-git-sessions [title^="Push committed changes"]')
@@ -243,7 +255,8 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         changes.wait_for(state="visible")
         assert changes.inner_text().startswith(
             "hello-world-jane is published now with access users:jane@example.com; "
-            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi. This publish changes that")
+            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi. This publish changes that"
+        )
         page.locator(".jp-Dialog-button", has_text="Cancel").click()
         page.locator(".jp-Dialog").wait_for(state="detached")
         assert git(clone, "rev-parse", "HEAD").strip() == head
@@ -271,8 +284,10 @@ def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
         refusal = page.locator(".jp-Dialog .jp-n2a-plan .jp-n2a-error")
         refusal.wait_for(state="visible")
         assert "matches several frameworks (gradio, streamlit)" in refusal.inner_text()
-        assert refusal.locator(".jp-n2a-error-fix").inner_text() == \
-            "Fix: say which one serves the app: pass --framework gradio or --framework streamlit"
+        assert (
+            refusal.locator(".jp-n2a-error-fix").inner_text()
+            == "Fix: say which one serves the app: pass --framework gradio or --framework streamlit"
+        )
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator(".jp-n2a-app").count() == 0  # no plan yet
         assert dialog.locator("select.jp-n2a-framework").input_value() == ""  # "(detect)"
@@ -290,7 +305,7 @@ def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
         assert git(clone, "rev-parse", "HEAD").strip() != head
         patch = yaml.safe_load(git(clone, "show", "HEAD:apps/both-jane/patch-deployment.yaml"))
         command = next(c for c in patch["spec"]["template"]["spec"]["containers"] if c["name"] == "app")["command"]
-        assert "streamlit" in command and command[command.index("streamlit"):][:3] == ["streamlit", "run", "app.py"]
+        assert "streamlit" in command and command[command.index("streamlit") :][:3] == ["streamlit", "run", "app.py"]
     except BaseException:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "failure-choose.png"))

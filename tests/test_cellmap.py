@@ -6,12 +6,15 @@ import subprocess
 import sys
 
 from conftest import write_notebook
+
 from n2a_gitops.notebook import convert as notebook
 from n2a_gitops.notebook.cellmap import CellMap, annotate, frame_location, last_traceback, load_maps
 
 
 def test_a_traceback_from_the_converted_code_names_the_cell(tmp_path):
-    nb = write_notebook(tmp_path / "nb.ipynb", ["import os\nx = 1", ("markdown", "# Title"), "y = 2\nraise ValueError('boom')"])
+    nb = write_notebook(
+        tmp_path / "nb.ipynb", ["import os\nx = 1", ("markdown", "# Title"), "y = 2\nraise ValueError('boom')"]
+    )
     converted = notebook.convert(nb)
     (tmp_path / "app.py").write_text(converted.source)
     run = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True)
@@ -35,13 +38,17 @@ def _line(source: str, text: str) -> int:
 
 def test_code_cells_are_counted_as_the_notebook_lists_them(tmp_path):
     """Empty and n2a-skip code cells count, markdown does not; leading blank lines count as lines."""
-    nb = write_notebook(tmp_path / "nb.ipynb", [
-        "a = 1",
-        ("markdown", "# Title\nIn[9]: a markdown line that looks like a marker"),
-        "",  # an empty code cell: code cell 2
-        "raise SystemExit('scratch')",  # code cell 3, tagged n2a-skip
-        "\n\nb = 2\nc = 3",  # code cell 4: b is its line 3
-    ], tags={3: ["n2a-skip"]})
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        [
+            "a = 1",
+            ("markdown", "# Title\nIn[9]: a markdown line that looks like a marker"),
+            "",  # an empty code cell: code cell 2
+            "raise SystemExit('scratch')",  # code cell 3, tagged n2a-skip
+            "\n\nb = 2\nc = 3",  # code cell 4: b is its line 3
+        ],
+        tags={3: ["n2a-skip"]},
+    )
     converted = notebook.convert(nb)
     cells = converted.cellmap
     assert cells.locate(_line(converted.source, "a = 1")) == (1, 1)
@@ -55,12 +62,15 @@ def test_code_cells_are_counted_as_the_notebook_lists_them(tmp_path):
 
 
 def test_magics_that_change_line_counts_keep_later_lines_exact(tmp_path):
-    nb = write_notebook(tmp_path / "nb.ipynb", [
-        "from __future__ import annotations\nimport os",
-        "x = 1\n!echo one \\\n  two\ny = undefined_name",
-        "%%capture out\nprint('hidden')",
-        "z = 3",
-    ])
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        [
+            "from __future__ import annotations\nimport os",
+            "x = 1\n!echo one \\\n  two\ny = undefined_name",
+            "%%capture out\nprint('hidden')",
+            "z = 3",
+        ],
+    )
     converted = notebook.convert(nb)
     source, cells = converted.source, converted.cellmap
     # `from __future__` opens the file, before the stand-in's import, and still maps to its cell.
@@ -69,8 +79,12 @@ def test_magics_that_change_line_counts_keep_later_lines_exact(tmp_path):
     assert cells.locate(_line(source, "y = undefined_name")) == (2, 4)  # after a 2-line shell escape
     assert cells.locate(_line(source, "z = 3")) == (4, 1)
     assert cells.locate(next(n for n, t in enumerate(source.splitlines(), 1) if "run_cell_magic" in t)) == (3, 1)
-    done = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, '.'); exec(open('app.py').read())"],
-                          cwd=_laid_out(converted, tmp_path), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, '.'); exec(open('app.py').read())"],
+        cwd=_laid_out(converted, tmp_path),
+        capture_output=True,
+        text=True,
+    )
     assert "NameError" in done.stderr
 
 
@@ -88,18 +102,24 @@ def test_the_shipped_map_reads_back_and_old_apps_fall_back_to_markers(tmp_path):
     assert load_maps(pod) == {"app.py": converted.cellmap}
     (pod / "n2a_cellmap.json").unlink()
     # An app published before the map existed: nbconvert's `# In[ ]:` markers, a prologue above.
-    (pod / "app.py").write_text("#!/usr/bin/env python\n# stand-in ...\n\n# In[ ]:\n\n\nimport os\n\n\n# In[ ]:\n\n\nx = 1\n")
+    (pod / "app.py").write_text(
+        "#!/usr/bin/env python\n# stand-in ...\n\n# In[ ]:\n\n\nimport os\n\n\n# In[ ]:\n\n\nx = 1\n"
+    )
     assert load_maps(pod)["app.py"].where(13) == "code cell 2, line 1"
 
 
 def test_annotate_matches_relative_paths_and_leaves_annotated_lines_alone():
-    maps = {"app.py": CellMap((5,), (2,), (9,), (1,)),
-            "lib/helpers.ipynb.py": CellMap((3,), (1,), (4,), (2,), notebook="lib/helpers.ipynb")}
-    text = ('Traceback (most recent call last):\n'
-            '  File "/work/app.py", line 6, in <module>\n'
-            '  File "/work/lib/helpers.ipynb.py", line 4, in f\n'
-            '  File "/work/other/helpers.ipynb.py", line 4, in f\n'
-            'ValueError: x\n')
+    maps = {
+        "app.py": CellMap((5,), (2,), (9,), (1,)),
+        "lib/helpers.ipynb.py": CellMap((3,), (1,), (4,), (2,), notebook="lib/helpers.ipynb"),
+    }
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/work/app.py", line 6, in <module>\n'
+        '  File "/work/lib/helpers.ipynb.py", line 4, in f\n'
+        '  File "/work/other/helpers.ipynb.py", line 4, in f\n'
+        "ValueError: x\n"
+    )
     shown = annotate(text, maps)
     assert shown.splitlines()[1].endswith("in <module>  [code cell 2, line 2]")
     assert shown.splitlines()[2].endswith("in f  [lib/helpers.ipynb code cell 1, line 3]")
@@ -109,10 +129,24 @@ def test_annotate_matches_relative_paths_and_leaves_annotated_lines_alone():
 
 
 def test_the_last_traceback_in_a_log_includes_its_chained_causes():
-    log = ["starting", "Traceback (most recent call last):", '  File "a.py", line 1, in <module>', "KeyError: 'old'",
-           "retrying", "Traceback (most recent call last):", '  File "app.py", line 2, in <module>', "KeyError: 'k'", "",
-           "During handling of the above exception, another exception occurred:", "",
-           "Traceback (most recent call last):", '  File "app.py", line 4, in <module>', "    x = 1 / 0",
-           "        ~~^~~", "ZeroDivisionError: division by zero", "worker exiting"]
+    log = [
+        "starting",
+        "Traceback (most recent call last):",
+        '  File "a.py", line 1, in <module>',
+        "KeyError: 'old'",
+        "retrying",
+        "Traceback (most recent call last):",
+        '  File "app.py", line 2, in <module>',
+        "KeyError: 'k'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "app.py", line 4, in <module>',
+        "    x = 1 / 0",
+        "        ~~^~~",
+        "ZeroDivisionError: division by zero",
+        "worker exiting",
+    ]
     assert last_traceback(log) == log[5:16]
     assert last_traceback(["no errors here"]) == []

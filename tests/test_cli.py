@@ -6,16 +6,27 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO_ROOT
+
 from n2a_gitops.cli import _command_modules, main
 
 COMMANDS = [m.NAME for m in _command_modules()]
 
 
 def test_the_expected_commands_exist():
-    assert {"init", "publish", "preview", "validate", "status", "logs", "list", "delete",
-            "history", "rollback", "demo"} <= set(COMMANDS)
+    assert {
+        "init",
+        "publish",
+        "preview",
+        "validate",
+        "status",
+        "logs",
+        "list",
+        "delete",
+        "history",
+        "rollback",
+        "demo",
+    } <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -34,15 +45,18 @@ def test_readme_documents_every_command(name):
 
 
 def test_unknown_option_is_a_usage_error_without_traceback():
-    proc = subprocess.run([sys.executable, "-m", "n2a_gitops", "publish", "--no-such-flag"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", "publish", "--no-such-flag"], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "error:" in proc.stderr
 
 
 def test_help_does_not_import_the_heavy_parts():
-    code = ("import sys; from n2a_gitops.cli import build_parser; build_parser(); "
-            "heavy = [m for m in ('nbconvert', 'git', 'jinja2', 'kubernetes_validate', 'jsonschema') if m in sys.modules]; "
-            "print(','.join(heavy))")
+    code = (
+        "import sys; from n2a_gitops.cli import build_parser; build_parser(); "
+        "heavy = [m for m in ('nbconvert', 'git', 'jinja2', 'kubernetes_validate', 'jsonschema') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == ""

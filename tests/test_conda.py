@@ -12,17 +12,19 @@ import subprocess
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import git, snapshot, write_notebook
 from local_index import LocalIndex
+
 from n2a_gitops import kustomize
-from n2a_gitops.preview import localpod as preview
 from n2a_gitops.cli import main
 from n2a_gitops.output import Output
+from n2a_gitops.preview import localpod as preview
 
 APP = "science-jane"
-SERVER = ("import os, http.server, greeting\n"
-          "http.server.HTTPServer(('0.0.0.0', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()")
+SERVER = (
+    "import os, http.server, greeting\n"
+    "http.server.HTTPServer(('0.0.0.0', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()"
+)
 ENVIRONMENT = {
     "name": "science",
     "channels": ["conda-forge", "nodefaults"],
@@ -69,8 +71,11 @@ def test_environment_yml_becomes_a_micromamba_step_and_a_locked_pip_section(repo
     assert code == 0, err
     src = repo / f"apps/{APP}/src"
     shipped = yaml.safe_load((src / "environment.yml").read_text())
-    assert shipped == {"name": "app", "channels": ["conda-forge"],  # nodefaults only ever narrows
-                       "dependencies": ["python=3.11", "numpy=2.1", "conda-forge::scipy", "pip"]}  # no pip section
+    assert shipped == {
+        "name": "app",
+        "channels": ["conda-forge"],  # nodefaults only ever narrows
+        "dependencies": ["python=3.11", "numpy=2.1", "conda-forge::scipy", "pip"],
+    }  # no pip section
     assert "greeting  # environment.yml pip 1" in (src / "requirements.txt").read_text()
     lock = (src / "requirements.lock").read_text()
     assert "greeting==1.0" in lock and "--hash=sha256:" in lock and "for Python 3.11" in lock
@@ -81,13 +86,28 @@ def test_environment_yml_becomes_a_micromamba_step_and_a_locked_pip_section(repo
     assert [c["name"] for c in spec["initContainers"]] == ["conda", "install"]  # conda first
     conda = spec["initContainers"][0]
     assert conda["image"] == "mambaorg/micromamba:2.0.5-bookworm-slim"
-    assert conda["command"] == ["micromamba", "create", "--yes", "--prefix", "/opt/venv/app", "--file",
-                                "/app/src/environment.yml", "--override-channels", "-c", "conda-forge"]
+    assert conda["command"] == [
+        "micromamba",
+        "create",
+        "--yes",
+        "--prefix",
+        "/opt/venv/app",
+        "--file",
+        "/app/src/environment.yml",
+        "--override-channels",
+        "-c",
+        "conda-forge",
+    ]
     install_env = {e["name"]: e["value"] for e in spec["initContainers"][1]["env"]}
     assert install_env["VIRTUAL_ENV"] == "/opt/venv/app"  # the prefix is where the app's PATH looks
     assert {m["mountPath"] for m in conda["volumeMounts"]} == {"/app/src", "/opt/venv", "/home/app", "/tmp"}
-    items = [i["path"] for v in spec["volumes"] if v["name"] == "code"
-             for s in v["projected"]["sources"] for i in s["configMap"]["items"]]
+    items = [
+        i["path"]
+        for v in spec["volumes"]
+        if v["name"] == "code"
+        for s in v["projected"]["sources"]
+        for i in s["configMap"]["items"]
+    ]
     assert "environment.yml" in items and "requirements.lock" in items
     # `n2a validate` (Pod Security restricted and the rest) passes, like CI would run it.
     assert main(["validate", "--repo", str(repo), "-q"]) == 0
@@ -95,25 +115,46 @@ def test_environment_yml_becomes_a_micromamba_step_and_a_locked_pip_section(repo
 
 def test_the_conda_python_is_what_the_pip_section_is_locked_for(repo, tmp_path, capsys):
     environment = {**ENVIRONMENT, "dependencies": ["python=3.12", {"pip": ["greeting"]}]}
-    code, result, err = run(capsys, "publish", str(science(tmp_path, environment)), "--repo", str(repo), "--owner", "jane")
+    code, result, err = run(
+        capsys, "publish", str(science(tmp_path, environment)), "--repo", str(repo), "--owner", "jane"
+    )
     assert code == 0, err
     lock = (repo / f"apps/{APP}/src/requirements.lock").read_text()
     assert "greeting==2.0" in lock and "for Python 3.12" in lock and result["lock"]["python"] == "3.12"
 
 
-@pytest.mark.parametrize("environment, code, said", [
-    ({"channels": ["bioconda"], "dependencies": ["samtools"]}, 3, "channel 'bioconda' is not a conda channel this GitOps repository allows"),
-    ({"channels": ["defaults"], "dependencies": ["numpy"]}, 3, "channel 'defaults'"),
-    ({"channels": ["conda-forge"], "dependencies": ["bioconda::samtools"]}, 3, "'bioconda::samtools' is not a conda channel"),
-    ({"dependencies": [{"pip": ["--index-url http://evil.example/simple", "greeting"]}]}, 3, "changes where packages come from"),
-    ({"dependencies": ["python>=3.9"]}, 2, "does not pin a Python minor version"),
-    ({"dependencies": ["https://evil.example/pkg.tar.bz2"]}, 2, "is not a conda package spec"),
-    ({"dependencies": "numpy"}, 2, "must be a mapping with a `dependencies` list"),
-    ({"dependencies": ["numpy"], "variables": {"A": "1"}}, 2, "`variables` are not supported"),
-])
-def test_what_the_environment_may_not_do_is_refused_and_nothing_written(repo, tmp_path, capsys, environment, code, said):
+@pytest.mark.parametrize(
+    "environment, code, said",
+    [
+        (
+            {"channels": ["bioconda"], "dependencies": ["samtools"]},
+            3,
+            "channel 'bioconda' is not a conda channel this GitOps repository allows",
+        ),
+        ({"channels": ["defaults"], "dependencies": ["numpy"]}, 3, "channel 'defaults'"),
+        (
+            {"channels": ["conda-forge"], "dependencies": ["bioconda::samtools"]},
+            3,
+            "'bioconda::samtools' is not a conda channel",
+        ),
+        (
+            {"dependencies": [{"pip": ["--index-url http://evil.example/simple", "greeting"]}]},
+            3,
+            "changes where packages come from",
+        ),
+        ({"dependencies": ["python>=3.9"]}, 2, "does not pin a Python minor version"),
+        ({"dependencies": ["https://evil.example/pkg.tar.bz2"]}, 2, "is not a conda package spec"),
+        ({"dependencies": "numpy"}, 2, "must be a mapping with a `dependencies` list"),
+        ({"dependencies": ["numpy"], "variables": {"A": "1"}}, 2, "`variables` are not supported"),
+    ],
+)
+def test_what_the_environment_may_not_do_is_refused_and_nothing_written(
+    repo, tmp_path, capsys, environment, code, said
+):
     before = snapshot(repo)
-    got, result, err = run(capsys, "publish", str(science(tmp_path, environment)), "--repo", str(repo), "--owner", "jane")
+    got, result, err = run(
+        capsys, "publish", str(science(tmp_path, environment)), "--repo", str(repo), "--owner", "jane"
+    )
     assert got == code, err
     assert said in result["error"] and result["fix"] and "Traceback" not in err
     assert snapshot(repo) == before
@@ -127,9 +168,14 @@ def test_an_allowed_mirror_channel_and_environment_flag(repo, tmp_path, capsys):
     nb = write_notebook(tmp_path / "nb" / "science.ipynb", [SERVER])
     other = tmp_path / "envs" / "team.yaml"
     other.parent.mkdir()
-    other.write_text(yaml.safe_dump({"channels": ["https://conda.example.com/conda-forge/"],
-                                     "dependencies": ["numpy", {"pip": ["greeting"]}]}))
-    code, result, err = run(capsys, "publish", str(nb), "--repo", str(repo), "--owner", "jane", "--environment", str(other))
+    other.write_text(
+        yaml.safe_dump(
+            {"channels": ["https://conda.example.com/conda-forge/"], "dependencies": ["numpy", {"pip": ["greeting"]}]}
+        )
+    )
+    code, result, err = run(
+        capsys, "publish", str(nb), "--repo", str(repo), "--owner", "jane", "--environment", str(other)
+    )
     assert code == 0, err
     shipped = yaml.safe_load((repo / "apps/science-jane/src/environment.yml").read_text())
     assert shipped["channels"] == ["https://conda.example.com/conda-forge"]
@@ -163,8 +209,12 @@ def test_the_install_step_adds_the_locked_pip_packages_to_the_conda_prefix(repo,
     (prefix / "conda-meta").mkdir()
     install = next(c for c in deployment["spec"]["template"]["spec"]["initContainers"] if c["name"] == "install")
     preview._run_init(pod, install, Output(quiet=True))
-    out = subprocess.run([str(prefix / "bin" / "python"), "-c", "import greeting; print(greeting.WORD)"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import greeting; print(greeting.WORD)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "hello"
     assert not prefix.is_symlink() and list((tmp_path / "cache" / "envs").iterdir()) == []
 
@@ -178,16 +228,17 @@ def test_cli_preview_of_a_conda_app_exits_2_saying_so(repo, tmp_path, capsys):
 
 
 def test_hostile_channel_names_stay_single_values(tmp_path):
-    from n2a_gitops.deps import conda
     from n2a_gitops.config import Settings
+    from n2a_gitops.deps import conda
 
     hostile = 'ch"\n- name: evil\n  image: x'
     path = tmp_path / "environment.yml"
     path.write_text(yaml.safe_dump({"channels": [hostile], "dependencies": ["numpy"]}))
     env = conda.read(path, Settings(condaChannels=[hostile]))
     assert yaml.safe_load(env.render())["channels"] == [hostile]
-    from n2a_gitops import render
     from test_env_install import _ctx
+
+    from n2a_gitops import render
 
     ctx = {**_ctx(Settings()), "conda": {"command": env.command()}}
     patch = yaml.safe_load(render.render("app/patch-deployment.yaml.j2", **ctx))

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import ARGOCD_CRDS
+
 from n2a_gitops.validation.crdschema import crd_kinds, validate_against_crds
 
 CRDS = ARGOCD_CRDS
@@ -26,7 +26,11 @@ def application() -> dict:
         },
         "spec": {
             "project": "notebook-apps",
-            "source": {"repoURL": "https://git.example.com/gitops.git", "path": "apps/demo-jane", "targetRevision": "main"},
+            "source": {
+                "repoURL": "https://git.example.com/gitops.git",
+                "path": "apps/demo-jane",
+                "targetRevision": "main",
+            },
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "notebook-apps"},
             "syncPolicy": {
                 "automated": {"prune": True, "selfHeal": True},
@@ -95,15 +99,24 @@ def test_application_set_and_app_project_are_checked_against_their_own_crds():
         "metadata": {"name": "notebook-apps", "namespace": "argocd"},
         "spec": {
             "goTemplate": True,
-            "generators": [{"git": {
-                "repoURL": "https://git.example.com/gitops.git", "revision": "main",
-                "directories": [{"path": "apps/*"}, {"path": "apps/_base", "exclude": True}],
-            }}],
+            "generators": [
+                {
+                    "git": {
+                        "repoURL": "https://git.example.com/gitops.git",
+                        "revision": "main",
+                        "directories": [{"path": "apps/*"}, {"path": "apps/_base", "exclude": True}],
+                    }
+                }
+            ],
             "template": {
                 "metadata": {"name": "{{.path.basename}}"},
                 "spec": {
                     "project": "notebook-apps",
-                    "source": {"repoURL": "https://git.example.com/gitops.git", "path": "{{.path.path}}", "targetRevision": "main"},
+                    "source": {
+                        "repoURL": "https://git.example.com/gitops.git",
+                        "path": "{{.path.path}}",
+                        "targetRevision": "main",
+                    },
                     "destination": {"server": "https://kubernetes.default.svc", "namespace": "notebook-apps"},
                 },
             },
@@ -150,12 +163,24 @@ def test_reads_a_kubectl_exported_list_of_crds(tmp_path):
             "group": "example.com",
             "names": {"kind": "Widget", "plural": "widgets"},
             "scope": "Namespaced",
-            "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                               "metadata": {"type": "object"},
-                               "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}},
-            }}}],
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+                            },
+                        }
+                    },
+                }
+            ],
         },
     }
     (tmp_path / "exported.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [crd]}))

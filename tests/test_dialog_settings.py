@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import GRADIO_CELLS, write_notebook
+
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import UsageError
 from n2a_gitops.jupyter.options import KEYS, accepted, dialog_settings, publish_kwargs
@@ -36,9 +36,15 @@ def test_a_new_repo_offers_its_access_default_choices_and_maxima(gitops):
 
 
 def test_the_admins_choices_reach_the_dialog(gitops):
-    edit_settings(gitops, accessDefault="private", accessAllowed=["private", "users"],
-                  accessEmailDomain="example.com", maxResources={"memory": "8Gi", "gpu": 2},
-                  secretStore="vault", secretStoreKeys=["{app}/*", "shared/llm-*"])
+    edit_settings(
+        gitops,
+        accessDefault="private",
+        accessAllowed=["private", "users"],
+        accessEmailDomain="example.com",
+        maxResources={"memory": "8Gi", "gpu": 2},
+        secretStore="vault",
+        secretStoreKeys=["{app}/*", "shared/llm-*"],
+    )
     offered = dialog_settings(load_settings(gitops))
     assert offered["accessDefault"] == "private" and offered["accessAllowed"] == ["private", "users"]
     assert offered["accessEmailDomain"] == "example.com"

@@ -14,21 +14,28 @@ import threading
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import git, write_notebook
 from local_index import LocalIndex
-from n2a_gitops.preview import localpod as preview
-from n2a_gitops.output import Output
 
-SERVER = ("import os, http.server, greeting\n"
-          "http.server.HTTPServer(('0.0.0.0', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()")
+from n2a_gitops.output import Output
+from n2a_gitops.preview import localpod as preview
+
+SERVER = (
+    "import os, http.server, greeting\n"
+    "http.server.HTTPServer(('0.0.0.0', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()"
+)
 
 
 @pytest.fixture
 def index(tmp_path):
     idx = LocalIndex(tmp_path / "index")
-    idx.add("greeting", "1.0", requires=["six"], code="WORD = 'hello'\ndef main():\n    print(WORD)\n",
-            scripts={"say-hello": "greeting:main"})
+    idx.add(
+        "greeting",
+        "1.0",
+        requires=["six"],
+        code="WORD = 'hello'\ndef main():\n    print(WORD)\n",
+        scripts={"say-hello": "greeting:main"},
+    )
     idx.add("six", "1.16.0")
     with idx.serve() as url:
         idx.url = url
@@ -54,7 +61,9 @@ def manifests(gitops, index, tmp_path, no_lock=False, **settings):
 
 def pods(built, tmp_path, cache, n=1):
     deployment = preview._one(built, "Deployment")
-    return [preview._materialise(deployment, preview._configmaps(built), tmp_path / f"pod{i}", cache, 0) for i in range(n)]
+    return [
+        preview._materialise(deployment, preview._configmaps(built), tmp_path / f"pod{i}", cache, 0) for i in range(n)
+    ]
 
 
 def venv_of(pod):
@@ -69,8 +78,10 @@ def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_pa
     first, second = pods(built, tmp_path, cache, 2)
     index.delay = 1.0  # each wheel download takes a second: both pods are mid-install together
     results = {}
-    threads = [threading.Thread(target=lambda p=p: results.__setitem__(p.root.name, preview.install(p, Output(quiet=True))))
-               for p in (first, second)]
+    threads = [
+        threading.Thread(target=lambda p=p: results.__setitem__(p.root.name, preview.install(p, Output(quiet=True))))
+        for p in (first, second)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -84,8 +95,12 @@ def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_pa
         assert venv_of(pod).resolve() == (envs / key).resolve()
         out = subprocess.run([str(venv_of(pod) / "bin" / "say-hello")], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "hello"  # renamed from its temporary folder, its scripts still work
-        check = subprocess.run([str(venv_of(pod) / "bin" / "python"), "-c",
-                                "import sys, greeting, six; print(sys.prefix)"], capture_output=True, text=True, check=True)
+        check = subprocess.run(
+            [str(venv_of(pod) / "bin" / "python"), "-c", "import sys, greeting, six; print(sys.prefix)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert check.stdout.strip() == str(venv_of(pod))  # VIRTUAL_ENV through the link is the venv
     index.delay = 0
     downloads = [r for r in index.requests if r.startswith("/files/")]
@@ -96,8 +111,13 @@ def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_pa
 
 def test_a_lock_that_does_not_match_the_index_installs_nothing_and_leaves_nothing(gitops, index, tmp_path):
     built = manifests(gitops, index, tmp_path)
-    code, key = next((m, k) for m in built if m["kind"] == "ConfigMap" for k in m.get("data") or {}
-                     if k.endswith("requirements.lock"))
+    code, key = next(
+        (m, k)
+        for m in built
+        if m["kind"] == "ConfigMap"
+        for k in m.get("data") or {}
+        if k.endswith("requirements.lock")
+    )
     digest = next(d.sha256 for d in index.dists if d.name == "greeting")
     code["data"][key] = code["data"][key].replace(digest, "0" * 64)
     cache = tmp_path / "cache"
@@ -140,7 +160,9 @@ def test_the_shared_volume_is_a_claim_the_app_only_reads(gitops, index, tmp_path
     # Without the setting: an emptyDir, uv's cache on its own emptyDir.
     plain = preview._one(manifests(gitops, index, tmp_path), "Deployment")["spec"]["template"]["spec"]
     assert {v["name"]: v for v in plain["volumes"]}["envs"] == {"name": "envs", "emptyDir": {}}
-    plain_env = {e["name"]: e["value"] for e in next(c for c in plain["initContainers"] if c["name"] == "install")["env"]}
+    plain_env = {
+        e["name"]: e["value"] for e in next(c for c in plain["initContainers"] if c["name"] == "install")["env"]
+    }
     assert "UV_COMPILE_BYTECODE" not in plain_env and plain_env["UV_CACHE_DIR"] == "/opt/uv-cache"
 
 

@@ -7,9 +7,9 @@ import json
 import sys
 
 import pytest
-
 from kernel_envs import make_venv, uv
 from local_index import LocalIndex
+
 from n2a_gitops.kernel import installed as environment
 
 
@@ -29,7 +29,7 @@ def test_probe_reports_what_the_kernel_has_not_what_n2a_has(tmp_path, index):
     python = make_venv(tmp_path / "venv", index.url, ["pandas==2.2.3"])
     env = environment.probe(str(python))
     assert env.python == str(python)
-    assert env.version == "%d.%d.%d" % sys.version_info[:3]
+    assert env.version == "{}.{}.{}".format(*sys.version_info[:3])
     assert env.distributions == {"pandas": "2.2.3", "python-dateutil": "2.9.0"}
     assert env.packages == {"pandas": ["pandas"], "dateutil": ["python-dateutil"]}
     assert env.requires["pandas"] == ["python-dateutil"]  # the extra's tzdata is not a dependency
@@ -52,8 +52,17 @@ def test_a_cached_answer_is_used_until_a_package_is_installed(tmp_path, index, m
     assert environment.inspect(python, cache=cache) == first
     monkeypatch.undo()
 
-    done = uv("pip", "install", "-q", "--python", python, "--index-url", index.url, "holoviews",
-              env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+    done = uv(
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        python,
+        "--index-url",
+        index.url,
+        "holoviews",
+        env={"UV_CACHE_DIR": str(tmp_path / "uvc")},
+    )
     assert done.returncode == 0, done.stderr
     assert environment.inspect(python, cache=cache).distributions["holoviews"] == "1.19.1"
 
@@ -65,8 +74,19 @@ def test_a_kernelspec_env_is_honoured_and_a_folder_appearing_on_its_path_invalid
     spec_env = {"PYTHONPATH": str(extra)}
     cache = tmp_path / "cache"
     assert environment.inspect(python, spec_env, cache=cache).distributions == {}
-    done = uv("pip", "install", "-q", "--target", str(extra), "--python", python, "--index-url", index.url,
-              "holoviews", env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+    done = uv(
+        "pip",
+        "install",
+        "-q",
+        "--target",
+        str(extra),
+        "--python",
+        python,
+        "--index-url",
+        index.url,
+        "holoviews",
+        env={"UV_CACHE_DIR": str(tmp_path / "uvc")},
+    )
     assert done.returncode == 0, done.stderr
     assert environment.inspect(python, spec_env, cache=cache).distributions == {"holoviews": "1.19.1"}
 
@@ -96,8 +116,19 @@ def test_a_corrupt_cache_entry_is_asked_again(tmp_path, index):
 def test_the_same_interpreter_with_another_pythonpath_is_another_environment(tmp_path, index):
     python = str(make_venv(tmp_path / "venv"))
     extra = tmp_path / "extra-site"
-    done = uv("pip", "install", "-q", "--target", str(extra), "--python", python, "--index-url", index.url,
-              "holoviews", env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+    done = uv(
+        "pip",
+        "install",
+        "-q",
+        "--target",
+        str(extra),
+        "--python",
+        python,
+        "--index-url",
+        index.url,
+        "holoviews",
+        env={"UV_CACHE_DIR": str(tmp_path / "uvc")},
+    )
     assert done.returncode == 0, done.stderr
     cache = tmp_path / "cache"
     assert environment.inspect(python, {"PYTHONPATH": str(extra)}, cache=cache).distributions == {"holoviews": "1.19.1"}

@@ -14,18 +14,23 @@ import shutil
 
 import pytest
 import yaml
-
 from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
+
 from n2a_gitops import kustomize
-from n2a_gitops.validation import crdschema
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE
+from n2a_gitops.validation import crdschema
 from n2a_gitops.validation.validate import validate_repo
 
 APPS = {"board-pat": "public", "board-jane": "users:jane", "board-carol": None}  # None: n2a.yaml's default
-GATEWAY = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "apps", "namespace": "n2a-gateway",
-           "sectionName": "https-apps"}
+GATEWAY = {
+    "group": "gateway.networking.k8s.io",
+    "kind": "Gateway",
+    "name": "apps",
+    "namespace": "n2a-gateway",
+    "sectionName": "https-apps",
+}
 pytestmark = pytest.mark.shared("argocd", "gateway-api")
 
 
@@ -34,9 +39,27 @@ def _make_repo(base, routing: str):
     nb = write_notebook(base / "nb" / "board.ipynb", GRADIO_CELLS)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CONFIG_HOME", str(base / "config"))
-        assert main(["init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
-                     "--apps-domain", "apps.example.com", "--routing", routing, "--gateway-class", "eg",
-                     "--oidc-issuer-url", "https://sso.example.com/realms/apps", "--oidc-client-id", "notebook-apps"]) == 0
+        assert (
+            main(
+                [
+                    "init",
+                    str(root),
+                    "--repo-url",
+                    "https://git.example.com/platform/gitops.git",
+                    "--apps-domain",
+                    "apps.example.com",
+                    "--routing",
+                    routing,
+                    "--gateway-class",
+                    "eg",
+                    "--oidc-issuer-url",
+                    "https://sso.example.com/realms/apps",
+                    "--oidc-client-id",
+                    "notebook-apps",
+                ]
+            )
+            == 0
+        )
         # The admin names the e-mail domain, so that users:jane means jane@example.com.
         settings = root / "n2a.yaml"
         settings.write_text(settings.read_text().replace('accessEmailDomain: ""', 'accessEmailDomain: "example.com"'))
@@ -44,7 +67,10 @@ def _make_repo(base, routing: str):
         for app, access in APPS.items():
             name, owner = app.split("-")
             extra = ["--access", access] if access else []
-            assert main(["publish", str(nb), "--repo", str(root), "--name", name, "--owner", owner, "--quiet", *extra]) == 0
+            assert (
+                main(["publish", str(nb), "--repo", str(root), "--name", name, "--owner", owner, "--quiet", *extra])
+                == 0
+            )
     return root, nb
 
 
@@ -129,7 +155,9 @@ def reached_container(docs) -> set[str]:
 # -- the good cases ------------------------------------------------------------------------------
 
 
-def test_gateway_repo_with_three_apps_validates_and_serves_non_public_apps_only_through_the_proxy(gateway_repo, crds, capsys):
+def test_gateway_repo_with_three_apps_validates_and_serves_non_public_apps_only_through_the_proxy(
+    gateway_repo, crds, capsys
+):
     root, _nb = gateway_repo
     notes: list[str] = []
     assert validate_repo(root, load_settings(root), crds_dir=crds, notes=notes) == []
@@ -152,7 +180,8 @@ def test_gateway_repo_with_three_apps_validates_and_serves_non_public_apps_only_
             assert reached == {"oauth2-proxy"}, app
         policy = one(docs, "NetworkPolicy")
         assert [r["from"] for r in policy["spec"]["ingress"]] == [
-            [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "n2a-gateway"}}}]]
+            [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "n2a-gateway"}}}]
+        ]
 
     # The platform Gateway (argocd/): HTTPS wildcard listener, cert-manager, routes only from the apps namespace.
     bootstrap = kustomize.build(root / "argocd")
@@ -161,22 +190,31 @@ def test_gateway_repo_with_three_apps_validates_and_serves_non_public_apps_only_
     assert gateway["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt"}
     assert gateway["spec"]["gatewayClassName"] == "eg"
     (listener,) = gateway["spec"]["listeners"]
-    assert (listener["name"], listener["protocol"], listener["port"], listener["hostname"]) == ("https-apps", "HTTPS", 443, "*.apps.example.com")
+    assert (listener["name"], listener["protocol"], listener["port"], listener["hostname"]) == (
+        "https-apps",
+        "HTTPS",
+        443,
+        "*.apps.example.com",
+    )
     assert listener["tls"]["certificateRefs"] == [{"group": "", "kind": "Secret", "name": "apps-wildcard-tls"}]
     assert listener["allowedRoutes"]["namespaces"] == {
-        "from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": "notebook-apps"}}}
+        "from": "Selector",
+        "selector": {"matchLabels": {"kubernetes.io/metadata.name": "notebook-apps"}},
+    }
     project = next(d for d in bootstrap if d["kind"] == "AppProject" and d["metadata"]["name"] == "notebook-apps")
     kinds = {(k["group"], k["kind"]) for k in project["spec"]["namespaceResourceWhitelist"]}
     assert ("gateway.networking.k8s.io", "HTTPRoute") in kinds and ("networking.k8s.io", "Ingress") not in kinds
 
 
 def test_the_proxy_enforces_each_choice_and_its_config_uses_only_pinned_oauth2_proxy_options(gateway_repo):
-    from n2a_gitops.validation.checks.proxyconfig import PINNED_VERSION, option_problems, options
     from n2a_gitops.tomlparse import loads
+    from n2a_gitops.validation.checks.proxyconfig import PINNED_VERSION, option_problems, options
 
     root, _nb = gateway_repo
-    for app, expected in (("board-jane", {"authenticated_emails_file": "/etc/oauth2-proxy/authenticated-emails.txt"}),
-                          ("board-carol", {"email_domains": ["*"]})):
+    for app, expected in (
+        ("board-jane", {"authenticated_emails_file": "/etc/oauth2-proxy/authenticated-emails.txt"}),
+        ("board-carol", {"email_domains": ["*"]}),
+    ):
         docs = built(root, app)
         access = one(docs, "ConfigMap", "-access-")
         config = loads(access["data"]["oauth2-proxy.cfg"])
@@ -199,9 +237,13 @@ def test_the_proxy_enforces_each_choice_and_its_config_uses_only_pinned_oauth2_p
     assert [line for line in users.splitlines() if not line.startswith("#")] == ["jane@example.com"]
 
     # The check can fail: a typo, a wrong type and a removed option are what the proxy would refuse.
-    assert option_problems({"email_domain": ["*"]}) == ["'email_domain' is not an option of oauth2-proxy v7.15.3 (it would refuse to start)"]
+    assert option_problems({"email_domain": ["*"]}) == [
+        "'email_domain' is not an option of oauth2-proxy v7.15.3 (it would refuse to start)"
+    ]
     assert option_problems({"cookie_secure": "yes", "cookie_expire": "a week"}) == [
-        "'cookie_secure' must be a bool, not 'yes'", "'cookie_expire' must be a duration, not 'a week'"]
+        "'cookie_secure' must be a bool, not 'yes'",
+        "'cookie_expire' must be a duration, not 'a week'",
+    ]
 
 
 def test_the_pinned_option_list_is_the_release_s(gateway_repo):
@@ -212,8 +254,14 @@ def test_the_pinned_option_list_is_the_release_s(gateway_repo):
     assert "v7.15.3" in header and "66b3a17db09f0b51a4bc3159d4c7fe3fbeca1288" in header
     opts = options()
     assert len(opts) == 168
-    assert (opts["authenticated_emails_file"], opts["allowed_groups"], opts["email_domains"], opts["reverse_proxy"],
-            opts["cookie_expire"], opts["upstreams"]) == ("string", "list", "list", "bool", "duration", "list")
+    assert (
+        opts["authenticated_emails_file"],
+        opts["allowed_groups"],
+        opts["email_domains"],
+        opts["reverse_proxy"],
+        opts["cookie_expire"],
+        opts["upstreams"],
+    ) == ("string", "list", "list", "bool", "duration", "list")
     assert "email_domain" not in opts and "allowed_group" not in opts  # repeatable flags take plural keys
 
 
@@ -227,7 +275,9 @@ def test_ingress_repo_with_three_apps_validates(ingress_repo, crds):
         assert one(docs, "Ingress")["spec"]["rules"][0]["host"] == f"{app}.apps.example.com"
         assert reached_container(docs) == ({"app"} if access == "public" else {"oauth2-proxy"})
         policy = one(docs, "NetworkPolicy")
-        assert policy["spec"]["ingress"][0]["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+        assert policy["spec"]["ingress"][0]["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+        ]
 
 
 def test_dns_egress_is_not_narrowed_by_the_app_label(gateway_repo):
@@ -243,8 +293,11 @@ def test_list_and_the_server_extension_rows_show_each_app_s_access(gateway_repo,
     root, _nb = gateway_repo
     assert main(["list", "--repo", str(root), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["apps"]
-    assert {r["app"]: r["access"] for r in rows} == {"board-pat": "public", "board-jane": "users:jane@example.com",
-                                                     "board-carol": "authenticated"}
+    assert {r["app"]: r["access"] for r in rows} == {
+        "board-pat": "public",
+        "board-jane": "users:jane@example.com",
+        "board-carol": "authenticated",
+    }
     assert main(["list", "--repo", str(root)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:4] == ["APP", "OWNER", "FRAMEWORK", "ACCESS"]
@@ -255,12 +308,15 @@ def test_list_and_the_server_extension_rows_show_each_app_s_access(gateway_repo,
 
 
 def test_a_service_sending_traffic_straight_to_the_app_is_refused(repo, crds, capsys):
-    edit_yaml(repo / "apps/board-jane/patch-service.yaml", lambda s: s["spec"]["ports"][0].__setitem__("targetPort", "http"))
+    edit_yaml(
+        repo / "apps/board-jane/patch-service.yaml", lambda s: s["spec"]["ports"][0].__setitem__("targetPort", "http")
+    )
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
     # The Service's target, and the route that now reaches the app through it.
     assert [(p.file, p.resource, p.rule) for p in problems] == [
         ("apps/board-jane", "Service/board-jane-web", "access-bypass"),
-        ("apps/board-jane", "HTTPRoute/board-jane-web", "access-bypass")]
+        ("apps/board-jane", "HTTPRoute/board-jane-web", "access-bypass"),
+    ]
     assert all("container 'app'" in p.message for p in problems)
     assert main(["validate", "--repo", str(repo), "--crds", str(crds)]) == EXIT_POLICY
     assert "[access-bypass]" in capsys.readouterr().out
@@ -269,11 +325,24 @@ def test_a_service_sending_traffic_straight_to_the_app_is_refused(repo, crds, ca
 def test_a_route_to_a_service_of_its_own_on_the_app_s_port_is_refused(repo, crds):
     """The route points straight at the app's port through a Service the owner added."""
     app = repo / "apps/board-jane"
-    (app / "direct.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "direct"},
-        "spec": {"selector": {"app.kubernetes.io/component": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}))
+    (app / "direct.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "direct"},
+                "spec": {
+                    "selector": {"app.kubernetes.io/component": "web"},
+                    "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+                },
+            }
+        )
+    )
     edit_yaml(app / "kustomization.yaml", lambda k: k["resources"].append("direct.yaml"))
-    edit_yaml(app / "patch-httproute.yaml", lambda r: r["spec"]["rules"][0]["backendRefs"][0].__setitem__("name", "board-jane-direct"))
+    edit_yaml(
+        app / "patch-httproute.yaml",
+        lambda r: r["spec"]["rules"][0]["backendRefs"][0].__setitem__("name", "board-jane-direct"),
+    )
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
     assert rules(problems) == {("apps/board-jane", "route-backend"), ("apps/board-jane", "access-bypass")}
     bypass = {p.resource for p in problems if p.rule == "access-bypass"}
@@ -281,21 +350,31 @@ def test_a_route_to_a_service_of_its_own_on_the_app_s_port_is_refused(repo, crds
 
 
 def test_a_network_policy_admitting_the_app_s_port_is_refused(repo, crds):
-    edit_yaml(repo / "apps/board-carol/patch-networkpolicy.yaml",
-              lambda n: n["spec"]["ingress"][0]["ports"].append({"port": "http"}))
+    edit_yaml(
+        repo / "apps/board-carol/patch-networkpolicy.yaml",
+        lambda n: n["spec"]["ingress"][0]["ports"].append({"port": "http"}),
+    )
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
     assert [(p.resource, p.rule) for p in problems] == [("NetworkPolicy/board-carol-web", "access-bypass")]
     assert "'http'" in problems[0].message
 
 
 def test_removing_the_proxy_or_widening_its_config_is_refused(repo, crds):
-    edit_yaml(repo / "apps/board-carol/patch-deployment.yaml",
-              lambda d: d["spec"]["template"]["spec"]["containers"].__setitem__(1, {"name": "oauth2-proxy", "$patch": "delete"}))
+    edit_yaml(
+        repo / "apps/board-carol/patch-deployment.yaml",
+        lambda d: d["spec"]["template"]["spec"]["containers"].__setitem__(
+            1, {"name": "oauth2-proxy", "$patch": "delete"}
+        ),
+    )
     cfg = repo / "apps/board-jane/access/oauth2-proxy.cfg"
     cfg.write_text(cfg.read_text() + 'skip_auth_routes = [".*"]\nclient_secret = "hunter2"\n')
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
-    assert {("apps/board-carol", "access-proxy"), ("apps/board-carol", "access-bypass"),
-            ("apps/board-jane", "access-config"), ("apps/board-jane", "access-secret")} == rules(problems)
+    assert {
+        ("apps/board-carol", "access-proxy"),
+        ("apps/board-carol", "access-bypass"),
+        ("apps/board-jane", "access-config"),
+        ("apps/board-jane", "access-secret"),
+    } == rules(problems)
     assert any("skip_auth_routes" in p.message for p in problems)
 
 
@@ -304,10 +383,17 @@ def test_routes_must_attach_to_the_platform_gateway_with_their_own_unique_host(r
         route["spec"]["parentRefs"] = [{"name": "internet", "namespace": "kube-system"}]
 
     edit_yaml(repo / "apps/board-pat/patch-httproute.yaml", elsewhere)
-    edit_yaml(repo / "apps/board-carol/patch-httproute.yaml", lambda r: r["spec"].__setitem__("hostnames", ["board-jane.apps.example.com"]))
+    edit_yaml(
+        repo / "apps/board-carol/patch-httproute.yaml",
+        lambda r: r["spec"].__setitem__("hostnames", ["board-jane.apps.example.com"]),
+    )
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
-    assert rules(problems) == {("apps/board-pat", "route-parent"), ("apps/board-carol", "route-host"),
-                               ("apps/board-carol", "host-conflict"), ("apps/board-jane", "host-conflict")}
+    assert rules(problems) == {
+        ("apps/board-pat", "route-parent"),
+        ("apps/board-carol", "route-host"),
+        ("apps/board-carol", "host-conflict"),
+        ("apps/board-jane", "host-conflict"),
+    }
 
 
 def test_a_route_without_hostnames_or_with_a_typo_is_refused(repo, crds):
@@ -331,14 +417,19 @@ def test_a_gateway_open_to_every_namespace_is_refused(repo, crds):
     path = repo / "argocd/gateway.yaml"
     path.write_text(open_up(path.read_text()))
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
-    assert [(p.file, p.resource, p.rule) for p in problems] == [("argocd/gateway.yaml", "Gateway/apps", "gateway-listener")]
+    assert [(p.file, p.resource, p.rule) for p in problems] == [
+        ("argocd/gateway.yaml", "Gateway/apps", "gateway-listener")
+    ]
 
 
 def test_a_platform_that_forbids_public_refuses_public_apps_in_publish_and_validate(repo, crds, capsys, tmp_path):
     settings = repo / "n2a.yaml"
-    settings.write_text(settings.read_text().replace(
-        'accessAllowed: ["public", "authenticated", "private", "users", "groups"]',
-        'accessAllowed: ["authenticated", "private", "users", "groups"]'))
+    settings.write_text(
+        settings.read_text().replace(
+            'accessAllowed: ["public", "authenticated", "private", "users", "groups"]',
+            'accessAllowed: ["authenticated", "private", "users", "groups"]',
+        )
+    )
     git(repo, "commit", "-qam", "n2a.yaml: sign-in required for every app")
     nb = write_notebook(tmp_path / "nb" / "board.ipynb", GRADIO_CELLS)
 
@@ -350,18 +441,24 @@ def test_a_platform_that_forbids_public_refuses_public_apps_in_publish_and_valid
 
     # The public app published before the change: its choice and its unguarded route are refused.
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
-    assert rules(problems) == {("apps/board-pat", "access-choice"), ("apps/board-pat", "access-proxy"),
-                               ("apps/board-pat", "access-bypass")}
+    assert rules(problems) == {
+        ("apps/board-pat", "access-choice"),
+        ("apps/board-pat", "access-proxy"),
+        ("apps/board-pat", "access-bypass"),
+    }
     assert main(["validate", "--repo", str(repo), "--crds", str(crds)]) == EXIT_POLICY
 
 
-@pytest.mark.parametrize("access, code, text", [
-    ("users:jane doe", EXIT_POLICY, "[access-name]"),
-    ('users:jane@example.com,"x"', EXIT_POLICY, "[access-name]"),
-    ("groups:data team", EXIT_POLICY, "[access-name]"),
-    ("users:", EXIT_USAGE, "names no users"),
-    ("everyone", EXIT_USAGE, "is not an access choice"),
-])
+@pytest.mark.parametrize(
+    "access, code, text",
+    [
+        ("users:jane doe", EXIT_POLICY, "[access-name]"),
+        ('users:jane@example.com,"x"', EXIT_POLICY, "[access-name]"),
+        ("groups:data team", EXIT_POLICY, "[access-name]"),
+        ("users:", EXIT_USAGE, "names no users"),
+        ("everyone", EXIT_USAGE, "is not an access choice"),
+    ],
+)
 def test_malformed_access_choices_are_refused_before_anything_is_written(repo, tmp_path, capsys, access, code, text):
     nb = write_notebook(tmp_path / "nb" / "board.ipynb", GRADIO_CELLS)
     before = snapshot(repo)
@@ -373,8 +470,10 @@ def test_malformed_access_choices_are_refused_before_anything_is_written(repo, t
 
 
 def test_a_hand_edited_access_annotation_with_bad_names_is_refused(repo, crds):
-    edit_yaml(repo / "apps/board-jane/patch-deployment.yaml",
-              lambda d: d["metadata"]["annotations"].__setitem__("n2a.dev/access", "users:jane@example.com,not an address"))
+    edit_yaml(
+        repo / "apps/board-jane/patch-deployment.yaml",
+        lambda d: d["metadata"]["annotations"].__setitem__("n2a.dev/access", "users:jane@example.com,not an address"),
+    )
     problems = validate_repo(repo, load_settings(repo), crds_dir=crds)
     assert ("apps/board-jane", "access-name") in rules(problems)
 
@@ -397,8 +496,24 @@ def test_private_lets_in_only_the_owner(repo, crds, tmp_path, capsys):
 
 def test_changing_access_is_a_commit_with_history_and_rollback(repo, capsys):
     nb = write_notebook(repo.parent / "nb2" / "board.ipynb", GRADIO_CELLS)
-    assert main(["publish", str(nb), "--repo", str(repo), "--name", "board", "--owner", "jane",
-                 "--access", "groups:finance,data-team", "--json"]) == 0
+    assert (
+        main(
+            [
+                "publish",
+                str(nb),
+                "--repo",
+                str(repo),
+                "--name",
+                "board",
+                "--owner",
+                "jane",
+                "--access",
+                "groups:finance,data-team",
+                "--json",
+            ]
+        )
+        == 0
+    )
     commit = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["commit"]
     changed = git(repo, "show", "--name-only", "--format=", commit).split()
     assert "apps/board-jane/access/oauth2-proxy.cfg" in changed and "apps/board-jane/patch-deployment.yaml" in changed
@@ -450,7 +565,9 @@ def test_status_shows_the_url_and_access_of_a_routed_app(gateway_repo, capsys, m
     from fake_argocd import TOKEN, FakeArgoCD, application
 
     root, _nb = gateway_repo
-    link = yaml.safe_load((root / "argocd/apps/board-jane.yaml").read_text())["metadata"]["annotations"]["link.argocd.argoproj.io/app"]
+    link = yaml.safe_load((root / "argocd/apps/board-jane.yaml").read_text())["metadata"]["annotations"][
+        "link.argocd.argoproj.io/app"
+    ]
     assert link == "Open app|https://board-jane.apps.example.com/"
     with FakeArgoCD() as argo:
         argo.add_app("board-jane", application("board-jane", revision="a" * 40, urls=[]))
@@ -467,8 +584,11 @@ def test_status_shows_the_url_and_access_of_a_routed_app(gateway_repo, capsys, m
 def test_a_bad_routing_or_access_setting_is_one_message_with_a_fix(repo, capsys):
     settings = repo / "n2a.yaml"
     text = settings.read_text()
-    for broken, expected in (('routing: "mesh"', "routing 'mesh'"), ('accessDefault: "everyone"', "accessDefault"),
-                             ('accessIdentity: "name"', "accessIdentity 'name'")):
+    for broken, expected in (
+        ('routing: "mesh"', "routing 'mesh'"),
+        ('accessDefault: "everyone"', "accessDefault"),
+        ('accessIdentity: "name"', "accessIdentity 'name'"),
+    ):
         key = broken.split(":")[0]
         line = next(line for line in text.splitlines() if line.startswith(key + ":"))
         settings.write_text(text.replace(line, broken))
@@ -492,7 +612,9 @@ def test_a_repo_from_before_routing_and_access_keeps_ingress_and_public_apps(tmp
     assert main(["init", str(root), "--routing", "ingress"]) == 0
     new_keys = ("routing", "gateway", "access", "oauth2Proxy", "oidc")
     settings = root / "n2a.yaml"
-    settings.write_text("".join(line + "\n" for line in settings.read_text().splitlines() if not line.startswith(new_keys)))
+    settings.write_text(
+        "".join(line + "\n" for line in settings.read_text().splitlines() if not line.startswith(new_keys))
+    )
     git(root, "commit", "-qam", "n2a.yaml as an older n2a wrote it")
     assert "\nrouting:" not in settings.read_text() and load_settings(root).routing == "ingress"
     nb = write_notebook(tmp_path / "nb" / "board.ipynb", GRADIO_CELLS)

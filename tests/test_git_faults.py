@@ -8,14 +8,32 @@ import os
 import time
 
 import pytest
-
 from conftest import git, snapshot
-from gitfaults import (clone, commit_file, hook_moving_the_branch, install_hook, kill_when_stalled, last_json,
-                       make_user_work, n2a, notebook, stalling_git, start_n2a, user_state)
 from e2e.jupyter_server import free_port
+from gitfaults import (
+    clone,
+    commit_file,
+    hook_moving_the_branch,
+    install_hook,
+    kill_when_stalled,
+    last_json,
+    make_user_work,
+    n2a,
+    notebook,
+    stalling_git,
+    start_n2a,
+    user_state,
+)
+
+from n2a_gitops.errors import (
+    EXIT_BUSY,
+    EXIT_CONFLICT,
+    EXIT_FAILURE,
+    EXIT_PUSH_REFUSED,
+    EXIT_SUPERSEDED,
+    EXIT_UNREACHABLE,
+)
 from n2a_gitops.gitrepo import pushreply
-from n2a_gitops.errors import (EXIT_BUSY, EXIT_CONFLICT, EXIT_FAILURE, EXIT_PUSH_REFUSED, EXIT_SUPERSEDED,
-                               EXIT_UNREACHABLE)
 from n2a_gitops.kernel.notebook_env import SKIPPED
 
 APP = "greeter-jane"
@@ -53,24 +71,59 @@ RACES = [
     (1, "!\tHEAD:refs/heads/main\t[rejected] (fetch first)\nDone\n", "hint: Updates were rejected"),
     (1, "!\tHEAD:refs/heads/main\t[rejected] (non-fast-forward)\n", ""),
     (1, "!\trefs/heads/x:refs/heads/main\t[rejected] (stale info)\n", ""),
-    (1, "!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)\n",
-     "remote: error: cannot lock ref 'refs/heads/main': is at 66941e6 but expected cdec693\n"),
-    (1, "!\tHEAD:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 98bf7e5 but expected 00da1b3)\n", ""),
+    (
+        1,
+        "!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)\n",
+        "remote: error: cannot lock ref 'refs/heads/main': is at 66941e6 but expected cdec693\n",
+    ),
+    (
+        1,
+        "!\tHEAD:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 98bf7e5 but expected 00da1b3)\n",
+        "",
+    ),
     (1, "!\tHEAD:refs/heads/main\t[remote rejected] (incorrect old value provided)\n", ""),  # GitLab (Gitaly), Gitee
-    (1, "!\tHEAD:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': reference already exists)\n", ""),
-    (1, "", "error: failed to push some refs to 'x'\nhint: Updates were rejected because the remote contains work that you do\n"),
+    (
+        1,
+        "!\tHEAD:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': reference already exists)\n",
+        "",
+    ),
+    (
+        1,
+        "",
+        "error: failed to push some refs to 'x'\nhint: Updates were rejected because the remote contains work that you do\n",
+    ),
 ]
 REFUSALS = [  # (porcelain, stderr, protected branch?)
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n", "remote: validation failed: apps/x\n", False),
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)\n",
-     "remote: error: GH006: Protected branch update failed for refs/heads/main.\n", True),
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
-     "remote: GitLab: You are not allowed to push code to protected branches on this project.\n", True),
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
-     "remote: Gitea: Not allowed to push to protected branch main\n", True),
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
-     "remote: Branch refs/heads/main can only be modified through pull requests.\n", True),  # Bitbucket
-    ("!\tHEAD:refs/heads/main\t[remote rejected] (hook declined)\n", "remote: GH013: Repository rule violations found\n", True),
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
+        "remote: validation failed: apps/x\n",
+        False,
+    ),
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)\n",
+        "remote: error: GH006: Protected branch update failed for refs/heads/main.\n",
+        True,
+    ),
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
+        "remote: GitLab: You are not allowed to push code to protected branches on this project.\n",
+        True,
+    ),
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
+        "remote: Gitea: Not allowed to push to protected branch main\n",
+        True,
+    ),
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n",
+        "remote: Branch refs/heads/main can only be modified through pull requests.\n",
+        True,
+    ),  # Bitbucket
+    (
+        "!\tHEAD:refs/heads/main\t[remote rejected] (hook declined)\n",
+        "remote: GH013: Repository rule violations found\n",
+        True,
+    ),
 ]
 
 
@@ -86,23 +139,45 @@ def test_hook_and_protected_branch_refusals_are_never_retried(stdout, stderr, pr
     assert stderr.removeprefix("remote: ").strip() in answer.server_says()
 
 
-@pytest.mark.parametrize("stderr, kind", [
-    ("fatal: '/gone/remote.git' does not appear to be a git repository\nfatal: Could not read from remote repository.", "unreachable"),
-    ("fatal: unable to access 'http://127.0.0.1:9/x.git/': Failed to connect to 127.0.0.1 port 9: Connection refused", "unreachable"),
-    ("fatal: unable to access 'https://git.example.com/x.git/': Could not resolve host: git.example.com", "unreachable"),
-    ("fatal: could not read Username for 'https://git.example.com': terminal prompts disabled", "auth"),
-    ("error: RPC failed; HTTP 503 curl 22 The requested URL returned error: 503\nfatal: the remote end hung up unexpectedly", "transient"),
-])
+@pytest.mark.parametrize(
+    "stderr, kind",
+    [
+        (
+            "fatal: '/gone/remote.git' does not appear to be a git repository\nfatal: Could not read from remote repository.",
+            "unreachable",
+        ),
+        (
+            "fatal: unable to access 'http://127.0.0.1:9/x.git/': Failed to connect to 127.0.0.1 port 9: Connection refused",
+            "unreachable",
+        ),
+        (
+            "fatal: unable to access 'https://git.example.com/x.git/': Could not resolve host: git.example.com",
+            "unreachable",
+        ),
+        ("fatal: could not read Username for 'https://git.example.com': terminal prompts disabled", "auth"),
+        (
+            "error: RPC failed; HTTP 503 curl 22 The requested URL returned error: 503\nfatal: the remote end hung up unexpectedly",
+            "transient",
+        ),
+    ],
+)
 def test_transport_failures(stderr, kind):
     assert pushreply.classify(128, "", stderr).kind == kind
 
 
 def test_a_host_failing_mid_push_is_transient_not_a_refusal():
-    assert pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote failure] (remote failed to report status)\n", "").kind == "transient"
-    assert pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote rejected] (Internal Server Error)\n", "").kind == "transient"
+    assert (
+        pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote failure] (remote failed to report status)\n", "").kind
+        == "transient"
+    )
+    assert (
+        pushreply.classify(1, "!\tHEAD:refs/heads/main\t[remote rejected] (Internal Server Error)\n", "").kind
+        == "transient"
+    )
 
 
 # -- the remote moves while we push -------------------------------------------------------------
+
 
 def test_remote_moving_during_the_push_is_retried_until_the_commit_lands(remote_clone, tmp_path):
     """A pre-receive hook moves the branch while our push is being received (twice): the host
@@ -156,10 +231,14 @@ def test_push_timeout_from_the_environment_and_n2a_yaml(gitops, monkeypatch):
 
 # -- the remote refuses ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("said, protected", [
-    ("n2a validate failed: apps/greeter-jane: [host] greeter-jane.apps.example.com is taken", False),
-    ("GitLab: You are not allowed to push code to protected branches on this project.", True),
-])
+
+@pytest.mark.parametrize(
+    "said, protected",
+    [
+        ("n2a validate failed: apps/greeter-jane: [host] greeter-jane.apps.example.com is taken", False),
+        ("GitLab: You are not allowed to push code to protected branches on this project.", True),
+    ],
+)
 def test_hook_refusal_shows_the_servers_reason_and_keeps_the_commit(remote_clone, tmp_path, said, protected):
     work, bare = remote_clone
     calls = tmp_path / "calls"
@@ -174,7 +253,9 @@ def test_hook_refusal_shows_the_servers_reason_and_keeps_the_commit(remote_clone
     assert body["commit"] == commit and commit[:12] in body["fix"]
     assert git(work, "log", "-1", "--format=%s").strip() == f"publish {APP} from greeter.ipynb"
     if protected:
-        assert f"push origin HEAD:refs/heads/n2a/publish-{commit[:12]}" in body["fix"] and "merge request" in body["fix"]
+        assert (
+            f"push origin HEAD:refs/heads/n2a/publish-{commit[:12]}" in body["fix"] and "merge request" in body["fix"]
+        )
     else:
         assert f"git -C {work} push origin main:main" in body["fix"]
     # The exact next step works once the server agrees.
@@ -223,6 +304,7 @@ def test_push_without_credentials_is_refused_with_how_to_give_them(remote_clone,
 
 
 # -- the user's clone ------------------------------------------------------------------------
+
 
 def test_rebase_conflict_stops_with_both_commits_kept(remote_clone, tmp_path):
     """An unpushed commit of the user's own edits a file that someone else changed on the remote:
@@ -289,6 +371,7 @@ def test_users_work_in_a_file_the_remote_changed_is_kept_and_the_clone_stays(rem
 
 # -- the same app from two clones -----------------------------------------------------------------
 
+
 def _two_versions(bare, tmp_path):
     a, b = clone(bare, tmp_path / "a"), clone(bare, tmp_path / "b")
     # Different files too: a file-by-file merge would leave a mixed folder holding both.
@@ -315,7 +398,9 @@ def test_same_app_older_version_is_superseded_and_kept(remote_clone, tmp_path):
     version_b = app_tree(b)
     assert git(b, "push", "-q", "origin", "main") == ""  # B reaches the remote first
     # A publishes again with --push (same content: no new commit) and learns that B's is live.
-    proc = n2a("publish", nb_a, "--repo", a, "--owner", "jane", "--include", nb_a.parent / "only-a.txt", "--push", "--json")
+    proc = n2a(
+        "publish", nb_a, "--repo", a, "--owner", "jane", "--include", nb_a.parent / "only-a.txt", "--push", "--json"
+    )
     body = one_error(proc, EXIT_SUPERSEDED)
     assert body["superseded_by"]["sha"] == newer and body["superseded_by"]["author"] == "Test Author"
     assert body["commit"] == older and body["revision"] == remote_head(bare) == newer
@@ -332,8 +417,9 @@ def test_same_app_newer_version_replaces_the_older_one_whole(remote_clone, tmp_p
     (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
     older = _commit_at(a, nb_a, nb_a.parent / "only-a.txt", int(time.time()) - 60)
     git(a, "push", "-q", "origin", "main")  # the older version reaches the remote first
-    proc = n2a("publish", nb_b, "--repo", b, "--owner", "jane", "--include", nb_b.parent / "only-b.txt",
-               "--push", "--json")
+    proc = n2a(
+        "publish", nb_b, "--repo", b, "--owner", "jane", "--include", nb_b.parent / "only-b.txt", "--push", "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     result = last_json(proc.stdout)
     assert result["commit"] == result["revision"] == remote_head(bare) == head(b)
@@ -352,9 +438,22 @@ def test_same_app_from_two_clones_at_the_same_moment_ends_whole(remote_clone, tm
     _, bare = remote_clone
     (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
     hook_barrier(bare, 2)
-    procs = {name: start_n2a("publish", nb, "--repo", repo, "--owner", "jane", "--include", nb.parent / f"only-{name}.txt",
-                             "--push", "--json", env=dict(os.environ))
-             for name, repo, nb in (("a", a, nb_a), ("b", b, nb_b))}
+    procs = {
+        name: start_n2a(
+            "publish",
+            nb,
+            "--repo",
+            repo,
+            "--owner",
+            "jane",
+            "--include",
+            nb.parent / f"only-{name}.txt",
+            "--push",
+            "--json",
+            env=dict(os.environ),
+        )
+        for name, repo, nb in (("a", a, nb_a), ("b", b, nb_b))
+    }
     reports = {}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=600)
@@ -380,10 +479,15 @@ def test_same_app_from_two_clones_at_the_same_moment_ends_whole(remote_clone, tm
 
 # -- killed half-way ------------------------------------------------------------------------------
 
+
 def _stall_env(tmp_path, step: str) -> tuple[dict, object]:
     mark = tmp_path / f"stalled-{step}"
-    env = {**os.environ, "GIT_PYTHON_GIT_EXECUTABLE": str(stalling_git(tmp_path)),
-           "N2A_TEST_STALL": step, "N2A_TEST_MARK": str(mark)}
+    env = {
+        **os.environ,
+        "GIT_PYTHON_GIT_EXECUTABLE": str(stalling_git(tmp_path)),
+        "N2A_TEST_STALL": step,
+        "N2A_TEST_MARK": str(mark),
+    }
     return env, mark
 
 
@@ -407,7 +511,8 @@ def test_publish_killed_between_writing_and_committing_is_recovered(remote_clone
     assert not list((work / ".git").glob("n2a-index-*")) and not (work / ".git" / "n2a-journal.json").exists()
     assert git(work, "rev-parse", "HEAD~1").strip() == start and head(work) == remote_head(bare)
     assert git(work, "show", "--name-only", "--format=", "HEAD").split() == sorted(
-        git(work, "ls-tree", "-r", "--name-only", "HEAD", "--", f"apps/{APP}", f"argocd/apps/{APP}.yaml").split())
+        git(work, "ls-tree", "-r", "--name-only", "HEAD", "--", f"apps/{APP}", f"argocd/apps/{APP}.yaml").split()
+    )
     assert user_state(work, paths) == before
 
 
@@ -452,6 +557,7 @@ def test_publish_killed_after_its_push_before_the_clone_followed(remote_clone, t
 
 # -- one clone, several publishers ----------------------------------------------------------------
 
+
 def test_the_clone_lock_makes_a_second_publish_wait_then_give_up(remote_clone, tmp_path):
     from n2a_gitops.gitrepo.lock import RepoLock
 
@@ -472,8 +578,22 @@ def test_concurrent_publishes_in_one_clone_are_serialised(remote_clone, tmp_path
     work, bare = remote_clone
     paths = make_user_work(work)
     before = user_state(work, paths)
-    procs = [start_n2a("publish", notebook(tmp_path / f"nb{i}", f"tab {i}"), "--repo", work, "--owner", "jane",
-                       "--name", f"tab{i}", "--push", "--json", env=dict(os.environ)) for i in range(3)]
+    procs = [
+        start_n2a(
+            "publish",
+            notebook(tmp_path / f"nb{i}", f"tab {i}"),
+            "--repo",
+            work,
+            "--owner",
+            "jane",
+            "--name",
+            f"tab{i}",
+            "--push",
+            "--json",
+            env=dict(os.environ),
+        )
+        for i in range(3)
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import GRADIO_CELLS, git, write_notebook
 from e2e.jupyter_server import free_port, seed_remote, server_env
 
@@ -80,24 +79,44 @@ def hub(tmp_path_factory):
     run = lambda *cmd: subprocess.run(cmd, cwd=base, env=env, check=True, capture_output=True, text=True)
     seed_remote(base, run)
     run("git", "clone", "-q", str(base / "remote.git"), str(base / "service-clone"))
-    service_env = {k: env[k] for k in ("PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL",
-                                       "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT",
-                                       "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-                                       "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")}
+    service_env = {
+        k: env[k]
+        for k in (
+            "PATH",
+            "HOME",
+            "XDG_CONFIG_HOME",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_CONFIG_NOSYSTEM",
+            "GIT_TERMINAL_PROMPT",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        )
+    }
     service_env["N2A_REPO"] = str(base / "service-clone")
     # Like every other test here (conftest), the service publishes without a lock: locking is
     # tested against a loopback index in test_lock.py, not against the public index.
     service_env["N2A_NO_LOCK"] = "1"
     settings = {
-        "dir": str(base), "proxy_port": free_port(), "hub_port": free_port(),
-        "service_port": free_port(), "admin_token": secrets.token_hex(16), "service_env": service_env,
+        "dir": str(base),
+        "proxy_port": free_port(),
+        "hub_port": free_port(),
+        "service_port": free_port(),
+        "admin_token": secrets.token_hex(16),
+        "service_env": service_env,
     }
     config = base / "jupyterhub_config.py"
     config.write_text(HUB_CONFIG.format(settings=json.dumps(settings)))
     log = base / "hub.log"
     with open(log, "wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=base, env=env,
-                                stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+            cwd=base,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     api = f"http://127.0.0.1:{settings['hub_port']}/hub/api/"
     admin = {"Authorization": f"token {settings['admin_token']}"}
     service = f"http://127.0.0.1:{settings['service_port']}/services/n2a/"
@@ -131,8 +150,15 @@ def hub(tmp_path_factory):
                 break
             except requests.ConnectionError:
                 time.sleep(0.3)
-        yield {"service": service, "token": token, "jane": jane, "bare": base / "remote.git",
-               "clone": base / "service-clone", "log": log, "base": base}
+        yield {
+            "service": service,
+            "token": token,
+            "jane": jane,
+            "bare": base / "remote.git",
+            "clone": base / "service-clone",
+            "log": log,
+            "base": base,
+        }
     finally:
         proc.terminate()
         try:
@@ -174,8 +200,12 @@ def test_publish_as_the_authenticated_user_whatever_the_request_says(hub, tmp_pa
 
 def test_plan_commits_nothing(hub, tmp_path):
     before = git(hub["bare"], "rev-parse", "main").strip()
-    r = post(hub, "plan", {"notebook": notebook_json(tmp_path), "filename": "x/../../other.ipynb",
-                           "name": "Plan Only"}, hub["jane"])
+    r = post(
+        hub,
+        "plan",
+        {"notebook": notebook_json(tmp_path), "filename": "x/../../other.ipynb", "name": "Plan Only"},
+        hub["jane"],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["app"] == "plan-only-jane" and r.json()["dry_run"] is True
     assert git(hub["bare"], "rev-parse", "main").strip() == before
@@ -204,16 +234,25 @@ def test_server_extension_forwards_to_the_service(hub, tmp_path):
 
     root = tmp_path / "root"
     write_notebook(root / "dash board.ipynb", GRADIO_CELLS)
-    env = jupyter_server.server_env(tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"],
-                                    JUPYTERHUB_API_TOKEN=hub["jane"])
+    env = jupyter_server.server_env(
+        tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"], JUPYTERHUB_API_TOKEN=hub["jane"]
+    )
     server = jupyter_server.start(root, env, tmp_path / "jupyter.log")
     try:
         info = server.get("n2a/repo", params={"notebook": "dash board.ipynb"}).json()
         assert info["repo"] is None and info["service"] == hub["service"]
         # No extra files and no local clone through the service: the dialog sends neither.
         assert "access" in info["options"] and not {"include", "repo"} & set(info["options"])
-        plan = server.post("n2a/plan", {"notebook": "dash board.ipynb", "owner": "mallory", "memory": "2Gi",
-                                        "replicas": 2, "secret_env": {"API_KEY": "dash-board-jane-keys/api"}})
+        plan = server.post(
+            "n2a/plan",
+            {
+                "notebook": "dash board.ipynb",
+                "owner": "mallory",
+                "memory": "2Gi",
+                "replicas": 2,
+                "secret_env": {"API_KEY": "dash-board-jane-keys/api"},
+            },
+        )
         assert plan.status_code == 200, plan.text
         assert plan.json()["app"] == "dash-board-jane" and plan.json()["dry_run"] is True
         # Secrets and resources travel to the service, which applies its repo's rules.
@@ -250,13 +289,30 @@ def test_twenty_concurrent_publishes_all_land_while_others_push_too(hub, tmp_pat
     bare = hub["bare"]
     hook = hook_moving_the_branch(bare, clone(bare, tmp_path / "mover"), times=5)
     try:
-        others = [start_n2a("publish", notebook(tmp_path / f"own{i}", f"own {i}"), "--repo",
-                            clone(bare, tmp_path / f"own-clone{i}"), "--owner", f"guest{i}", "--name", "own",
-                            "--push", "--json", env=dict(os.environ)) for i in range(2)]
+        others = [
+            start_n2a(
+                "publish",
+                notebook(tmp_path / f"own{i}", f"own {i}"),
+                "--repo",
+                clone(bare, tmp_path / f"own-clone{i}"),
+                "--owner",
+                f"guest{i}",
+                "--name",
+                "own",
+                "--push",
+                "--json",
+                env=dict(os.environ),
+            )
+            for i in range(2)
+        ]
         nb = notebook_json(tmp_path)
         with ThreadPoolExecutor(20) as pool:
-            replies = list(pool.map(lambda i: post(hub, "publish", {"notebook": nb, "filename": f"workshop{i}.ipynb"},
-                                                   hub["jane"]), range(20)))
+            replies = list(
+                pool.map(
+                    lambda i: post(hub, "publish", {"notebook": nb, "filename": f"workshop{i}.ipynb"}, hub["jane"]),
+                    range(20),
+                )
+            )
         outside = []
         for proc in others:
             out, err = proc.communicate(timeout=600)
@@ -283,13 +339,16 @@ def test_check_runs_in_the_users_server_never_in_the_service(hub, tmp_path):
     from e2e import jupyter_server
     from test_warmup import broken
 
-    r = post(hub, "publish", {"notebook": notebook_json(tmp_path), "filename": "greeter.ipynb", "check": True}, hub["jane"])
+    r = post(
+        hub, "publish", {"notebook": notebook_json(tmp_path), "filename": "greeter.ipynb", "check": True}, hub["jane"]
+    )
     assert r.status_code == 400 and "check" in r.json()["error"]
     root = tmp_path / "root"
     root.mkdir()
     broken("python", root)
-    env = jupyter_server.server_env(tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"],
-                                    JUPYTERHUB_API_TOKEN=hub["jane"])
+    env = jupyter_server.server_env(
+        tmp_path / "home", N2A_PUBLISH_SERVICE_URL=hub["service"], JUPYTERHUB_API_TOKEN=hub["jane"]
+    )
     server = jupyter_server.start(root, env, tmp_path / "jupyter.log")
     try:
         before = git(hub["bare"], "rev-parse", "main").strip()

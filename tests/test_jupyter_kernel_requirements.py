@@ -11,10 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from jupyter_client import BlockingKernelClient
-
 from conftest import git, write_notebook
 from e2e import jupyter_server
+from jupyter_client import BlockingKernelClient
 from kernel_envs import IRIS_CELLS, ml_kernel_env, with_kernelspec
 
 pytestmark = pytest.mark.slow
@@ -39,8 +38,9 @@ def site(tmp_path_factory):
 def run_in_session_kernel(site, path: str, code: str) -> str:
     """Open a session for PATH (as JupyterLab does), run CODE in its kernel; the kernel id."""
     server = site["server"]
-    response = server.post("api/sessions", {"path": path, "type": "notebook", "name": "",
-                                            "kernel": {"name": "ml-kernel"}})
+    response = server.post(
+        "api/sessions", {"path": path, "type": "notebook", "name": "", "kernel": {"name": "ml-kernel"}}
+    )
     assert response.status_code == 201, response.text
     kernel_id = response.json()["kernel"]["id"]
     client = BlockingKernelClient(connection_file=str(site["home"] / ".jupyter-runtime" / f"kernel-{kernel_id}.json"))
@@ -72,9 +72,24 @@ def test_publish_after_the_kernel_ran_adds_what_it_loaded_and_the_cli_says_it_sk
     assert not any("run time" in w for w in result["warnings"])
 
     cli = subprocess.run(
-        [sys.executable, "-m", "n2a_gitops", "publish", str(site["nb"]), "--repo", str(site["clone"]),
-         "--owner", "jane", "--dry-run", "--json"],
-        env=site["env"], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "n2a_gitops",
+            "publish",
+            str(site["nb"]),
+            "--repo",
+            str(site["clone"]),
+            "--owner",
+            "jane",
+            "--dry-run",
+            "--json",
+        ],
+        env=site["env"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert cli.returncode == 0, cli.stderr
     plan = json.loads(cli.stdout.strip().splitlines()[-1])
     assert plan["environment"]["source"] == "kernelspec" and plan["environment"]["python"] == site["ml"]["python"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import GRADIO_CELLS, git, snapshot, write_notebook
 from e2e import jupyter_server
+
 from n2a_gitops.model import PublishResult
 
 pytestmark = pytest.mark.slow
@@ -41,12 +41,14 @@ def site(tmp_path_factory):
 def test_committed_lab_extension_is_built_from_these_sources_and_complete():
     """Users and CI get the committed build: it must match the TypeScript and be all in git."""
     from e2e import labext_sources
+
     from n2a_gitops import _jupyter_labextension_paths
 
     repo = Path(__file__).resolve().parents[1]
     built = repo / "n2a_gitops" / "labextension"
-    assert (built / "sources.sha256").read_text().strip() == labext_sources.fingerprint(), \
+    assert (built / "sources.sha256").read_text().strip() == labext_sources.fingerprint(), (
         "labextension/ changed since the last build: run labextension/build.sh and commit the output"
+    )
     meta = json.loads((built / "package.json").read_text())
     assert meta["name"] == _jupyter_labextension_paths()[0]["dest"] == "n2a-gitops"
     assert (built / meta["jupyterlab"]["_build"]["load"]).is_file()
@@ -77,7 +79,9 @@ def test_the_publish_path_is_warmed_up_after_the_server_started(site):
         assert time.monotonic() < deadline, site["server"].log.read_text()
         time.sleep(0.5)
     log = site["server"].log.read_text()
-    assert log.index("n2a: publish API at /n2a/") < log.index("is running at") < log.index("n2a: publish path warmed up")
+    assert (
+        log.index("n2a: publish API at /n2a/") < log.index("is running at") < log.index("n2a: publish path warmed up")
+    )
 
 
 def test_repo_endpoint_finds_the_clone_next_to_the_notebook(site):
@@ -117,36 +121,89 @@ def test_plan_shows_everything_and_touches_nothing(site):
 
 def test_plan_is_the_cli_dry_run_object(site):
     """The HTTP answer is exactly what `n2a publish --json --dry-run` prints."""
-    body = {"notebook": "notebooks/greeter.ipynb", "owner": "jane", "name": "Same As CLI",
-            "env": {"GREETING": "hi"}}
+    body = {"notebook": "notebooks/greeter.ipynb", "owner": "jane", "name": "Same As CLI", "env": {"GREETING": "hi"}}
     http = site["server"].post("n2a/plan", body)
     assert http.status_code == 200, http.text
     env = jupyter_server.server_env(site["base"] / "home")
     cli = subprocess.run(
-        [sys.executable, "-m", "n2a_gitops", "publish", str(site["root"] / "notebooks" / "greeter.ipynb"),
-         "--repo", str(site["clone"]), "--owner", "jane", "--name", "Same As CLI", "--env", "GREETING=hi",
-         "--dry-run", "--json", "--quiet"],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "n2a_gitops",
+            "publish",
+            str(site["root"] / "notebooks" / "greeter.ipynb"),
+            "--repo",
+            str(site["clone"]),
+            "--owner",
+            "jane",
+            "--name",
+            "Same As CLI",
+            "--env",
+            "GREETING=hi",
+            "--dry-run",
+            "--json",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert http.json() == json.loads(cli.stdout.strip().splitlines()[-1])
 
 
 def test_plan_with_secrets_and_resources_is_the_cli_dry_run_object(site):
-    body = {"notebook": "notebooks/greeter.ipynb", "owner": "jane", "secret_env": {"API_KEY": "greeter-jane-keys/api"},
-            "cpu": "500m", "memory": "4Gi", "gpu": 0, "replicas": 2, "env": {"GREETING": "cost is $(HOME) today"}}
+    body = {
+        "notebook": "notebooks/greeter.ipynb",
+        "owner": "jane",
+        "secret_env": {"API_KEY": "greeter-jane-keys/api"},
+        "cpu": "500m",
+        "memory": "4Gi",
+        "gpu": 0,
+        "replicas": 2,
+        "env": {"GREETING": "cost is $(HOME) today"},
+    }
     http = site["server"].post("n2a/plan", body)
     assert http.status_code == 200, http.text
     plan = http.json()
-    assert plan["resources"] == {"replicas": 2, "requests": {"cpu": "500m", "memory": "4Gi"},
-                                 "limits": {"cpu": "500m", "memory": "4Gi"}}
+    assert plan["resources"] == {
+        "replicas": 2,
+        "requests": {"cpu": "500m", "memory": "4Gi"},
+        "limits": {"cpu": "500m", "memory": "4Gi"},
+    }
     assert plan["secret_env"] == [{"env": "API_KEY", "secret": "greeter-jane-keys", "key": "api"}]
     env = jupyter_server.server_env(site["base"] / "home")
     cli = subprocess.run(
-        [sys.executable, "-m", "n2a_gitops", "publish", str(site["root"] / "notebooks" / "greeter.ipynb"),
-         "--repo", str(site["clone"]), "--owner", "jane", "--secret-env", "API_KEY=greeter-jane-keys/api",
-         "--cpu", "500m", "--memory", "4Gi", "--gpu", "0", "--replicas", "2", "--env", "GREETING=cost is $(HOME) today",
-         "--dry-run", "--json", "--quiet"],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "n2a_gitops",
+            "publish",
+            str(site["root"] / "notebooks" / "greeter.ipynb"),
+            "--repo",
+            str(site["clone"]),
+            "--owner",
+            "jane",
+            "--secret-env",
+            "API_KEY=greeter-jane-keys/api",
+            "--cpu",
+            "500m",
+            "--memory",
+            "4Gi",
+            "--gpu",
+            "0",
+            "--replicas",
+            "2",
+            "--env",
+            "GREETING=cost is $(HOME) today",
+            "--dry-run",
+            "--json",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert plan == json.loads(cli.stdout.strip().splitlines()[-1])
 
@@ -176,8 +233,10 @@ def test_publish_commits_and_jupyterlab_git_pushes_it(site):
 
 def test_apps_lists_what_is_committed_like_n2a_list(site):
     server = site["server"]
-    published = server.post("n2a/publish", {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed",
-                                            "access": "users:ann@example.com"})
+    published = server.post(
+        "n2a/publish",
+        {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed", "access": "users:ann@example.com"},
+    )
     assert published.status_code == 200, published.text
     response = server.get("n2a/apps", params={"repo": "gitops"})
     assert response.status_code == 200, response.text
@@ -192,8 +251,13 @@ def test_apps_lists_what_is_committed_like_n2a_list(site):
     assert [a["app"] for a in only] == ["listed-lister"]
     # The same rows as the CLI prints.
     env = jupyter_server.server_env(site["base"] / "home")
-    cli = subprocess.run([sys.executable, "-m", "n2a_gitops", "list", "--repo", str(site["clone"]), "--json"],
-                         env=env, capture_output=True, text=True, check=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "n2a_gitops", "list", "--repo", str(site["clone"]), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(cli.stdout.strip().splitlines()[-1])["apps"] == listing["apps"]
 
 
@@ -241,7 +305,12 @@ def test_check_refuses_a_notebook_whose_code_fails(site):
 
     broken("python", site["root"] / "notebooks")
     before = snapshot(site["clone"])
-    body = error_body(site["server"].post("n2a/publish", {"notebook": "notebooks/python_hello.ipynb", "owner": "jane", "check": True}), 422)
+    body = error_body(
+        site["server"].post(
+            "n2a/publish", {"notebook": "notebooks/python_hello.ipynb", "owner": "jane", "check": True}
+        ),
+        422,
+    )
     assert body["exit_code"] == 11 and body["fix"]
     assert "ModuleNotFoundError" in body["error"] and "code cell 2" in body["error"]
     assert snapshot(site["clone"]) == before
@@ -249,18 +318,25 @@ def test_check_refuses_a_notebook_whose_code_fails(site):
 
 def test_body_that_is_not_json_is_a_usage_error(site):
     server = site["server"]
-    response = requests.post(server.url + "n2a/publish", data=b"{not json", timeout=30,
-                             headers={**server.headers(), "Content-Type": "application/json"})
+    response = requests.post(
+        server.url + "n2a/publish",
+        data=b"{not json",
+        timeout=30,
+        headers={**server.headers(), "Content-Type": "application/json"},
+    )
     assert error_body(response, 400)["exit_code"] == 2
 
 
 def test_policy_refusal_is_403(site):
     """A notebook with a token in it must not reach git: the core refuses, the API says 403."""
     root = site["root"]
-    write_notebook(root / "notebooks" / "leaky.ipynb", [
-        "import gradio as gr\nGITHUB_TOKEN = 'ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'",
-        "demo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()",
-    ])
+    write_notebook(
+        root / "notebooks" / "leaky.ipynb",
+        [
+            "import gradio as gr\nGITHUB_TOKEN = 'ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'",
+            "demo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()",
+        ],
+    )
     before = snapshot(site["clone"])
     body = error_body(site["server"].post("n2a/publish", {"notebook": "notebooks/leaky.ipynb", "owner": "x"}), 403)
     assert body["exit_code"] == 3
@@ -283,13 +359,19 @@ def test_cookie_session_without_xsrf_is_refused(site):
     # Logging in with the token sets the login cookie (and the _xsrf cookie).
     assert session.get(server.url + f"lab?token={server.token}", timeout=30).status_code in (200, 404)
     head = git(clone, "rev-parse", "HEAD").strip()
-    refused = session.post(server.url + "n2a/publish", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"}, timeout=60)
+    refused = session.post(
+        server.url + "n2a/publish", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"}, timeout=60
+    )
     assert refused.status_code == 403
     assert git(clone, "rev-parse", "HEAD").strip() == head
     xsrf = session.cookies.get("_xsrf")
     assert xsrf
-    allowed = session.post(server.url + "n2a/plan", json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"},
-                           headers={"X-XSRFToken": xsrf}, timeout=120)
+    allowed = session.post(
+        server.url + "n2a/plan",
+        json={"notebook": "notebooks/greeter.ipynb", "owner": "xsrf"},
+        headers={"X-XSRFToken": xsrf},
+        timeout=120,
+    )
     assert allowed.status_code == 200, allowed.text
 
 

@@ -6,10 +6,10 @@ ipykernel from uv's cache or the real index (tests/kernel_envs.py)."""
 from __future__ import annotations
 
 import pytest
-from jupyter_client.manager import KernelManager
-
 from conftest import write_notebook
+from jupyter_client.manager import KernelManager
 from kernel_envs import IRIS_CELLS, ml_kernel_env, with_kernelspec
+
 from n2a_gitops import pipeline
 from n2a_gitops.kernel import interpreter as kernels
 from n2a_gitops.kernel import notebook_env
@@ -86,4 +86,3 @@ def test_a_busy_kernel_is_reported_and_publish_falls_back(running, ml_kernel, tm
     assert "did not answer within 2 s" in found.run_time["detail"]
     assert any("did not answer" in w and "fix:" in w for w in found.warnings)
     manager.interrupt_kernel()
-

@@ -7,10 +7,10 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from conftest import write_notebook
 from kernel_envs import make_venv, register, with_kernelspec
 from local_index import LocalIndex
+
 from n2a_gitops.kernel import installed as environment
 from n2a_gitops.kernel import interpreter as kernels
 
@@ -55,19 +55,32 @@ def test_otherwise_n2as_own_environment_and_why(tmp_path, jupyter_path, case, wa
 
     if case == "r-kernel":
         (jupyter_path / "kernels" / "ir").mkdir(parents=True)
-        (jupyter_path / "kernels" / "ir" / "kernel.json").write_text(json.dumps(
-            {"argv": ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"],
-             "display_name": "R", "language": "R"}))
+        (jupyter_path / "kernels" / "ir" / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"],
+                    "display_name": "R",
+                    "language": "R",
+                }
+            )
+        )
     if case == "wrapper":
         (jupyter_path / "kernels" / "wrapped").mkdir(parents=True)
-        (jupyter_path / "kernels" / "wrapped" / "kernel.json").write_text(json.dumps(
-            {"argv": ["/opt/start-kernel.sh", "{connection_file}"], "display_name": "W", "language": "python"}))
+        (jupyter_path / "kernels" / "wrapped" / "kernel.json").write_text(
+            json.dumps(
+                {"argv": ["/opt/start-kernel.sh", "{connection_file}"], "display_name": "W", "language": "python"}
+            )
+        )
     name = {"none": None, "missing": "conda-env-gone-py", "r-kernel": "ir", "wrapper": "wrapped"}[case]
     found = kernels.from_kernelspec(kernels.kernelspec_name(notebook(tmp_path, name)))
     assert (found.python, found.source) == (sys.executable, "n2a")
     assert found.fallback_is_warning is warn
-    expected = {"none": "names no kernelspec", "missing": "'conda-env-gone-py' is not installed here",
-                "r-kernel": "runs R, not Python", "wrapper": "does not start a Python interpreter"}[case]
+    expected = {
+        "none": "names no kernelspec",
+        "missing": "'conda-env-gone-py' is not installed here",
+        "r-kernel": "runs R, not Python",
+        "wrapper": "does not start a Python interpreter",
+    }[case]
     assert expected in found.fallback
 
 
@@ -77,8 +90,9 @@ def test_a_missing_kernelspec_is_a_warning_in_the_plan(tmp_path, jupyter_path):
     found = notebook_env.find(notebook(tmp_path, "conda-env-gone-py"))
     assert found.describe()["source"] == "n2a"
     assert "because kernelspec 'conda-env-gone-py' is not installed here" in found.describe()["description"]
-    assert any(w.startswith("the imports were resolved in n2a's own environment") and "fix:" in w
-               for w in found.warnings)
+    assert any(
+        w.startswith("the imports were resolved in n2a's own environment") and "fix:" in w for w in found.warnings
+    )
     assert found.run_time["checked"] is False
 
 
@@ -88,27 +102,37 @@ def test_run_time_modules_exclude_baseline_stdlib_machinery_and_n2as_own(tmp_pat
     idx.add("ipykernel", "6.29.5", modules=["ipykernel"], requires=["jedi>=0.16"])
     idx.add("jedi", "0.19.1", modules=["jedi"])
     with idx.serve() as url:
-        env = environment.inspect(str(make_venv(tmp_path / "venv", url, ["pandas", "ipykernel"])),
-                                  cache=tmp_path / "c")
-    state = kernels.KernelState("python", frozenset({"pandas", "jedi", "ipykernel", "json", "helpers",
-                                                     "n2a_gitops", "__main__"}), "a kernel",
-                                ignore=frozenset({"n2a_gitops"}))
+        env = environment.inspect(str(make_venv(tmp_path / "venv", url, ["pandas", "ipykernel"])), cache=tmp_path / "c")
+    state = kernels.KernelState(
+        "python",
+        frozenset({"pandas", "jedi", "ipykernel", "json", "helpers", "n2a_gitops", "__main__"}),
+        "a kernel",
+        ignore=frozenset({"n2a_gitops"}),
+    )
     assert kernels.loaded_at_run_time(state, env, frozenset({"ipykernel"})) == ["pandas"]
 
 
 def test_a_kernel_that_does_not_answer_falls_back_to_the_kernelspec(tmp_path, jupyter_path, monkeypatch):
     """Connection info of a kernel that is gone (nothing listens on its ports)."""
     from e2e.jupyter_server import free_port
+
     from n2a_gitops.kernel import notebook_env
 
     monkeypatch.setattr(kernels, "ASK_TIMEOUT", 1)
     python = make_venv(tmp_path / "venv")
     register(jupyter_path, "project-env", python)
-    gone = {"transport": "tcp", "ip": "127.0.0.1", "key": b"secret", "signature_scheme": "hmac-sha256",
-            **{f"{c}_port": free_port() for c in ("shell", "iopub", "stdin", "control", "hb")}}
+    gone = {
+        "transport": "tcp",
+        "ip": "127.0.0.1",
+        "key": b"secret",
+        "signature_scheme": "hmac-sha256",
+        **{f"{c}_port": free_port() for c in ("shell", "iopub", "stdin", "control", "hb")},
+    }
     found = notebook_env.find(notebook(tmp_path, "project-env"), kernels.ConnectedKernel(gone, "project-env"))
     assert found.describe()["source"] == "kernelspec" and found.environment.python == str(python)
     assert found.run_time["checked"] is False
-    assert "the notebook's running kernel could not be asked (the kernel did not answer within 1 s" in \
-        found.run_time["detail"]
+    assert (
+        "the notebook's running kernel could not be asked (the kernel did not answer within 1 s"
+        in found.run_time["detail"]
+    )
     assert any("could not be asked" in w and "fix:" in w for w in found.warnings)

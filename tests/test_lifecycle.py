@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import GRADIO_CELLS, git, snapshot, write_notebook
+
 from n2a_gitops.cli import main
 from n2a_gitops.errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_POLICY
 
@@ -49,7 +49,11 @@ def test_list_shows_owner_framework_url_and_last_commit(clone, capsys):
     assert set(apps) == {"greeter-jane", "hello-bob"}
     jane = apps["greeter-jane"]
     assert (jane["owner"], jane["framework"], jane["url"], jane["path"]) == (
-        "jane", "gradio", "https://greeter-jane.apps.example.com/", "apps/greeter-jane")
+        "jane",
+        "gradio",
+        "https://greeter-jane.apps.example.com/",
+        "apps/greeter-jane",
+    )
     assert jane["last_commit"]["sha"] == commits(repo)[0]  # the v2 publish
     assert apps["hello-bob"]["last_commit"]["sha"] == commits(repo)[1]
 
@@ -80,8 +84,9 @@ def test_delete_removes_folder_and_child_application_in_one_commit_and_pushes(cl
     assert commits(repo)[1:] == before  # one new commit on top, history intact
     changed = git(repo, "show", "--name-status", "--format=", "HEAD").split("\n")
     assert all(line.startswith("D\t") for line in changed if line)
-    assert {line.split("\t")[1].split("/")[0] + "/" + line.split("\t")[1].split("/")[1] for line in changed if line} == {
-        "apps/hello-bob", "argocd/apps"}
+    assert {
+        line.split("\t")[1].split("/")[0] + "/" + line.split("\t")[1].split("/")[1] for line in changed if line
+    } == {"apps/hello-bob", "argocd/apps"}
     assert not (repo / "apps/hello-bob").exists() and not (repo / "argocd/apps/hello-bob.yaml").exists()
     assert (repo / "unrelated.txt").read_text() == "work in progress\n"
     assert git(bare, "rev-parse", "main").strip() == result["commit"]
@@ -102,14 +107,20 @@ def test_delete_refuses_unknown_apps_and_uncommitted_changes_without_touching_an
 def test_rollback_restores_the_app_as_it_was_in_a_new_commit(clone, capsys):
     repo, bare = clone
     v1 = commits(repo)[2]
-    v1_files = {p: git(repo, "show", f"{v1}:{p}") for p in git(repo, "ls-tree", "-r", "--name-only", v1, "--", "apps/greeter-jane").split()}
+    v1_files = {
+        p: git(repo, "show", f"{v1}:{p}")
+        for p in git(repo, "ls-tree", "-r", "--name-only", v1, "--", "apps/greeter-jane").split()
+    }
     before = commits(repo)
     code, out, _ = run(capsys, "rollback", "greeter-jane", v1[:10], "--repo", str(repo), "--push", "--json")
     assert code == 0
     result = last_json(out)
     assert result["rev"] == v1 and result["pushed"] is True
     assert commits(repo)[1:] == before  # a new commit; nothing rewritten
-    now = {p: git(repo, "show", f"HEAD:{p}") for p in git(repo, "ls-tree", "-r", "--name-only", "HEAD", "--", "apps/greeter-jane").split()}
+    now = {
+        p: git(repo, "show", f"HEAD:{p}")
+        for p in git(repo, "ls-tree", "-r", "--name-only", "HEAD", "--", "apps/greeter-jane").split()
+    }
     assert now == v1_files
     assert "demo.title = 'v2'" not in (repo / "apps/greeter-jane/src/app.py").read_text()
     assert git(bare, "rev-parse", "main").strip() == result["commit"]

@@ -13,12 +13,12 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import git, snapshot, write_notebook
 from local_index import LocalIndex
-from n2a_gitops.deps import lock as locking
+
 from n2a_gitops.cli import main
 from n2a_gitops.config import Settings
+from n2a_gitops.deps import lock as locking
 
 APP = "hello-jane"
 SERVER = (
@@ -72,8 +72,13 @@ def test_publish_locks_every_package_with_the_index_hashes_and_uv_installs_it(gi
     code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane")
     assert code == 0, err
     lock_path = gitops / f"apps/{APP}/src/requirements.lock"
-    assert result["lock"] == {"path": f"apps/{APP}/src/requirements.lock", "kept": False, "packages": 2,
-                              "python": "3.11", "platform": "x86_64-manylinux_2_36"}
+    assert result["lock"] == {
+        "path": f"apps/{APP}/src/requirements.lock",
+        "kept": False,
+        "packages": 2,
+        "python": "3.11",
+        "platform": "x86_64-manylinux_2_36",
+    }
     text = lock_path.read_text()
     sha = {(d.name, d.version): d.sha256 for d in index.dists}
     assert locking.pins(text) == {"greeting": "1.0", "wordlist": "1.16.0"}  # the transitive one too
@@ -86,10 +91,28 @@ def test_publish_locks_every_package_with_the_index_hashes_and_uv_installs_it(gi
 
     venv = tmp_path / "venv"
     subprocess.run([uv.find_uv_bin(), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-    subprocess.run([uv.find_uv_bin(), "pip", "install", "-q", "--require-hashes", "--python", str(venv / "bin/python"),
-                    "--index-url", index.url, "-r", str(lock_path)], check=True)
-    out = subprocess.run([str(venv / "bin/python"), "-c", "import greeting, wordlist; print(greeting.WORD, wordlist.__version__)"],
-                         check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            uv.find_uv_bin(),
+            "pip",
+            "install",
+            "-q",
+            "--require-hashes",
+            "--python",
+            str(venv / "bin/python"),
+            "--index-url",
+            index.url,
+            "-r",
+            str(lock_path),
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import greeting, wordlist; print(greeting.WORD, wordlist.__version__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert out.split() == ["hello", "1.16.0"]
 
 
@@ -151,9 +174,14 @@ def test_the_kernels_versions_are_the_preferences(index):
     in the notebook runs in the pod. (Passed in here as the kernel resolution will pass it.)"""
     tgt = locking.target(Settings(packageIndex=index.url))
     assert locking.pins(locking.resolve("greeting\n", tgt))["wordlist"] == "1.16.0"
-    assert locking.pins(locking.resolve("greeting\n", tgt, {"wordlist": "1.15.0", "Not A Name!": "1"}))["wordlist"] == "1.15.0"
+    assert (
+        locking.pins(locking.resolve("greeting\n", tgt, {"wordlist": "1.15.0", "Not A Name!": "1"}))["wordlist"]
+        == "1.15.0"
+    )
     # A preference the requirements exclude gives way.
-    assert locking.pins(locking.resolve("greeting\nwordlist>=1.16\n", tgt, {"wordlist": "1.15.0"}))["wordlist"] == "1.16.0"
+    assert (
+        locking.pins(locking.resolve("greeting\nwordlist>=1.16\n", tgt, {"wordlist": "1.15.0"}))["wordlist"] == "1.16.0"
+    )
 
 
 def test_prepare_passes_preferences_to_the_lock(gitops, index, tmp_path):
@@ -184,8 +212,15 @@ def test_no_version_for_the_images_python_names_the_package_and_writes_nothing(g
     index.add("newstuff", "2.0", requires_python=">=3.12")
     use_index(gitops, index.url)
     before = snapshot(gitops)
-    code, result, err = run(capsys, "publish", str(notebook(tmp_path, "%pip install newstuff==2.0", SERVER)),
-                            "--repo", str(gitops), "--owner", "jane")
+    code, result, err = run(
+        capsys,
+        "publish",
+        str(notebook(tmp_path, "%pip install newstuff==2.0", SERVER)),
+        "--repo",
+        str(gitops),
+        "--owner",
+        "jane",
+    )
     assert code == 1
     assert "cannot lock the requirements for newstuff for Python 3.11" in result["error"]
     assert "change or unpin newstuff" in result["fix"] and "Traceback" not in err
@@ -201,14 +236,18 @@ def test_an_unreachable_index_names_the_index_and_writes_nothing(gitops, tmp_pat
     before = snapshot(gitops)
     code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane")
     assert code == 1, err
-    assert result["error"].startswith(f"cannot lock the requirements for greeting: the package index {dead} did not answer")
+    assert result["error"].startswith(
+        f"cannot lock the requirements for greeting: the package index {dead} did not answer"
+    )
     assert "packageIndex in n2a.yaml" in result["fix"] and "--no-lock" in result["fix"]
     assert snapshot(gitops) == before
 
 
 def test_no_lock_warns_and_ships_requirements_only(gitops, index, tmp_path, capsys, monkeypatch):
     use_index(gitops, index.url)
-    code, result, err = run(capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane", "--no-lock")
+    code, result, err = run(
+        capsys, "publish", str(notebook(tmp_path)), "--repo", str(gitops), "--owner", "jane", "--no-lock"
+    )
     assert code == 0, err
     assert result["lock"] is None and not (gitops / f"apps/{APP}/src/requirements.lock").exists()
     assert any("without a lock" in w for w in result["warnings"]) and "warning: published without a lock" in err
@@ -228,12 +267,15 @@ def test_lock_of_an_unknown_app_is_not_found(gitops, capsys):
     assert code == 5
 
 
-@pytest.mark.parametrize("settings, said", [
-    ({"pythonVersion": "3.12"}, "runs Python 3.11"),
-    ({"image": "python:3.11-alpine", "pythonPlatform": "x86_64-manylinux_2_28"}, "musl"),
-    ({"image": "python:3.11-slim-bullseye", "pythonPlatform": "x86_64-manylinux_2_36"}, "bullseye ships 2.31"),
-    ({"pythonVersion": "eleven"}, "not a Python version"),
-])
+@pytest.mark.parametrize(
+    "settings, said",
+    [
+        ({"pythonVersion": "3.12"}, "runs Python 3.11"),
+        ({"image": "python:3.11-alpine", "pythonPlatform": "x86_64-manylinux_2_28"}, "musl"),
+        ({"image": "python:3.11-slim-bullseye", "pythonPlatform": "x86_64-manylinux_2_36"}, "bullseye ships 2.31"),
+        ({"pythonVersion": "eleven"}, "not a Python version"),
+    ],
+)
 def test_the_target_is_checked_against_the_image(settings, said):
     from n2a_gitops.errors import N2AError
 
@@ -244,10 +286,13 @@ def test_the_target_is_checked_against_the_image(settings, said):
 
 def test_the_targets_that_fit_the_image_pass():
     assert locking.target(Settings()).python_platform == "x86_64-manylinux_2_36"
-    tgt = locking.target(Settings(image="python:3.12-slim-bookworm", pythonVersion="3.12",
-                                  pythonPlatform="aarch64-manylinux_2_28"))
+    tgt = locking.target(
+        Settings(image="python:3.12-slim-bookworm", pythonVersion="3.12", pythonPlatform="aarch64-manylinux_2_28")
+    )
     assert (tgt.python_version, tgt.python_platform) == ("3.12", "aarch64-manylinux_2_28")
-    assert locking.target(Settings(image="registry.local/python-apps:v7", pythonVersion="3.13")).python_version == "3.13"
+    assert (
+        locking.target(Settings(image="registry.local/python-apps:v7", pythonVersion="3.13")).python_version == "3.13"
+    )
 
 
 def test_the_digest_ignores_comments_and_sees_everything_else():
@@ -263,7 +308,11 @@ def test_init_writes_the_lock_and_environment_settings(gitops):
     from n2a_gitops.config import load_settings
 
     settings = load_settings(gitops)
-    assert (settings.pythonVersion, settings.pythonPlatform, settings.envVolumeClaim) == ("3.11", "x86_64-manylinux_2_36", "")
+    assert (settings.pythonVersion, settings.pythonPlatform, settings.envVolumeClaim) == (
+        "3.11",
+        "x86_64-manylinux_2_36",
+        "",
+    )
     assert settings.condaChannels == ["conda-forge"] and settings.micromambaImage.startswith("mambaorg/micromamba:")
     text = (gitops / "n2a.yaml").read_text()
     assert re.search(r"^pythonPlatform: ", text, re.M) and "ReadWriteMany" in text

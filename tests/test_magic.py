@@ -6,10 +6,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-
 from conftest import GRADIO_CELLS, git, write_notebook
 from e2e.jupyter_server import seed_remote, server_env
+from jupyter_client.manager import start_new_kernel
 
 pytestmark = pytest.mark.slow
 
@@ -161,8 +160,20 @@ def test_magic_resolves_in_this_kernel_and_adds_what_it_loaded_at_run_time(home_
     site = tmp_path / "kernel-site"
     index = ml_index(tmp_path / "index")
     with index.serve() as url:
-        done = uv("pip", "install", "-q", "--target", str(site), "--python", sys.executable, "--index-url", url,
-                  "scikit-learn", "pandas==2.2.3", env={"UV_CACHE_DIR": str(tmp_path / "uvc")})
+        done = uv(
+            "pip",
+            "install",
+            "-q",
+            "--target",
+            str(site),
+            "--python",
+            sys.executable,
+            "--index-url",
+            url,
+            "scikit-learn",
+            "pandas==2.2.3",
+            env={"UV_CACHE_DIR": str(tmp_path / "uvc")},
+        )
     assert done.returncode == 0, done.stderr
     home_site["run"]("git", "clone", "-q", str(home_site["bare"]), str(home_site["home"] / "gitops"))
     notebook = write_notebook(home_site["home"] / "work" / "iris.ipynb", IRIS_CELLS)
@@ -177,10 +188,12 @@ def test_magic_resolves_in_this_kernel_and_adds_what_it_loaded_at_run_time(home_
             assert result["environment"]["source"] == "running-kernel"
             assert result["environment"]["python"] == sys.executable
             assert [(r["spec"], r["origin"]) for r in result["requirement_sources"]] == [
-                ("scikit-learn==1.5.2", "kernel"), ("pandas==2.2.3", "run-time"), ("streamlit", "framework")]
+                ("scikit-learn==1.5.2", "kernel"),
+                ("pandas==2.2.3", "run-time"),
+                ("streamlit", "framework"),
+            ]
             assert result["run_time"]["checked"] is True
-        assert "Imports resolved in the notebook&#x27;s running kernel" in "".join(
-            run_cell(kc, "r")["html"])
+        assert "Imports resolved in the notebook&#x27;s running kernel" in "".join(run_cell(kc, "r")["html"])
     finally:
         stop(km, kc)
 
@@ -206,7 +219,9 @@ def test_magic_check_refuses_code_that_fails_and_commits_code_that_runs(home_sit
             assert words in shown["stderr"], shown["stderr"]
         assert git(clone, "rev-parse", "HEAD").strip() == head
         shutil.copy(REPO_ROOT / "examples" / "python_hello.ipynb", work / "python_hello.ipynb")
-        shown = run_cell(kc, "r = %n2a publish --check --owner jane python_hello.ipynb\nprint(r.check['passed'], r.commit)")
+        shown = run_cell(
+            kc, "r = %n2a publish --check --owner jane python_hello.ipynb\nprint(r.check['passed'], r.commit)"
+        )
         assert shown["status"] == "ok", shown
         passed, commit = shown["stdout"].split()
         assert passed == "True" and commit == git(clone, "rev-parse", "HEAD").strip() != head

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from n2a_gitops.notebook import convert as notebook
 from n2a_gitops.errors import N2AError, UsageError
+from n2a_gitops.notebook import convert as notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 # No site-packages (-S), no PYTHON* variables (-E), no user site (-s); the script's folder is
@@ -122,7 +122,7 @@ def test_served_notebook_has_no_outputs_no_installs_no_skipped_cells(tour):
     assert "pip install" not in text
     # everything else is untouched, magics included (a kernel runs them for real)
     assert "files = !ls" in text and "%%writefile helper.py" in text and "%matplotlib inline" in text
-    assert "%%capture captured\nprint(\"noisy output\")" in text
+    assert '%%capture captured\nprint("noisy output")' in text
 
 
 # --- the gradio notebook, as the Gradio docs write them ----------------------------------------
@@ -160,7 +160,9 @@ def test_display_alone_gets_the_stand_in(tmp_path):
 
 
 def test_future_import_stays_first(tmp_path):
-    converted = notebook.convert(make(tmp_path, "from __future__ import annotations\nx: undefined_name = 1", "display(x)"))
+    converted = notebook.convert(
+        make(tmp_path, "from __future__ import annotations\nx: undefined_name = 1", "display(x)")
+    )
     done = run_bare(converted, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "1\n"
@@ -173,7 +175,10 @@ def test_future_import_stays_first(tmp_path):
     "cell, expected",
     [
         ("!pip install -q -U gradio", ["gradio"]),
-        ("!pip3 install --quiet --upgrade 'gradio[oauth]>=4.0' requests==2.32.3", ["gradio[oauth]>=4.0", "requests==2.32.3"]),
+        (
+            "!pip3 install --quiet --upgrade 'gradio[oauth]>=4.0' requests==2.32.3",
+            ["gradio[oauth]>=4.0", "requests==2.32.3"],
+        ),
         ("!python -m pip install --no-cache-dir numpy", ["numpy"]),
         ("import sys\n!{sys.executable} -m pip install plotly", ["plotly"]),
         ("%pip install -qU 'pandas<3' polars", ["pandas<3", "polars"]),
@@ -182,7 +187,10 @@ def test_future_import_stays_first(tmp_path):
         ("if True:\n    !pip install rich", ["rich"]),
         ("%conda install -c conda-forge -y numpy=1.26 pytorch", ["numpy==1.26.*", "torch"]),
         ("!conda install --yes 'scipy>=1.11' python=3.11", ["scipy>=1.11"]),
-        ("%pip install --index-url https://mirror.example/simple privatepkg", ["--index-url https://mirror.example/simple", "privatepkg"]),
+        (
+            "%pip install --index-url https://mirror.example/simple privatepkg",
+            ["--index-url https://mirror.example/simple", "privatepkg"],
+        ),
         ("%pip install -e .", ["-e ."]),
         ("!pip install gradio && echo done", ["gradio"]),
         ("%pip list\n%pip freeze", []),
@@ -195,10 +203,17 @@ def test_install_forms(tmp_path, cell, expected):
 
 
 def test_install_notes(tmp_path):
-    converted = notebook.convert(make(
-        tmp_path, "!pip install -r requirements.txt", "%pip install $PKG", "!pip install gradio && echo done",
-        "%conda install numpy", "%pip uninstall -y torch", "%pip install scipy>=1.11",
-    ))
+    converted = notebook.convert(
+        make(
+            tmp_path,
+            "!pip install -r requirements.txt",
+            "%pip install $PKG",
+            "!pip install gradio && echo done",
+            "%conda install numpy",
+            "%pip uninstall -y torch",
+            "%pip install scipy>=1.11",
+        )
+    )
     text = "\n".join(converted.warnings)
     assert "cell 1:" in text and "--requirements requirements.txt" in text
     assert "cell 2: `$PKG` is only known when the notebook runs" in text
@@ -206,7 +221,7 @@ def test_install_notes(tmp_path):
     assert "cell 4: %conda install packages are installed with uv" in text
     assert "cell 5: `%pip uninstall -y torch` is ignored" in text
     # unquoted `>=` is a shell redirection: what IPython really installed was plain scipy
-    assert 'cell 6: the shell reads `>` in scipy>=1.11 as a redirection' in text and '"scipy>=1.11"' in text
+    assert "cell 6: the shell reads `>` in scipy>=1.11 as a redirection" in text and '"scipy>=1.11"' in text
     assert converted.pip_requirements == ["gradio", "numpy", "scipy"]
 
 
@@ -224,10 +239,16 @@ def test_cell_numbers_count_markdown_cells(tmp_path):
 
 
 def test_shell_escape_forms(tmp_path):
-    converted = notebook.convert(make(
-        tmp_path, "!wget -q https://example.com/data.csv", "!!date", "%%sh\nls -la\necho two", "x = %sx whoami",
-        "%system uname",
-    ))
+    converted = notebook.convert(
+        make(
+            tmp_path,
+            "!wget -q https://example.com/data.csv",
+            "!!date",
+            "%%sh\nls -la\necho two",
+            "x = %sx whoami",
+            "%system uname",
+        )
+    )
     assert converted.shell_escapes == [
         "cell 1: !wget -q https://example.com/data.csv",
         "cell 2: !date",
@@ -258,7 +279,10 @@ def test_invalid_json_names_the_file_and_says_how_to_fix(tmp_path):
     [
         ('["a list"]', "not a Jupyter notebook"),
         ('{"cells": []}', "not a Jupyter notebook"),
-        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}', "not a valid notebook"),
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}',
+            "not a valid notebook",
+        ),
     ],
 )
 def test_json_that_is_not_a_notebook(tmp_path, text, what):
@@ -308,8 +332,13 @@ def test_served_notebook_runs_in_a_kernel_without_running_pip(tmp_path):
     pytest.importorskip("ipykernel")
     from nbclient import NotebookClient
 
-    path = make(tmp_path, "%pip install definitely-not-a-real-package-n2a", "!pip install also-not-real-n2a",
-                "import os\nfiles = !ls\nvalue = os.getcwd()", "display(len(files))")
+    path = make(
+        tmp_path,
+        "%pip install definitely-not-a-real-package-n2a",
+        "!pip install also-not-real-n2a",
+        "import os\nfiles = !ls\nvalue = os.getcwd()",
+        "display(len(files))",
+    )
     served = nbformat.reads(notebook.convert(path).notebook_json, as_version=4)
     work = tmp_path / "work"
     work.mkdir()
@@ -343,9 +372,17 @@ def test_every_magic_the_converter_accepts_is_handled_by_the_stand_in(tmp_path):
     """notebook.LINE_MAGICS / CELL_MAGICS (no warning at publish) == what the shim runs silently."""
     (tmp_path / "check.py").write_text(SHIM_CHECK)
     done = subprocess.run(
-        [*BARE_PYTHON, "check.py", str(notebook.STAND_IN_FILE), ",".join(sorted(notebook.LINE_MAGICS)),
-         ",".join(sorted(notebook.CELL_MAGICS))],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [
+            *BARE_PYTHON,
+            "check.py",
+            str(notebook.STAND_IN_FILE),
+            ",".join(sorted(notebook.LINE_MAGICS)),
+            ",".join(sorted(notebook.CELL_MAGICS)),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "2", "x", "=", "1", "True", "1"]
@@ -353,12 +390,15 @@ def test_every_magic_the_converter_accepts_is_handled_by_the_stand_in(tmp_path):
 
 
 def test_stand_in_expands_variables_like_ipython(tmp_path):
-    converted = notebook.convert(make(
-        tmp_path, "name = 'world'\nitems = [1, 2]",
-        "!echo $name {len(items)} $$HOME_IS_KEPT {undefined_thing}",
-        "lines = !printf 'a\\nb\\n'\nprint(lines.n.upper(), len(lines))",
-        "%env GREETING hello there\nimport os\nprint(os.environ['GREETING'])\n%cd /\nhere = %pwd\nprint(here)",
-    ))
+    converted = notebook.convert(
+        make(
+            tmp_path,
+            "name = 'world'\nitems = [1, 2]",
+            "!echo $name {len(items)} $$HOME_IS_KEPT {undefined_thing}",
+            "lines = !printf 'a\\nb\\n'\nprint(lines.n.upper(), len(lines))",
+            "%env GREETING hello there\nimport os\nprint(os.environ['GREETING'])\n%cd /\nhere = %pwd\nprint(here)",
+        )
+    )
     done = run_bare(converted, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["world 2 {undefined_thing}", "A", "B 2", "hello there", "/"]
@@ -380,8 +420,9 @@ def test_stand_in_does_not_shadow_a_running_ipython_shell(tmp_path):
         "ns['display'](Shown())\n"
         "print('real shell kept')\n"
     )
-    done = subprocess.run([sys.executable, str(script), str(notebook.STAND_IN_FILE)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script), str(notebook.STAND_IN_FILE)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["rendered by IPython", "real shell kept"]
 

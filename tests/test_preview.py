@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from n2a_gitops.preview import localpod as preview
 from n2a_gitops.errors import N2AError
 from n2a_gitops.output import Output
+from n2a_gitops.preview import localpod as preview
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -41,7 +41,7 @@ CASES = {
     "python": ("python_hello", "/", "Hello from plain Python"),
 }
 
-STREAMLIT_CLIENT = r'''
+STREAMLIT_CLIENT = r"""
 import sys
 from websockets.sync.client import connect
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -60,9 +60,9 @@ with connect(url.replace("http", "ws", 1) + "_stcore/stream", subprotocols=["str
             sys.exit(0)
         if fm.WhichOneof("type") == "script_finished":
             sys.exit("script finished without rendering " + repr(needle))
-'''
+"""
 
-SOLARA_CLIENT = r'''
+SOLARA_CLIENT = r"""
 import http.cookiejar, json, sys, urllib.request, uuid
 from websockets.sync.client import connect
 
@@ -91,7 +91,7 @@ with connect(ws_url, additional_headers={"Cookie": cookie}) as ws:
             sys.exit(0)
         if '"finished"' in text:
             sys.exit("app rendered without " + repr(needle))
-'''
+"""
 
 
 @pytest.fixture
@@ -163,8 +163,9 @@ def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path)
             client = tmp_path / "client.py"
             client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
             venv_python = app.pod.venv / "bin" / "python"
-            done = subprocess.run([str(venv_python), str(client), app.url, needle],
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [str(venv_python), str(client), app.url, needle], capture_output=True, text=True, timeout=120
+            )
             assert done.returncode == 0, done.stderr[-2000:]
         else:
             body = page if where == "/" else _get(app.url.rstrip("/") + where)[1]
@@ -173,10 +174,14 @@ def test_example_notebook_serves_its_own_content(framework, clean_cwd, tmp_path)
 
 @pytest.mark.slow
 def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
-    nb = _notebook(tmp_path, "crash", [
-        "import os\nport = int(os.environ.get('PORT', '8000'))",
-        "def load_model(path):\n    raise FileNotFoundError(f'model weights missing at {path}')\n\nmodel = load_model('weights-4711.bin')",
-    ])
+    nb = _notebook(
+        tmp_path,
+        "crash",
+        [
+            "import os\nport = int(os.environ.get('PORT', '8000'))",
+            "def load_model(path):\n    raise FileNotFoundError(f'model weights missing at {path}')\n\nmodel = load_model('weights-4711.bin')",
+        ],
+    )
     prepared = _prepare(nb)
     assert prepared.result.framework == "python"
     with pytest.raises(N2AError) as info:
@@ -185,16 +190,20 @@ def test_crashing_app_shows_its_own_traceback(clean_cwd, tmp_path):
     message = info.value.message
     assert "exited with code 1" in message
     assert "FileNotFoundError: model weights missing at weights-4711.bin" in message
-    assert 'in load_model' in message  # the app's own frames ...
+    assert "in load_model" in message  # the app's own frames ...
     assert "n2a_gitops" not in message  # ... not ours
     assert info.value.exit_code == 1
 
 
 @pytest.mark.slow
 def test_app_that_never_answers_times_out_with_its_output(clean_cwd, tmp_path):
-    nb = _notebook(tmp_path, "sleepy", [
-        "import os, time\nprint('warming up on port', os.environ.get('PORT'), flush=True)\ntime.sleep(3600)",
-    ])
+    nb = _notebook(
+        tmp_path,
+        "sleepy",
+        [
+            "import os, time\nprint('warming up on port', os.environ.get('PORT'), flush=True)\ntime.sleep(3600)",
+        ],
+    )
     prepared = _prepare(nb, framework="python")
     with pytest.raises(N2AError) as info:
         with preview.serve(prepared.manifests, out=Output(quiet=True), wait=3):
@@ -245,15 +254,29 @@ def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
     import os
     import signal
 
-    env = {**os.environ, "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
-           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "ci",
+        "GIT_AUTHOR_EMAIL": "ci@example.com",
+        "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@example.com",
+    }
     repo = tmp_path / "gitops"
     n2a = [sys.executable, "-m", "n2a_gitops"]
     subprocess.run([*n2a, "init", str(repo)], check=True, env=env, capture_output=True)
-    subprocess.run([*n2a, "publish", str(EXAMPLES / "python_hello.ipynb"), "--repo", str(repo),
-                    "--owner", "jane"], check=True, env=env, capture_output=True)
-    proc = subprocess.Popen([*n2a, "preview", "--repo", str(repo), "python-hello-jane", "--json"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    subprocess.run(
+        [*n2a, "publish", str(EXAMPLES / "python_hello.ipynb"), "--repo", str(repo), "--owner", "jane"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [*n2a, "preview", "--repo", str(repo), "python-hello-jane", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         result = json.loads(line)
@@ -271,38 +294,84 @@ def test_cli_preview_repo_app_and_json(clean_cwd, tmp_path):
 
 # -- fast: the generic pod contract, with sh and python as the "image" ------------------------------
 
+
 def _pod(configmap: dict, main_command: list[str], items: list[dict]) -> list[dict]:
     mounts = [{"name": "work", "mountPath": "/app/work"}, {"name": "home", "mountPath": "/home/app"}]
-    return [configmap, {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "t-web"},
-        "spec": {"template": {"spec": {
-            "initContainers": [{
-                "name": "install", "command": ["sh", "-c", 'cp -RL "$N2A_SRC/." "$N2A_WORK"'],
-                "env": [{"name": "N2A_SRC", "value": "/app/src"}, {"name": "N2A_WORK", "value": "/app/work"}],
-                "volumeMounts": [{"name": "code", "mountPath": "/app/src", "readOnly": True}, *mounts]}],
-            "containers": [{
-                "name": "app", "command": main_command, "workingDir": "/app/work",
-                "ports": [{"name": "http", "containerPort": 8080}],
-                "env": [{"name": "PORT", "value": "8080"}, {"name": "DATA_DIR", "value": "/app/work/data"},
-                        {"name": "PATH", "value": "/usr/local/bin:/usr/bin:/bin"}],
-                "readinessProbe": {"httpGet": {"path": "/index.html", "port": "http"}},
-                "startupProbe": {"httpGet": {"path": "/index.html", "port": "http"}, "periodSeconds": 1, "failureThreshold": 30},
-                "volumeMounts": mounts}],
-            "volumes": [{"name": "code", "projected": {"sources": [{"configMap": {"name": configmap["metadata"]["name"], "items": items}}]}},
-                        {"name": "work", "emptyDir": {}}, {"name": "home", "emptyDir": {}}],
-        }}}}]
+    return [
+        configmap,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "t-web"},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "initContainers": [
+                            {
+                                "name": "install",
+                                "command": ["sh", "-c", 'cp -RL "$N2A_SRC/." "$N2A_WORK"'],
+                                "env": [
+                                    {"name": "N2A_SRC", "value": "/app/src"},
+                                    {"name": "N2A_WORK", "value": "/app/work"},
+                                ],
+                                "volumeMounts": [{"name": "code", "mountPath": "/app/src", "readOnly": True}, *mounts],
+                            }
+                        ],
+                        "containers": [
+                            {
+                                "name": "app",
+                                "command": main_command,
+                                "workingDir": "/app/work",
+                                "ports": [{"name": "http", "containerPort": 8080}],
+                                "env": [
+                                    {"name": "PORT", "value": "8080"},
+                                    {"name": "DATA_DIR", "value": "/app/work/data"},
+                                    {"name": "PATH", "value": "/usr/local/bin:/usr/bin:/bin"},
+                                ],
+                                "readinessProbe": {"httpGet": {"path": "/index.html", "port": "http"}},
+                                "startupProbe": {
+                                    "httpGet": {"path": "/index.html", "port": "http"},
+                                    "periodSeconds": 1,
+                                    "failureThreshold": 30,
+                                },
+                                "volumeMounts": mounts,
+                            }
+                        ],
+                        "volumes": [
+                            {
+                                "name": "code",
+                                "projected": {
+                                    "sources": [{"configMap": {"name": configmap["metadata"]["name"], "items": items}}]
+                                },
+                            },
+                            {"name": "work", "emptyDir": {}},
+                            {"name": "home", "emptyDir": {}},
+                        ],
+                    }
+                }
+            },
+        },
+    ]
 
 
 def test_configmaps_are_laid_out_like_the_projected_volume(tmp_path):
     import base64
 
     blob = bytes(range(256)) * 4
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"},
-                 "data": {"index.html": "<h1>Grüße from the ConfigMap</h1>"},
-                 "binaryData": {"data__x.bin": base64.b64encode(blob).decode()}}
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "t-code-abc"},
+        "data": {"index.html": "<h1>Grüße from the ConfigMap</h1>"},
+        "binaryData": {"data__x.bin": base64.b64encode(blob).decode()},
+    }
     items = [{"key": "index.html", "path": "index.html"}, {"key": "data__x.bin", "path": "data/x.bin"}]
     # The app records what it sees, then serves its working directory on $PORT.
-    command = ["sh", "-c", f'echo "$DATA_DIR|$PORT|$(pwd)" > seen.txt && exec {sys.executable} -m http.server "$PORT" --bind 0.0.0.0']
+    command = [
+        "sh",
+        "-c",
+        f'echo "$DATA_DIR|$PORT|$(pwd)" > seen.txt && exec {sys.executable} -m http.server "$PORT" --bind 0.0.0.0',
+    ]
     with preview.serve(_pod(configmap, command, items), cache_dir=tmp_path / "cache") as app:
         assert _get(app.url + "index.html") == (200, "<h1>Grüße from the ConfigMap</h1>")
         with urllib.request.urlopen(app.url + "data/x.bin") as resp:
@@ -323,7 +392,9 @@ def test_item_paths_cannot_leave_the_volume(tmp_path):
 def test_an_app_without_its_command_installed_is_named(tmp_path):
     configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"k": "x"}}
     with pytest.raises(N2AError) as info:
-        with preview.serve(_pod(configmap, ["streamlit-not-here", "run"], [{"key": "k", "path": "k"}]), cache_dir=tmp_path):
+        with preview.serve(
+            _pod(configmap, ["streamlit-not-here", "run"], [{"key": "k", "path": "k"}]), cache_dir=tmp_path
+        ):
             pass
     assert "streamlit-not-here is not installed" in info.value.message
 
@@ -345,8 +416,10 @@ def test_a_busy_port_is_refused_before_anything_runs(tmp_path):
 
 COUNTING_NOTEBOOKS = {
     "panel": ["import panel as pn", "open('runs.txt', 'a').write('run\\n')\npn.Column('# counted').servable()"],
-    "bokeh": ["from bokeh.io import curdoc\nfrom bokeh.models import Div",
-              "open('runs.txt', 'a').write('run\\n')\ncurdoc().add_root(Div(text='counted'))"],
+    "bokeh": [
+        "from bokeh.io import curdoc\nfrom bokeh.models import Div",
+        "open('runs.txt', 'a').write('run\\n')\ncurdoc().add_root(Div(text='counted'))",
+    ],
     "voila": ["open('runs.txt', 'a').write('run\\n')\nprint('counted')"],
 }
 
@@ -380,7 +453,7 @@ def test_probe_never_runs_the_users_code(framework, clean_cwd, tmp_path):
 # -- env as the kubelet makes it; secrets from this environment ----------------------------------
 
 # The "app": serves its environment and argv as JSON on $PORT, from memory (it writes no file).
-ENV_SERVER = r'''
+ENV_SERVER = r"""
 import json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -393,13 +466,20 @@ class Env(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Env).serve_forever()
-'''
+"""
 SECRET_VALUE = "s3cr3t-" + "value-preview-never-writes"
 
 
 def _env_pod(env: list[dict], args: list[str] = ()) -> list[dict]:
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code-abc"}, "data": {"index.html": "x"}}
-    manifests = _pod(configmap, [sys.executable, "-c", ENV_SERVER, *args], [{"key": "index.html", "path": "index.html"}])
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "t-code-abc"},
+        "data": {"index.html": "x"},
+    }
+    manifests = _pod(
+        configmap, [sys.executable, "-c", ENV_SERVER, *args], [{"key": "index.html", "path": "index.html"}]
+    )
     container = manifests[1]["spec"]["template"]["spec"]["containers"][0]
     container["env"] = [{"name": "PORT", "value": "8080"}, *env]
     for probe in ("readinessProbe", "startupProbe"):
@@ -448,9 +528,17 @@ def test_preview_gives_the_app_the_environment_its_pod_gets(tmp_path, monkeypatc
 def test_a_secret_missing_here_is_named_before_anything_runs(tmp_path, monkeypatch):
     monkeypatch.delenv("API_KEY", raising=False)
     monkeypatch.delenv("DB_PASSWORD", raising=False)
-    manifests = _env_pod([{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "llm-keys", "key": "openai"}}},
-                          {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}])
-    manifests[1]["spec"]["template"]["spec"]["initContainers"][0]["command"] = ["sh", "-c", "exit 7"]  # would fail if run
+    manifests = _env_pod(
+        [
+            {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "llm-keys", "key": "openai"}}},
+            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        ]
+    )
+    manifests[1]["spec"]["template"]["spec"]["initContainers"][0]["command"] = [
+        "sh",
+        "-c",
+        "exit 7",
+    ]  # would fail if run
     with pytest.raises(N2AError) as info:
         with preview.serve(manifests, cache_dir=tmp_path):
             pass
@@ -464,17 +552,22 @@ def test_env_values_reach_a_real_app_as_typed(clean_cwd, tmp_path, monkeypatch):
     """`--env GREETING='cost is $(HOME) today'` through the whole path: rendered, built with
     kustomize, installed and run by the python framework; the app answers with what it got."""
     monkeypatch.setenv("OPENAI_API_KEY", SECRET_VALUE)
-    notebook = _notebook(tmp_path, "envecho", [
-        "import json, os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer",
-        "class Echo(BaseHTTPRequestHandler):\n    def do_GET(self):\n"
-        "        body = json.dumps(dict(os.environ)).encode()\n        self.send_response(200)\n"
-        "        self.send_header('Content-Length', str(len(body)))\n        self.end_headers()\n"
-        "        self.wfile.write(body)",
-        "HTTPServer(('0.0.0.0', int(os.environ.get('PORT', '8000'))), Echo).serve_forever()",
-    ])
+    notebook = _notebook(
+        tmp_path,
+        "envecho",
+        [
+            "import json, os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer",
+            "class Echo(BaseHTTPRequestHandler):\n    def do_GET(self):\n"
+            "        body = json.dumps(dict(os.environ)).encode()\n        self.send_response(200)\n"
+            "        self.send_header('Content-Length', str(len(body)))\n        self.end_headers()\n"
+            "        self.wfile.write(body)",
+            "HTTPServer(('0.0.0.0', int(os.environ.get('PORT', '8000'))), Echo).serve_forever()",
+        ],
+    )
     typed = {"GREETING": "cost is $(HOME) today", "PORT_REF": "$(PORT)", "MONEY": "$$5", "ODD": "$(open and $é"}
-    prepared = _prepare(notebook, env=[f"{k}={v}" for k, v in typed.items()],
-                        secret_env=["OPENAI_API_KEY=envecho-ci-keys/openai"])
+    prepared = _prepare(
+        notebook, env=[f"{k}={v}" for k, v in typed.items()], secret_env=["OPENAI_API_KEY=envecho-ci-keys/openai"]
+    )
     assert prepared.result.framework == "python"
     assert b"cost is $$(HOME) today" in prepared.files["apps/envecho-ci/patch-deployment.yaml"]
     with preview.serve(prepared.manifests) as app:
@@ -500,8 +593,13 @@ def _preview_cli(n2a, repo, app, env) -> tuple[dict, str]:
     """`n2a preview --repo REPO APP --json` until ready; GET the app; Ctrl-C. (result, stderr)"""
     import signal
 
-    proc = subprocess.Popen([*n2a, "preview", "--repo", str(repo), app, "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*n2a, "preview", "--repo", str(repo), app, "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         result = json.loads(line) if line else {}
@@ -521,7 +619,6 @@ def test_cli_preview_installs_from_the_lock_then_a_venv_hit_installs_nothing(tmp
     import os
 
     import yaml
-
     from conftest import write_notebook
     from local_index import LocalIndex
 
@@ -538,8 +635,9 @@ def test_cli_preview_installs_from_the_lock_then_a_venv_hit_installs_nothing(tmp
         settings.update(packageIndex=url, envVolumeClaim="team-envs")
         (repo / "n2a.yaml").write_text(yaml.safe_dump(settings))
         subprocess.run(["git", "-C", str(repo), "commit", "-qam", "index and shared volume"], check=True, env=env)
-        subprocess.run([*n2a, "publish", str(nb), "--repo", str(repo), "--owner", "jane"], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [*n2a, "publish", str(nb), "--repo", str(repo), "--owner", "jane"], check=True, env=env, capture_output=True
+        )
         lock = (repo / "apps/hello-jane/src/requirements.lock").read_text()
         assert "greeting==1.0" in lock and "--hash=sha256:" in lock
 

@@ -12,12 +12,12 @@ import subprocess
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell
-
 from conftest import write_notebook
-from n2a_gitops.preview import localpod as preview
-from n2a_gitops.output import Output
+from nbformat.v4 import new_code_cell
 from test_preview import CASES, EXAMPLES, SOLARA_CLIENT, STREAMLIT_CLIENT, _get, _prepare
+
+from n2a_gitops.output import Output
+from n2a_gitops.preview import localpod as preview
 
 HELPER_CELLS = [
     "%env N2A_HELPER=yes\nimport os",
@@ -41,8 +41,12 @@ def _shows(app, where: str, needle: str, tmp_path) -> None:
     if where.startswith("ws:"):
         client = tmp_path / "client.py"
         client.write_text(STREAMLIT_CLIENT if where == "ws:streamlit" else SOLARA_CLIENT)
-        done = subprocess.run([str(app.pod.venv / "bin" / "python"), str(client), app.url, needle],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(app.pod.venv / "bin" / "python"), str(client), app.url, needle],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     else:
         body = page if where == "/" else _get(app.url.rstrip("/") + where)[1]
@@ -74,10 +78,13 @@ def test_example_with_a_run_helper_serves_under_its_runner(framework, clean_cwd,
 def test_a_flask_app_calling_a_function_from_its_run_helper_serves_in_preview(clean_cwd, tmp_path):
     folder = tmp_path / "nb"
     write_notebook(folder / "helpers.ipynb", HELPER_CELLS)
-    app_nb = write_notebook(folder / "hello.ipynb", [
-        "%run helpers.ipynb",
-        "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return greet('preview')",
-    ])
+    app_nb = write_notebook(
+        folder / "hello.ipynb",
+        [
+            "%run helpers.ipynb",
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return greet('preview')",
+        ],
+    )
     prepared = _prepare(app_nb)
     assert prepared.result.framework == "flask"
     with preview.serve(prepared.manifests, out=Output(quiet=True)) as app:

@@ -15,11 +15,11 @@ import sys
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
+
 from n2a_gitops import kustomize
-from n2a_gitops.validation import crdschema
 from n2a_gitops.cli import main
+from n2a_gitops.validation import crdschema
 
 APP = "greeter-jane"
 
@@ -39,13 +39,26 @@ def k8s_validate(doc: dict) -> None:
 def test_init_writes_a_complete_gitops_repo(gitops):
     assert git(gitops, "log", "--format=%s").strip() == "n2a init: GitOps repository for notebook apps"
     assert git(gitops, "status", "--porcelain") == ""
-    for rel in ("n2a.yaml", "apps/_base/kustomization.yaml", "argocd/kustomization.yaml",
-                "argocd/project-apps.yaml", "argocd/root-app.yaml"):
+    for rel in (
+        "n2a.yaml",
+        "apps/_base/kustomization.yaml",
+        "argocd/kustomization.yaml",
+        "argocd/project-apps.yaml",
+        "argocd/root-app.yaml",
+    ):
         assert (gitops / rel).is_file(), rel
     docs = kustomize.build(gitops / "argocd")
     kinds = sorted(d["kind"] for d in docs)
-    assert kinds == ["AppProject", "AppProject", "Application", "Gateway", "LimitRange", "Namespace", "Namespace",
-                     "ResourceQuota"]
+    assert kinds == [
+        "AppProject",
+        "AppProject",
+        "Application",
+        "Gateway",
+        "LimitRange",
+        "Namespace",
+        "Namespace",
+        "ResourceQuota",
+    ]
     for doc in docs:
         if doc["apiVersion"].startswith("argoproj.io/"):
             assert crdschema.validate_against_crds(doc, ARGOCD_CRDS) == [], doc["metadata"]["name"]
@@ -96,7 +109,14 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
 
     docs = kustomize.build(gitops / "apps" / APP)
     by_kind = {d["kind"]: d for d in docs if not d["metadata"]["name"].startswith(f"{APP}-access-")}
-    assert sorted(d["kind"] for d in docs) == ["ConfigMap", "ConfigMap", "Deployment", "HTTPRoute", "NetworkPolicy", "Service"]
+    assert sorted(d["kind"] for d in docs) == [
+        "ConfigMap",
+        "ConfigMap",
+        "Deployment",
+        "HTTPRoute",
+        "NetworkPolicy",
+        "Service",
+    ]
     for doc in docs:
         if doc["kind"] == "HTTPRoute":
             assert crdschema.validate_against_crds(doc, GATEWAY_API_CRDS) == []
@@ -135,8 +155,15 @@ def test_publish_gradio_notebook_commits_only_the_app(gitops, gradio_notebook, c
 
     route = by_kind["HTTPRoute"]["spec"]
     assert route["hostnames"] == [f"{APP}.apps.example.com"]
-    assert route["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "apps",
-                                    "namespace": "n2a-gateway", "sectionName": "https-apps"}]
+    assert route["parentRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "apps",
+            "namespace": "n2a-gateway",
+            "sectionName": "https-apps",
+        }
+    ]
     assert route["rules"] == [{"backendRefs": [{"name": f"{APP}-web", "port": 80}]}]
     assert by_kind["Service"]["spec"]["selector"]["app.kubernetes.io/instance"] == APP
     assert by_kind["Service"]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "proxy"}]
@@ -163,7 +190,11 @@ def test_republish_unchanged_makes_no_commit_and_an_edit_rolls_the_configmap(git
     code, first, _ = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0
     head = git(gitops, "rev-parse", "HEAD")
-    cm_before = next(d for d in kustomize.build(gitops / "apps" / APP) if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"])["metadata"]["name"]
+    cm_before = next(
+        d
+        for d in kustomize.build(gitops / "apps" / APP)
+        if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"]
+    )["metadata"]["name"]
 
     code, again, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0 and again["commit"] is None
@@ -176,10 +207,14 @@ def test_republish_unchanged_makes_no_commit_and_an_edit_rolls_the_configmap(git
     code, edited, _ = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane")
     assert code == 0 and edited["commit"] and edited["commit"] != first["commit"]
     docs = kustomize.build(gitops / "apps" / APP)
-    cm_after = next(d for d in docs if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"])["metadata"]["name"]
+    cm_after = next(d for d in docs if d["kind"] == "ConfigMap" and "-code-" in d["metadata"]["name"])["metadata"][
+        "name"
+    ]
     assert cm_after != cm_before
     deployment = next(d for d in docs if d["kind"] == "Deployment")
-    assert deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"][0]["configMap"]["name"] == cm_after
+    assert (
+        deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"][0]["configMap"]["name"] == cm_after
+    )
 
 
 def test_publish_leaves_other_uncommitted_work_exactly_as_it_was(gitops, gradio_notebook, capsys):
@@ -228,15 +263,18 @@ def test_large_code_is_spread_over_several_configmaps(gitops, gradio_notebook, c
     data.mkdir()
     for i in range(3):  # 3 x 600 KiB: more than one ConfigMap can hold
         (data / f"part{i}.csv").write_text(("x," * 300 + "\n") * 1024)
-    code, result, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane",
-                                    "--include", "data")
+    code, result, err = publish_cli(
+        capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane", "--include", "data"
+    )
     assert code == 0, err
     docs = kustomize.build(gitops / "apps" / APP)
     maps = [d for d in docs if d["kind"] == "ConfigMap" and "-code" in d["metadata"]["name"]]
     assert len(maps) >= 3
     for cm in maps:
         assert sum(len(v.encode()) for v in cm.get("data", {}).values()) < 1024 * 1024
-    sources = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
+    sources = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["volumes"][0]["projected"][
+        "sources"
+    ]
     paths = {item["path"] for s in sources for item in s["configMap"]["items"]}
     assert {"data/part0.csv", "data/part1.csv", "data/part2.csv", "app.py", "requirements.txt"} <= paths
     assert {s["configMap"]["name"] for s in sources} == {cm["metadata"]["name"] for cm in maps}
@@ -244,8 +282,9 @@ def test_large_code_is_spread_over_several_configmaps(gitops, gradio_notebook, c
 
 def test_env_values_reach_the_container_verbatim(gitops, gradio_notebook, capsys):
     hostile = 'x"\nmalicious: true\n- name: EVIL'
-    code, _, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane",
-                               "--env", f"GREETING={hostile}")
+    code, _, err = publish_cli(
+        capsys, str(gradio_notebook), "--repo", str(gitops), "--owner", "jane", "--env", f"GREETING={hostile}"
+    )
     assert code == 0, err
     deployment = next(d for d in kustomize.build(gitops / "apps" / APP) if d["kind"] == "Deployment")
     env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -254,6 +293,7 @@ def test_env_values_reach_the_container_verbatim(gitops, gradio_notebook, capsys
 
 
 # -- bad input: one message, a distinct exit code, nothing lost --------------------------------
+
 
 def _run_cli(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "n2a_gitops", *args], capture_output=True, text=True, cwd=cwd, env=env)
@@ -385,8 +425,9 @@ def test_push_and_wait_reports_a_revision_argo_cd_has_not_synced(remote_clone, g
         argo.add_app(APP, application(APP, revision="0" * 40, message="one or more objects failed to apply"))
         monkeypatch.setenv("N2A_ARGOCD_URL", argo.url)
         monkeypatch.setenv("N2A_ARGOCD_TOKEN", TOKEN)
-        code, body, err = publish_cli(capsys, str(gradio_notebook), "--repo", str(clone), "--owner", "jane",
-                                      "--push", "--wait", "1")
+        code, body, err = publish_cli(
+            capsys, str(gradio_notebook), "--repo", str(clone), "--owner", "jane", "--push", "--wait", "1"
+        )
     assert code == 1
     assert git(bare, "log", "-1", "--format=%s", "main").strip() == f"publish {APP} from greeter.ipynb"
     assert "one or more objects failed to apply" in err
@@ -397,8 +438,9 @@ def test_an_app_without_env_of_its_own_keeps_the_base_environment(gitops, capsys
     """An empty env list in the patch would make kustomize drop the base's PATH and HOME."""
     from conftest import REPO_ROOT
 
-    code, result, err = publish_cli(capsys, str(REPO_ROOT / "examples" / "panel_hello.ipynb"),
-                                    "--repo", str(gitops), "--owner", "jane")
+    code, result, err = publish_cli(
+        capsys, str(REPO_ROOT / "examples" / "panel_hello.ipynb"), "--repo", str(gitops), "--owner", "jane"
+    )
     assert code == 0, err
     deployment = next(d for d in kustomize.build(gitops / result["path"]) if d["kind"] == "Deployment")
     env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}

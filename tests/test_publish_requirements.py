@@ -9,19 +9,24 @@ import importlib.metadata as metadata
 import json
 
 import pytest
-
 from conftest import git, snapshot, write_notebook
 from kernel_envs import make_venv, register, with_kernelspec
 from local_index import LocalIndex
+
 from n2a_gitops.cli import main
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     idx = LocalIndex(tmp_path_factory.mktemp("index"))
-    for name, module in [("holoviews", "holoviews"), ("ipyleaflet", "ipyleaflet"), ("plotly", "plotly"),
-                         ("streamlit-aggrid", "st_aggrid"), ("scikit-image", "skimage"),
-                         ("python-dateutil", "dateutil")]:
+    for name, module in [
+        ("holoviews", "holoviews"),
+        ("ipyleaflet", "ipyleaflet"),
+        ("plotly", "plotly"),
+        ("streamlit-aggrid", "st_aggrid"),
+        ("scikit-image", "skimage"),
+        ("python-dateutil", "dateutil"),
+    ]:
         idx.add(name, "1.0.0", modules=[module])
     idx.add("pandas", "2.2.3", modules=["pandas"])
     idx.add("PyYAML", "5.1", modules=["yaml"])
@@ -35,8 +40,10 @@ def index(tmp_path_factory):
 def site(tmp_path, index, monkeypatch):
     """A GitOps repo whose n2a.yaml names the loopback index, and an empty JUPYTER_PATH."""
     repo = tmp_path / "gitops"
-    assert main(["init", str(repo), "--repo-url", "https://git.example.com/platform/gitops.git",
-                 "--index-url", index.url]) == 0
+    assert (
+        main(["init", str(repo), "--repo-url", "https://git.example.com/platform/gitops.git", "--index-url", index.url])
+        == 0
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     return {"repo": repo, "jupyter": tmp_path / "jupyter", "tmp": tmp_path}
 
@@ -66,24 +73,46 @@ def test_every_import_is_accounted_for_from_kernel_table_and_index(capsys, site,
     folder = site["tmp"] / "work"
     (folder / "helpers.py").parent.mkdir()
     (folder / "helpers.py").write_text("def title():\n    return 'Map'\n")
-    nb = with_kernelspec(write_notebook(folder / "explore.ipynb", [
-        "import os, json\nimport helpers\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None",
-        "import holoviews as hv\nimport ipyleaflet\nimport plotly.express as px",
-        "from st_aggrid import AgGrid\nfrom skimage import io\nfrom dateutil import parser",
-        "import streamlit as st\nst.title(helpers.title())",
-    ]), "bare-kernel")
+    nb = with_kernelspec(
+        write_notebook(
+            folder / "explore.ipynb",
+            [
+                "import os, json\nimport helpers\ntry:\n    import orjson\nexcept ImportError:\n    orjson = None",
+                "import holoviews as hv\nimport ipyleaflet\nimport plotly.express as px",
+                "from st_aggrid import AgGrid\nfrom skimage import io\nfrom dateutil import parser",
+                "import streamlit as st\nst.title(helpers.title())",
+            ],
+        ),
+        "bare-kernel",
+    )
     index.requests.clear()
     code, result, err = publish(capsys, site, nb, "--include", str(folder / "helpers.py"))
     assert code == 0, err
     assert result["environment"]["source"] == "kernelspec" and result["environment"]["python"] == python
     reqs = committed_requirements(site, "explore-jane")
-    assert reqs == ["holoviews", "ipyleaflet", "plotly", "python-dateutil", "scikit-image", "streamlit-aggrid",
-                    "streamlit"]
+    assert reqs == [
+        "holoviews",
+        "ipyleaflet",
+        "plotly",
+        "python-dateutil",
+        "scikit-image",
+        "streamlit-aggrid",
+        "streamlit",
+    ]
     origins = {r["spec"]: r["origin"] for r in result["requirement_sources"]}
-    assert origins == {"holoviews": "index", "ipyleaflet": "index", "plotly": "index", "python-dateutil": "table",
-                       "scikit-image": "table", "streamlit-aggrid": "table", "streamlit": "framework"}
+    assert origins == {
+        "holoviews": "index",
+        "ipyleaflet": "index",
+        "plotly": "index",
+        "python-dateutil": "table",
+        "scikit-image": "table",
+        "streamlit-aggrid": "table",
+        "streamlit": "framework",
+    }
     plotly = next(r for r in result["requirement_sources"] if r["spec"] == "plotly")
-    assert plotly["source"] == "import plotly.express (code cell 2, line 3): from the index, not installed in the kernel"
+    assert (
+        plotly["source"] == "import plotly.express (code cell 2, line 3): from the index, not installed in the kernel"
+    )
     # Only the three names neither the kernel nor the table knew were asked for; never os, json,
     # helpers, orjson (optional) or streamlit (the framework names it).
     assert sorted(index.requests) == ["/simple/holoviews/", "/simple/ipyleaflet/", "/simple/plotly/"]
@@ -95,10 +124,16 @@ def test_the_kernels_version_wins_over_n2as(capsys, site, index):
     with pytest.raises(metadata.PackageNotFoundError):
         metadata.version("pandas")
     python = kernel(site, "data-kernel", index, ["pandas==2.2.3", "PyYAML==5.1"])
-    nb = with_kernelspec(write_notebook(site["tmp"] / "nb" / "report.ipynb", [
-        "import pandas as pd\nimport yaml",
-        "import streamlit as st\nst.dataframe(pd.DataFrame())",
-    ]), "data-kernel")
+    nb = with_kernelspec(
+        write_notebook(
+            site["tmp"] / "nb" / "report.ipynb",
+            [
+                "import pandas as pd\nimport yaml",
+                "import streamlit as st\nst.dataframe(pd.DataFrame())",
+            ],
+        ),
+        "data-kernel",
+    )
     code, result, err = publish(capsys, site, nb)
     assert code == 0, err
     assert committed_requirements(site, "report-jane") == ["pandas==2.2.3", "PyYAML==5.1", "streamlit"]
@@ -108,10 +143,16 @@ def test_the_kernels_version_wins_over_n2as(capsys, site, index):
 
 def test_from_the_cli_the_run_time_step_is_skipped_with_a_warning(capsys, site, index):
     kernel(site, "ml-kernel", index, ["scikit-learn==1.5.2", "pandas==2.2.3"])
-    nb = with_kernelspec(write_notebook(site["tmp"] / "nb" / "iris.ipynb", [
-        "from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)",
-        "import streamlit as st\nst.dataframe(frame)",
-    ]), "ml-kernel")
+    nb = with_kernelspec(
+        write_notebook(
+            site["tmp"] / "nb" / "iris.ipynb",
+            [
+                "from sklearn.datasets import load_iris\nframe = load_iris(as_frame=True)",
+                "import streamlit as st\nst.dataframe(frame)",
+            ],
+        ),
+        "ml-kernel",
+    )
     code, result, err = publish(capsys, site, nb, "--dry-run")
     assert code == 0, err
     assert result["requirements"] == ["scikit-learn==1.5.2", "streamlit"]  # pandas: nobody imports it
@@ -126,8 +167,12 @@ def test_strict_refuses_and_leaves_the_repo_as_it_was(capsys, site, index):
     settings.write_text(settings.read_text().replace('requirements: "warn"', 'requirements: "strict"'))
     git(site["repo"], "commit", "-qam", "strict requirements")
     kernel(site, "bare-kernel", index)
-    nb = with_kernelspec(write_notebook(site["tmp"] / "nb" / "odd.ipynb", [
-        "import n2a_nowhere_to_be_found", "import streamlit as st\nst.write(1)"]), "bare-kernel")
+    nb = with_kernelspec(
+        write_notebook(
+            site["tmp"] / "nb" / "odd.ipynb", ["import n2a_nowhere_to_be_found", "import streamlit as st\nst.write(1)"]
+        ),
+        "bare-kernel",
+    )
     before = snapshot(site["repo"])
     code, result, err = publish(capsys, site, nb)
     assert code == 3

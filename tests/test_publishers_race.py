@@ -9,7 +9,6 @@ import os
 import time
 
 import pytest
-
 from conftest import git
 from gitfaults import clone, hook_barrier, last_json, n2a, notebook, start_n2a
 
@@ -25,8 +24,22 @@ def test_twenty_clones_publish_at_once_and_every_commit_lands(remote_clone, tmp_
         work = clone(bare, tmp_path / f"clone{i}")
         people.append((f"user{i}", work, notebook(tmp_path / f"nb{i}", f"Workshop app {i}")))
     started = time.monotonic()
-    procs = [start_n2a("publish", nb, "--repo", work, "--owner", user, "--name", "workshop", "--push", "--json",
-                       env=dict(os.environ)) for user, work, nb in people]
+    procs = [
+        start_n2a(
+            "publish",
+            nb,
+            "--repo",
+            work,
+            "--owner",
+            user,
+            "--name",
+            "workshop",
+            "--push",
+            "--json",
+            env=dict(os.environ),
+        )
+        for user, work, nb in people
+    ]
     results = []
     for (user, _, _), proc in zip(people, procs):
         out, err = proc.communicate(timeout=900)
@@ -46,8 +59,11 @@ def test_twenty_clones_publish_at_once_and_every_commit_lands(remote_clone, tmp_
 
     final = clone(bare, tmp_path / "final")
     assert sorted(p.name for p in (final / "apps").iterdir() if p.name != "_base") == sorted(
-        f"workshop-{user}" for user, _, _ in people)
+        f"workshop-{user}" for user, _, _ in people
+    )
     check = n2a("validate", "--repo", final, "--json")
     assert check.returncode == 0, check.stderr
-    print(f"\n{PUBLISHERS}/{PUBLISHERS} landed in {elapsed:.1f} s; push attempts {sorted(attempts)} "
-          f"(total {sum(attempts)}, retries {sum(attempts) - PUBLISHERS})")
+    print(
+        f"\n{PUBLISHERS}/{PUBLISHERS} landed in {elapsed:.1f} s; push attempts {sorted(attempts)} "
+        f"(total {sum(attempts)}, retries {sum(attempts) - PUBLISHERS})"
+    )

@@ -9,12 +9,30 @@ import pytest
 from n2a_gitops.pod import quantity
 
 
-@pytest.mark.parametrize("text, value", [
-    ("500m", Fraction(1, 2)), ("0.5", Fraction(1, 2)), (".5", Fraction(1, 2)), ("2", 2), (2, 2), (0.25, Fraction(1, 4)),
-    ("1Ki", 1024), ("4Gi", 4 * 2**30), ("1G", 10**9), ("1k", 1000), ("1e3", 1000), ("1E-3", Fraction(1, 1000)),
-    ("1.5Gi", 3 * 2**29), ("128974848", 128974848), ("129e6", 129 * 10**6), ("123Mi", 123 * 2**20),
-    ("100n", Fraction(1, 10**7)), ("+1", 1), ("-1", -1),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("500m", Fraction(1, 2)),
+        ("0.5", Fraction(1, 2)),
+        (".5", Fraction(1, 2)),
+        ("2", 2),
+        (2, 2),
+        (0.25, Fraction(1, 4)),
+        ("1Ki", 1024),
+        ("4Gi", 4 * 2**30),
+        ("1G", 10**9),
+        ("1k", 1000),
+        ("1e3", 1000),
+        ("1E-3", Fraction(1, 1000)),
+        ("1.5Gi", 3 * 2**29),
+        ("128974848", 128974848),
+        ("129e6", 129 * 10**6),
+        ("123Mi", 123 * 2**20),
+        ("100n", Fraction(1, 10**7)),
+        ("+1", 1),
+        ("-1", -1),
+    ],
+)
 def test_parses_like_the_api_server(text, value):
     assert quantity.parse(text) == value
 

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import write_notebook
 from kernel_envs import make_venv
 from local_index import LocalIndex
-from n2a_gitops.deps import inference
-from n2a_gitops.notebook import convert as notebook
-from n2a_gitops.deps import requirements
+
 from n2a_gitops.config import Settings
+from n2a_gitops.deps import inference, requirements
 from n2a_gitops.errors import N2AError, PolicyError, UsageError
 from n2a_gitops.model import ConvertedNotebook
+from n2a_gitops.notebook import convert as notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 PYYAML = metadata.version("PyYAML")  # installed in .venv: what n2a runs in
@@ -24,8 +23,9 @@ NBFORMAT = metadata.version("nbformat")
 
 
 def converted_with(*lines: str) -> ConvertedNotebook:
-    return ConvertedNotebook(source="", notebook_json="{}", pip_requirements=list(lines), shell_escapes=[],
-                             warnings=[], code_cells=1)
+    return ConvertedNotebook(
+        source="", notebook_json="{}", pip_requirements=list(lines), shell_escapes=[], warnings=[], code_cells=1
+    )
 
 
 def specs(reqs) -> list[str]:
@@ -68,7 +68,8 @@ def test_imports_are_inferred_when_nothing_else_names_packages():
     code = "import yaml\nimport os, json\n"
     reqs, _ = requirements.resolve(converted_with(), code, Settings())
     assert [(r.spec, r.source) for r in reqs] == [
-        (f"PyYAML=={PYYAML}", "import yaml (app.py line 1): installed in n2a's environment")]
+        (f"PyYAML=={PYYAML}", "import yaml (app.py line 1): installed in n2a's environment")
+    ]
 
 
 def test_requirements_file_continuations_and_includes(tmp_path):
@@ -126,8 +127,9 @@ def kernel(tmp_path_factory, index):
     from n2a_gitops.kernel import installed as environment
 
     folder = tmp_path_factory.mktemp("kernel")
-    python = make_venv(folder / "venv", index.url, ["PyYAML==5.1", "pandas==2.2.3", "opencv-python",
-                                                   "protobuf", "google-auth"])
+    python = make_venv(
+        folder / "venv", index.url, ["PyYAML==5.1", "pandas==2.2.3", "opencv-python", "protobuf", "google-auth"]
+    )
     return environment.inspect(str(python), cache=folder / "cache")
 
 
@@ -169,11 +171,24 @@ def test_table_names_distributions_the_kernel_lacks_and_never_asks_the_index(ind
     )
     index.requests.clear()
     reqs, warnings = resolved(code, index, bare)
-    assert sorted((r.spec, r.origin) for r in reqs) == sorted((name, "table") for name in [
-        "scikit-learn", "pillow", "opencv-python-headless", "beautifulsoup4", "python-dateutil", "protobuf",
-        "attrs", "scikit-image", "streamlit-aggrid"])
-    assert next(r for r in reqs if r.spec == "scikit-learn").source == \
-        "import sklearn (app.py line 1): n2a's table of import names"
+    assert sorted((r.spec, r.origin) for r in reqs) == sorted(
+        (name, "table")
+        for name in [
+            "scikit-learn",
+            "pillow",
+            "opencv-python-headless",
+            "beautifulsoup4",
+            "python-dateutil",
+            "protobuf",
+            "attrs",
+            "scikit-image",
+            "streamlit-aggrid",
+        ]
+    )
+    assert (
+        next(r for r in reqs if r.spec == "scikit-learn").source
+        == "import sklearn (app.py line 1): n2a's table of import names"
+    )
     assert warnings == [] and index.requests == []
 
 
@@ -186,15 +201,19 @@ def test_the_table_is_data_shipped_with_the_package_and_says_where_it_comes_from
     names, builds = inference.table()
     assert names["sklearn"] == ["scikit-learn"] and names["cv2"][0] == "opencv-python-headless"
     assert builds["opencv-python"] == "opencv-python-headless"
-    assert all(inference.canonical(k) != inference.canonical(v[0]) for k, v in names.items() if "." not in k), \
+    assert all(inference.canonical(k) != inference.canonical(v[0]) for k, v in names.items() if "." not in k), (
         "entries only for names that differ: the index step finds the others"
+    )
 
 
 def test_the_index_is_asked_for_the_exact_names_the_kernel_and_table_do_not_know(index, bare):
     index.requests.clear()
     reqs, warnings = resolved("import holoviews\nimport ipyleaflet.basemaps\nimport sklearn\n", index, bare)
-    assert [(r.spec, r.origin) for r in reqs] == [("holoviews", "index"), ("ipyleaflet", "index"),
-                                                  ("scikit-learn", "table")]
+    assert [(r.spec, r.origin) for r in reqs] == [
+        ("holoviews", "index"),
+        ("ipyleaflet", "index"),
+        ("scikit-learn", "table"),
+    ]
     assert reqs[0].source == "import holoviews (app.py line 1): from the index, not installed in the kernel"
     assert sorted(index.requests) == ["/simple/holoviews/", "/simple/ipyleaflet/"]
     assert warnings == []
@@ -243,8 +262,11 @@ def test_a_package_installed_from_a_local_file_is_not_pinned_from_nowhere(tmp_pa
     assert env.local == {"team-utils"}
     reqs, warnings = resolved("import team_utils\n", index, env, loaded=["team_utils"])
     assert reqs == []
-    assert len(warnings) == 1 and "`import team_utils` is team-utils, installed in the kernel from a local folder" in \
-        warnings[0] and "--include" in warnings[0]
+    assert (
+        len(warnings) == 1
+        and "`import team_utils` is team-utils, installed in the kernel from a local folder" in warnings[0]
+        and "--include" in warnings[0]
+    )
 
 
 def test_unresolved_import_names_cell_line_and_fix(tmp_path, index, bare):
@@ -261,8 +283,12 @@ def test_unresolved_import_names_cell_line_and_fix(tmp_path, index, bare):
 
 def test_strict_refuses_unresolved_imports(index, bare):
     with pytest.raises(PolicyError) as err:
-        resolved("import holoviews\nimport n2a_nowhere_a\nimport n2a_nowhere_b\n", index, bare,
-                 settings={"requirements": "strict"})
+        resolved(
+            "import holoviews\nimport n2a_nowhere_a\nimport n2a_nowhere_b\n",
+            index,
+            bare,
+            settings={"requirements": "strict"},
+        )
     assert "requirements: strict" in err.value.message
     assert "app.py line 2: `import n2a_nowhere_a`" in err.value.message and "n2a_nowhere_b" in err.value.message
     assert "%pip install" in err.value.fix
@@ -297,9 +323,9 @@ def test_unreachable_index_is_one_warning_naming_it(bare):
 
 
 def test_index_credentials_never_reach_a_message(bare):
-    reqs, warnings = requirements.resolve(None, "import n2a_missing\n",
-                                          Settings(packageIndex="http://user:s3cret@127.0.0.1:9/simple/"),
-                                          environment=bare)
+    reqs, warnings = requirements.resolve(
+        None, "import n2a_missing\n", Settings(packageIndex="http://user:s3cret@127.0.0.1:9/simple/"), environment=bare
+    )
     assert len(warnings) == 1 and "s3cret" not in warnings[0] and "http://127.0.0.1:9/simple/" in warnings[0]
 
 
@@ -321,8 +347,13 @@ def test_a_module_beside_the_notebook_that_is_not_shipped_is_never_looked_up(tmp
     (tmp_path / "mypkg").mkdir()
     (tmp_path / "mypkg" / "__init__.py").write_text("")
     index.requests.clear()
-    reqs, warnings = resolved("import helpers\nfrom mypkg import x\nimport shipped\n", index, bare,
-                              notebook_dir=tmp_path, local_modules=["shipped.py"])
+    reqs, warnings = resolved(
+        "import helpers\nfrom mypkg import x\nimport shipped\n",
+        index,
+        bare,
+        notebook_dir=tmp_path,
+        local_modules=["shipped.py"],
+    )
     assert reqs == [] and index.requests == []
     assert len(warnings) == 2
     assert "`import helpers` is helpers.py beside the notebook" in warnings[0] and "--include helpers.py" in warnings[0]
@@ -335,8 +366,10 @@ def test_nested_and_function_imports_count(index, kernel):
 
 
 def test_optional_imports_only_when_the_kernel_has_them(index, kernel):
-    code = ("try:\n    import yaml\n    import holoviews\n    import n2a_not_here_either\n"
-            "except ImportError:\n    yaml = None\n")
+    code = (
+        "try:\n    import yaml\n    import holoviews\n    import n2a_not_here_either\n"
+        "except ImportError:\n    yaml = None\n"
+    )
     index.requests.clear()
     reqs, warnings = resolved(code, index, kernel)
     assert specs(reqs) == ["PyYAML==5.1"]
@@ -348,15 +381,18 @@ def test_install_magics_and_imports_add_up(index, kernel):
     code = "import gradio\nimport pandas\nimport sklearn\nimport cv2\n"
     reqs, warnings = requirements.resolve(conv, code, offline(index), environment=kernel)
     assert [(r.spec, r.origin) for r in reqs] == [
-        ("gradio", "notebook"), ("scikit-learn>=1.4", "notebook"),
-        ("opencv-python-headless==4.10.0.84", "kernel"), ("pandas==2.2.3", "kernel"),
+        ("gradio", "notebook"),
+        ("scikit-learn>=1.4", "notebook"),
+        ("opencv-python-headless==4.10.0.84", "kernel"),
+        ("pandas==2.2.3", "kernel"),
     ]
     assert warnings == []
 
 
 def test_an_install_magic_of_another_build_covers_the_import(index, bare):
-    reqs, _ = requirements.resolve(converted_with("opencv-contrib-python"), "import cv2\n", offline(index),
-                                   environment=bare)
+    reqs, _ = requirements.resolve(
+        converted_with("opencv-contrib-python"), "import cv2\n", offline(index), environment=bare
+    )
     assert specs(reqs) == ["opencv-contrib-python"]
 
 
@@ -365,8 +401,9 @@ def test_requirements_file_is_the_whole_truth_and_uncovered_imports_warn(tmp_pat
     req_file.write_text("PyYAML\nholoviews\n")
     code = "import yaml\nimport pandas\nimport holoviews\nimport n2a_unknown\nimport os\n"
     index.requests.clear()
-    reqs, warnings = requirements.resolve(None, code, offline(index), requirements_file=req_file,
-                                          environment=kernel, loaded=["cv2"])
+    reqs, warnings = requirements.resolve(
+        None, code, offline(index), requirements_file=req_file, environment=kernel, loaded=["cv2"]
+    )
     assert specs(reqs) == ["PyYAML", "holoviews"]
     assert index.requests == []
     assert len(warnings) == 3
@@ -386,8 +423,9 @@ def test_a_dependency_of_a_listed_package_covers_its_import(tmp_path, index):
         env = environment.inspect(str(make_venv(tmp_path / "venv", url, ["seaborn"])), cache=tmp_path / "c")
     req_file = tmp_path / "r.txt"
     req_file.write_text("seaborn\n")
-    reqs, warnings = requirements.resolve(None, "import seaborn\nimport matplotlib.pyplot\n", offline(index),
-                                          requirements_file=req_file, environment=env)
+    reqs, warnings = requirements.resolve(
+        None, "import seaborn\nimport matplotlib.pyplot\n", offline(index), requirements_file=req_file, environment=env
+    )
     assert specs(reqs) == ["seaborn"] and warnings == []
 
 
@@ -402,8 +440,9 @@ def test_the_stand_in_is_not_a_requirement(index, bare):
     assert "from n2a_ipython import get_ipython" in conv.source  # the IPython stand-in beside app.py
     assert [m for m, _, _ in inference.imports(conv.source)] == ["n2a_ipython", "gradio"]
     index.requests.clear()
-    reqs, warnings = requirements.resolve(conv, conv.source, offline(index), environment=bare,
-                                          framework_packages=["gradio"], framework="gradio")
+    reqs, warnings = requirements.resolve(
+        conv, conv.source, offline(index), environment=bare, framework_packages=["gradio"], framework="gradio"
+    )
     assert [(r.spec, r.source, r.origin) for r in reqs] == [("gradio", "!pip install in cell 2", "notebook")]
     assert warnings == [] and index.requests == []  # n2a_ipython is never looked up
 
@@ -500,9 +539,12 @@ def test_framework_names_compare_canonically():
 
 
 def test_duplicates_collapse_and_a_later_version_wins(tmp_path):
-    conv = notebook.convert(_nb_with(tmp_path, 
-        "!pip install -q gradio\n%pip install pandas\n!pip install gradio\n%pip install pandas==2.2.2 'gradio[oauth]'"
-    ))
+    conv = notebook.convert(
+        _nb_with(
+            tmp_path,
+            "!pip install -q gradio\n%pip install pandas\n!pip install gradio\n%pip install pandas==2.2.2 'gradio[oauth]'",
+        )
+    )
     reqs, warnings = requirements.resolve(conv, conv.source, Settings())
     assert specs(reqs) == ["gradio[oauth]", "pandas==2.2.2"]
     assert warnings == []
@@ -533,7 +575,9 @@ def test_order_is_stable():
 
 def test_rendered_file_round_trips(tmp_path):
     conv = notebook.convert(NOTEBOOKS / "nb_magics_tour.ipynb")
-    reqs, _ = requirements.resolve(conv, conv.source, Settings(), framework_packages=["streamlit"], framework="streamlit")
+    reqs, _ = requirements.resolve(
+        conv, conv.source, Settings(), framework_packages=["streamlit"], framework="streamlit"
+    )
     text = requirements.render_requirements_txt(reqs)
     lines = text.splitlines()
     assert lines[0].startswith("# Generated by n2a")
@@ -564,7 +608,10 @@ def _wheel(folder: Path, name: str, version: str) -> None:
     with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as whl:
         whl.writestr(f"{name.replace('-', '_')}/__init__.py", "")
         whl.writestr(f"{dist}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        whl.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: n2a-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr(
+            f"{dist}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: n2a-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         whl.writestr(f"{dist}.dist-info/RECORD", "")
 
 
@@ -582,8 +629,23 @@ def test_uv_reads_the_rendered_file(tmp_path):
     path = tmp_path / "requirements.txt"
     path.write_text(requirements.render_requirements_txt(reqs))
     uv = Path(sys.executable).with_name("uv")
-    done = subprocess.run([str(uv), "pip", "compile", "--offline", "--no-index", "--find-links", str(wheels),
-                           "--no-header", "--no-annotate", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            str(uv),
+            "pip",
+            "compile",
+            "--offline",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--no-header",
+            "--no-annotate",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["n2a-alpha==1.0", "n2a-beta==0.5", "n2a-gamma==3.1"]
 
@@ -594,9 +656,11 @@ def test_imports_of_files_run_with_percent_run_name_their_own_file(tmp_path, ind
     (src / "tool.py").write_text("import os\nimport holoviews\nimport n2a_nowhere_in_tool\n")
     main_nb = write_notebook(src / "app.ipynb", ["%run tool.py", "import ipyleaflet"])
     conv = notebook.convert(main_nb)
-    reqs, warnings = requirements.resolve(conv, conv.source, offline(index), environment=bare, local_modules=["tool.py"],
-                                          notebook_dir=src)
+    reqs, warnings = requirements.resolve(
+        conv, conv.source, offline(index), environment=bare, local_modules=["tool.py"], notebook_dir=src
+    )
     assert [(r.spec, r.source) for r in reqs] == [
         ("ipyleaflet", "import ipyleaflet (code cell 2, line 1): from the index, not installed in the kernel"),
-        ("holoviews", "import holoviews (tool.py line 2): from the index, not installed in the kernel")]
+        ("holoviews", "import holoviews (tool.py line 2): from the index, not installed in the kernel"),
+    ]
     assert len(warnings) == 1 and warnings[0].startswith("tool.py line 3: `import n2a_nowhere_in_tool`")

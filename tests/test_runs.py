@@ -8,12 +8,12 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import snapshot, write_notebook
-from n2a_gitops.notebook import convert as notebook
-from n2a_gitops.notebook.cellmap import annotate, loads
+
 from n2a_gitops.cli import main
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE, UsageError
+from n2a_gitops.notebook import convert as notebook
+from n2a_gitops.notebook.cellmap import annotate, loads
 
 BARE_PYTHON = [sys.executable, "-S", "-E", "-s"]  # no IPython, no site-packages: as bare as a pod
 
@@ -29,13 +29,17 @@ def run_app(converted, cwd, *argv) -> subprocess.CompletedProcess:
 @pytest.fixture
 def folder(tmp_path):
     src = tmp_path / "nb"
-    write_notebook(src / "helpers.ipynb", [
-        ("markdown", "Shared helpers"),
-        "%pip install -q pyyaml",
-        "def greet(name):\n    return f'Hello {name}!'\nGREETING_SOURCE = __file__",
-        "raise RuntimeError('scratch cell: never in the app')",
-        "def fail():\n    raise ValueError('from the helper')",
-    ], tags={3: ["n2a-skip"]})
+    write_notebook(
+        src / "helpers.ipynb",
+        [
+            ("markdown", "Shared helpers"),
+            "%pip install -q pyyaml",
+            "def greet(name):\n    return f'Hello {name}!'\nGREETING_SOURCE = __file__",
+            "raise RuntimeError('scratch cell: never in the app')",
+            "def fail():\n    raise ValueError('from the helper')",
+        ],
+        tags={3: ["n2a-skip"]},
+    )
     return src
 
 
@@ -92,12 +96,16 @@ def test_a_script_runs_as_main_in_a_fresh_namespace_copied_back(tmp_path):
     src = tmp_path / "nb"
     src.mkdir()
     (src / "tool.py").write_text(
-        "import sys\nSEEN = (__name__, sys.argv[1:], 'hidden' in globals())\nif __name__ == '__main__':\n    RAN = True\n")
-    main_nb = write_notebook(src / "app.ipynb", [
-        "hidden = 1\n%run tool.py one 'two words'\nprint(SEEN, RAN)",
-        "%run -n tool\nprint(SEEN[0])",
-        "%run -i tool.py\nprint(SEEN[2])",
-    ])
+        "import sys\nSEEN = (__name__, sys.argv[1:], 'hidden' in globals())\nif __name__ == '__main__':\n    RAN = True\n"
+    )
+    main_nb = write_notebook(
+        src / "app.ipynb",
+        [
+            "hidden = 1\n%run tool.py one 'two words'\nprint(SEEN, RAN)",
+            "%run -n tool\nprint(SEEN[0])",
+            "%run -i tool.py\nprint(SEEN[2])",
+        ],
+    )
     converted = notebook.convert(main_nb)
     assert converted.files["tool.py"] == (src / "tool.py").read_text()
     assert converted.code_sources["tool.py"] == (src / "tool.py").read_text()
@@ -111,22 +119,29 @@ def test_the_helpers_imports_count_as_requirements(tmp_path):
     write_notebook(src / "helpers.ipynb", ["import yaml\nLOAD = yaml.safe_load"])
     main_nb = write_notebook(src / "app.ipynb", ["%run helpers.ipynb", "import json"])
     converted = notebook.convert(main_nb)
-    from n2a_gitops.deps import requirements
     from n2a_gitops.config import Settings
+    from n2a_gitops.deps import requirements
 
     reqs, _ = requirements.resolve(converted, converted.source, Settings())
     # Named by the helper notebook's own cell (its cell map), resolved where the kernel would import it.
     assert [(r.spec.split("==")[0].lower(), r.source) for r in reqs] == [
-        ("pyyaml", "import yaml (helpers.ipynb code cell 1, line 1): installed in n2a's environment")]
+        ("pyyaml", "import yaml (helpers.ipynb code cell 1, line 1): installed in n2a's environment")
+    ]
 
 
-@pytest.mark.parametrize("cells, message", [
-    (["%run nowhere.ipynb"], "%run nowhere.ipynb in code cell 1: there is no file"),
-    (["x = 1", "%run ../outside.ipynb"], "outside the notebook's folder"),
-    (["%run app.ipynb"], "closes a cycle (app.ipynb -> app.ipynb)"),
-    (["%run ping.ipynb"], "%run app.ipynb in code cell 1 of ping.ipynb closes a cycle (app.ipynb -> ping.ipynb -> app.ipynb)"),
-    (["%run -m"], "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        (["%run nowhere.ipynb"], "%run nowhere.ipynb in code cell 1: there is no file"),
+        (["x = 1", "%run ../outside.ipynb"], "outside the notebook's folder"),
+        (["%run app.ipynb"], "closes a cycle (app.ipynb -> app.ipynb)"),
+        (
+            ["%run ping.ipynb"],
+            "%run app.ipynb in code cell 1 of ping.ipynb closes a cycle (app.ipynb -> ping.ipynb -> app.ipynb)",
+        ),
+        (["%run -m"], "cannot be read"),
+    ],
+)
 def test_runs_that_cannot_be_followed_are_usage_errors_naming_the_cell(tmp_path, cells, message):
     src = tmp_path / "nb"
     write_notebook(tmp_path / "outside.ipynb", ["X = 1"])
@@ -148,12 +163,27 @@ def test_a_run_outside_the_folder_is_refused_until_included_then_pointed_at_its_
     assert code == EXIT_USAGE and "outside the notebook's folder" in err and "--include ../shared/common.ipynb" in err
     assert snapshot(gitops) == before
 
-    code = main(["publish", str(main_nb), "--repo", str(gitops), "--owner", "jane", "--framework", "python",
-                 "--include", str(shared), "--dry-run", "--json"])
+    code = main(
+        [
+            "publish",
+            str(main_nb),
+            "--repo",
+            str(gitops),
+            "--owner",
+            "jane",
+            "--framework",
+            "python",
+            "--include",
+            str(shared),
+            "--dry-run",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out.strip().splitlines()[-1])["brought_in"] == [
-        {"path": "shared/common.ipynb", "by": "code cell 1"}]
+        {"path": "shared/common.ipynb", "by": "code cell 1"}
+    ]
 
     converted = notebook.convert(main_nb, {"shared/common.ipynb": shared / "common.ipynb"})
     assert "get_ipython().run_line_magic('run', 'shared/common.ipynb')" in converted.source
@@ -172,11 +202,14 @@ def test_a_run_whose_file_is_known_only_at_run_time_is_a_warning(tmp_path):
 
 
 def test_publish_ships_the_helper_lists_it_in_the_plan_and_scans_it_for_secrets(folder, gitops, capsys):
-    main_nb = write_notebook(folder / "app.ipynb", [
-        "%run helpers.ipynb",
-        "from http.server import HTTPServer, BaseHTTPRequestHandler\nimport os\n"
-        "HTTPServer(('0.0.0.0', int(os.environ['PORT'])), BaseHTTPRequestHandler).serve_forever()",
-    ])
+    main_nb = write_notebook(
+        folder / "app.ipynb",
+        [
+            "%run helpers.ipynb",
+            "from http.server import HTTPServer, BaseHTTPRequestHandler\nimport os\n"
+            "HTTPServer(('0.0.0.0', int(os.environ['PORT'])), BaseHTTPRequestHandler).serve_forever()",
+        ],
+    )
     code = main(["publish", str(main_nb), "--repo", str(gitops), "--owner", "jane", "--dry-run", "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -187,7 +220,8 @@ def test_publish_ships_the_helper_lists_it_in_the_plan_and_scans_it_for_secrets(
     src = "apps/app-jane/src"
     assert {f"{src}/app.py", f"{src}/helpers.ipynb.py", f"{src}/n2a_ipython.py", f"{src}/n2a_cellmap.json"} <= files
     assert ("pyyaml", "%pip install in cell 2 of helpers.ipynb") in [
-        (r["spec"], r["source"]) for r in result["requirement_sources"]]
+        (r["spec"], r["source"]) for r in result["requirement_sources"]
+    ]
 
     write_notebook(folder / "helpers.ipynb", ["TOKEN = 'ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'"])
     before = snapshot(gitops)
@@ -218,9 +252,18 @@ def test_the_magics_plan_lists_what_run_brought_in():
     from n2a_gitops.jupyter.magic import PublishedApp
     from n2a_gitops.model import PublishResult
 
-    result = PublishResult(app="a-jane", framework="flask", path="apps/a-jane", commit=None, url="https://a/",
-                           requirements=[], warnings=[], pushed=False, dry_run=True,
-                           brought_in=[{"path": "helpers.ipynb", "by": "code cell 1"}])
+    result = PublishResult(
+        app="a-jane",
+        framework="flask",
+        path="apps/a-jane",
+        commit=None,
+        url="https://a/",
+        requirements=[],
+        warnings=[],
+        pushed=False,
+        dry_run=True,
+        brought_in=[{"path": "helpers.ipynb", "by": "code cell 1"}],
+    )
     html = PublishedApp(result)._repr_html_()
     assert "Brought in by %run (1)" in html and "helpers.ipynb  (by %run in code cell 1)" in html
 
@@ -241,11 +284,14 @@ def test_module_runs_and_script_exits_behave_as_in_ipython(tmp_path):
     src.mkdir()
     (src / "localmod.py").write_text("import sys\nMOD = (__name__, sys.argv[1:])\n")
     (src / "quits.py").write_text("import sys\nBEFORE = 1\nsys.exit(3)\n")
-    main_nb = write_notebook(src / "app.ipynb", [
-        "%run -m localmod x\nprint(MOD)",
-        "%run quits.py\nprint('went on', BEFORE)",
-        "%run -e quits.py\n%run -m json.tool --help",
-    ])
+    main_nb = write_notebook(
+        src / "app.ipynb",
+        [
+            "%run -m localmod x\nprint(MOD)",
+            "%run quits.py\nprint('went on', BEFORE)",
+            "%run -e quits.py\n%run -m json.tool --help",
+        ],
+    )
     converted = notebook.convert(main_nb)
     assert [b["path"] for b in converted.brought_in] == ["localmod.py", "quits.py"]
     assert any("`%run -m json.tool` runs an installed module" in w for w in converted.warnings)

@@ -29,6 +29,7 @@ def choose(code, framework=None, allowed=None):
 
 # -- the registry --------------------------------------------------------------------------------
 
+
 def test_registry_covers_every_framework_n2a_yaml_knows_once():
     assert sorted(runtimes.names()) == sorted(ALL_FRAMEWORKS)
     assert len(set(runtimes.names())) == len(runtimes.REGISTRY)
@@ -44,7 +45,9 @@ def test_unknown_framework_lists_the_known_names():
 
 # -- gradio ----------------------------------------------------------------------------------------
 
-GRADIO_GUARDED = PIP.format("gradio") + '''
+GRADIO_GUARDED = (
+    PIP.format("gradio")
+    + """
 import gradio as gr
 
 def greet(name):
@@ -57,7 +60,8 @@ with gr.Blocks(title="Greeter") as ui:
 
 if __name__ == "__main__":
     ui.launch(server_port=7860, share=True)
-'''
+"""
+)
 
 
 def test_gradio_guarded_launch_with_hard_coded_port():
@@ -81,7 +85,9 @@ def test_gradio_guarded_launch_with_hard_coded_port():
 
 
 def test_gradio_unguarded_launch_and_interface_named_anything():
-    code = "import gradio as gr\nmy_app_2 = gr.Interface(fn=str.upper, inputs='text', outputs='text')\nmy_app_2.launch()\n"
+    code = (
+        "import gradio as gr\nmy_app_2 = gr.Interface(fn=str.upper, inputs='text', outputs='text')\nmy_app_2.launch()\n"
+    )
     rt, found = choose(code)
     assert (rt.name, found.app_object) == ("gradio", "my_app_2")
     assert "unguarded" in " ".join(found.evidence)
@@ -103,13 +109,17 @@ def test_gradio_interface_launched_without_a_name():
 
 # -- dash, flask, fastapi ---------------------------------------------------------------------------
 
+
 def test_dash_run_server_removed_in_dash_3_is_reported_and_neutralised():
-    code = PIP.format("dash") + '''
+    code = (
+        PIP.format("dash")
+        + """
 from dash import Dash, html
 dashboard = Dash(__name__)
 dashboard.layout = html.Div([html.H1("Sales")])
 dashboard.run_server(debug=True, port=8050)
-'''
+"""
+    )
     rt, found = choose(code)
     assert (rt.name, found.app_object) == ("dash", "dashboard")
     assert any("removed in Dash 3" in e for e in found.evidence)
@@ -145,7 +155,9 @@ def test_flask_without_a_named_object_uses_the_finding_launcher():
 
 
 def test_fastapi_uvicorn_run_in_the_notebook():
-    code = PIP.format("fastapi uvicorn") + '''
+    code = (
+        PIP.format("fastapi uvicorn")
+        + """
 from fastapi import FastAPI
 import uvicorn, nest_asyncio
 api = FastAPI()
@@ -154,7 +166,8 @@ def root():
     return {"ok": True}
 nest_asyncio.apply()
 uvicorn.run(api, host="127.0.0.1", port=8000)
-'''
+"""
+    )
     rt, found = choose(code)
     assert (rt.name, found.app_object) == ("fastapi", "api")
     assert any("uvicorn.run" in e and "hard-coded port 8000" in e for e in found.evidence)
@@ -170,6 +183,7 @@ def test_fastapi_serving_a_mounted_gradio_app_is_fastapi():
 
 
 # -- streamlit, panel, bokeh, shiny, solara ---------------------------------------------------------
+
 
 def test_streamlit_script():
     rt, found = choose("import streamlit as st\nst.title('Hi')\nst.write(1)\n")
@@ -198,8 +212,10 @@ def test_panel_guarded_launch_patterns(call):
 
 
 def test_bokeh_notebook_show_and_curdoc():
-    for code in ("from bokeh.plotting import figure, show\np = figure()\nshow(p)\n",
-                 "from bokeh.io import curdoc\nfrom bokeh.models import Div\ncurdoc().add_root(Div(text='x'))\n"):
+    for code in (
+        "from bokeh.plotting import figure, show\np = figure()\nshow(p)\n",
+        "from bokeh.io import curdoc\nfrom bokeh.models import Div\ncurdoc().add_root(Div(text='x'))\n",
+    ):
         rt, found = choose(code)
         assert rt.name == "bokeh" and found.strong
 
@@ -223,8 +239,12 @@ def test_solara_page_component():
 
 # -- voila fallback, plain python, errors ------------------------------------------------------------
 
+
 def test_outputs_only_notebook_falls_back_to_voila():
-    code = PIP.format("matplotlib") + "get_ipython().run_line_magic('matplotlib', 'inline')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+    code = (
+        PIP.format("matplotlib")
+        + "get_ipython().run_line_magic('matplotlib', 'inline')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+    )
     rt, found = choose(code)
     spec = rt.launch(found)
     assert rt.name == "voila"
@@ -280,8 +300,10 @@ def test_explicit_framework_keeps_the_evidence_or_says_so():
     assert found.evidence[0] == "chosen with --framework gradio" and found.app_object == "ui"
     rt, found = choose("print('hello')\n", framework="python")
     assert rt.name == "python"
-    assert found.evidence == ["chosen with --framework python",
-                              "not detected: no server of its own (http.server, socketserver, aiohttp, sockets ...)"]
+    assert found.evidence == [
+        "chosen with --framework python",
+        "not detected: no server of its own (http.server, socketserver, aiohttp, sockets ...)",
+    ]
 
 
 def test_syntax_error_is_a_usage_error_and_top_level_await_is_fine():
@@ -348,16 +370,19 @@ def test_example_notebooks_are_detected_as_their_framework():
 # -- any name for the app object (property) ------------------------------------------------------------
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True).filter(
-    lambda n: not keyword.iskeyword(n) and n not in {"gr", "dash", "Dash", "Flask", "FastAPI", "App", "ui", "print"})
+    lambda n: not keyword.iskeyword(n) and n not in {"gr", "dash", "Dash", "Flask", "FastAPI", "App", "ui", "print"}
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(name=names, kind=st.sampled_from(["gradio", "dash", "flask", "fastapi"]))
 def test_app_object_with_any_name_is_found(name, kind):
-    ctor = {"gradio": "import gradio as gr\n{n} = gr.Blocks()\n{n}.launch()\n",
-            "dash": "from dash import Dash\n{n} = Dash(__name__)\n{n}.run()\n",
-            "flask": "from flask import Flask\n{n} = Flask(__name__)\n",
-            "fastapi": "from fastapi import FastAPI\n{n} = FastAPI()\n"}[kind]
+    ctor = {
+        "gradio": "import gradio as gr\n{n} = gr.Blocks()\n{n}.launch()\n",
+        "dash": "from dash import Dash\n{n} = Dash(__name__)\n{n}.run()\n",
+        "flask": "from flask import Flask\n{n} = Flask(__name__)\n",
+        "fastapi": "from fastapi import FastAPI\n{n} = FastAPI()\n",
+    }[kind]
     code = ctor.format(n=name)
     ast.parse(code)
     rt, found = choose(code)
@@ -376,12 +401,15 @@ def test_evidence_names_the_code_cell_of_a_converted_notebook():
     assert runtimes.choose(converted.source, cellmap=converted.cellmap)[1].evidence == found.evidence
 
 
-@pytest.mark.parametrize("code", [
-    "from aiohttp import web\napp = web.Application()\nweb.run_app(app, port=int(__import__('os').environ['PORT']))\n",
-    "import socketserver, http.server\nsocketserver.TCPServer(('', 8000), http.server.SimpleHTTPRequestHandler).serve_forever()\n",
-    "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 8000))\ns.listen()\n",
-    "import tornado.web, tornado.ioloop\napp = tornado.web.Application([])\napp.listen(8888)\ntornado.ioloop.IOLoop.current().start()\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from aiohttp import web\napp = web.Application()\nweb.run_app(app, port=int(__import__('os').environ['PORT']))\n",
+        "import socketserver, http.server\nsocketserver.TCPServer(('', 8000), http.server.SimpleHTTPRequestHandler).serve_forever()\n",
+        "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 8000))\ns.listen()\n",
+        "import tornado.web, tornado.ioloop\napp = tornado.web.Application([])\napp.listen(8888)\ntornado.ioloop.IOLoop.current().start()\n",
+    ],
+)
 def test_code_that_serves_on_its_own_is_plain_python(code):
     rt, found = choose(code)
     assert rt.name == "python" and found.strong

@@ -17,14 +17,14 @@ import sys
 import kubernetes_validate
 import pytest
 import yaml
+from conftest import ARGOCD_CRDS, EXTERNAL_SECRETS_CRDS, git, snapshot, write_notebook
 
-from conftest import ARGOCD_CRDS, EXTERNAL_SECRETS_CRDS, GRADIO_CELLS, git, snapshot, write_notebook
 from n2a_gitops import kustomize
-from n2a_gitops.validation import crdschema
-from n2a_gitops.pod import envvars
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY, EXIT_USAGE
+from n2a_gitops.pod import envvars
+from n2a_gitops.validation import crdschema
 from n2a_gitops.validation.validate import validate_repo
 
 URL = "https://git.example.com/platform/gitops.git"
@@ -99,14 +99,17 @@ def test_secret_env_renders_a_secret_key_ref_that_validates_strictly(tmp_path, g
     assert "Secret" not in docs  # a reference only: no Secret object anywhere
 
 
-@pytest.mark.parametrize("option, code, words", [
-    ("OPENAI_API_KEY=llm-keys/openai", EXIT_POLICY, ["llm-keys", "secretsAllowed: greeter-jane-*"]),
-    ("OPENAI_API_KEY=other-bob-keys/openai", EXIT_POLICY, ["other-bob-keys"]),
-    ("OPENAI_API_KEY=llm-keys", EXIT_USAGE, ["NAME=SECRET/KEY"]),
-    ("1BAD=llm-keys/openai", EXIT_USAGE, ["valid variable name"]),
-    ("PATH=greeter-jane-keys/x", EXIT_USAGE, ["already set"]),
-    ("X=Not_A_Name/key", EXIT_USAGE, ["NAME=SECRET/KEY"]),
-])
+@pytest.mark.parametrize(
+    "option, code, words",
+    [
+        ("OPENAI_API_KEY=llm-keys/openai", EXIT_POLICY, ["llm-keys", "secretsAllowed: greeter-jane-*"]),
+        ("OPENAI_API_KEY=other-bob-keys/openai", EXIT_POLICY, ["other-bob-keys"]),
+        ("OPENAI_API_KEY=llm-keys", EXIT_USAGE, ["NAME=SECRET/KEY"]),
+        ("1BAD=llm-keys/openai", EXIT_USAGE, ["valid variable name"]),
+        ("PATH=greeter-jane-keys/x", EXIT_USAGE, ["already set"]),
+        ("X=Not_A_Name/key", EXIT_USAGE, ["NAME=SECRET/KEY"]),
+    ],
+)
 def test_secret_env_outside_the_rule_or_malformed_is_refused(gitops, gradio_notebook, capsys, option, code, words):
     before = snapshot(gitops)
     got, result, err = publish(capsys, gitops, gradio_notebook, "--secret-env", option)
@@ -119,9 +122,22 @@ def test_secret_env_outside_the_rule_or_malformed_is_refused(gitops, gradio_note
 def test_an_app_id_that_prefixes_another_does_not_reach_its_secrets(gitops, gradio_notebook, capsys):
     """App ids are <name>-<owner>: owner bob's `sales-bob` is a prefix of owner bob-smith's
     `sales-bob-smith`, so "{app}-*" alone would let the first read the second's Secrets."""
+
     def pub(owner, *args):
-        return main(["publish", str(gradio_notebook), "--repo", str(gitops), "--name", "sales", "--owner", owner,
-                     "--quiet", *args])
+        return main(
+            [
+                "publish",
+                str(gradio_notebook),
+                "--repo",
+                str(gitops),
+                "--name",
+                "sales",
+                "--owner",
+                owner,
+                "--quiet",
+                *args,
+            ]
+        )
 
     assert pub("bob-smith", "--secret-env", "K=sales-bob-smith-keys/k") == 0
     before = snapshot(gitops)
@@ -138,10 +154,19 @@ def test_an_app_id_that_prefixes_another_does_not_reach_its_secrets(gitops, grad
 
 
 @pytest.mark.shared("argocd", "external-secrets")
-def test_with_a_store_secret_env_renders_an_external_secret_valid_against_its_crd(tmp_path, gradio_notebook, capsys, crds):
+def test_with_a_store_secret_env_renders_an_external_secret_valid_against_its_crd(
+    tmp_path, gradio_notebook, capsys, crds
+):
     root = make_repo(tmp_path, "--secret-store", "vault", secretStoreKeys=["{app}/*", "openai"])
-    code, result, err = publish(capsys, root, gradio_notebook, "--secret-env", "OPENAI_API_KEY=openai",
-                                "--secret-env", "DB_PASSWORD=greeter-jane/db#password")
+    code, result, err = publish(
+        capsys,
+        root,
+        gradio_notebook,
+        "--secret-env",
+        "OPENAI_API_KEY=openai",
+        "--secret-env",
+        "DB_PASSWORD=greeter-jane/db#password",
+    )
     assert code == 0, err
     docs = built(root)
     external = docs["ExternalSecret"]
@@ -150,12 +175,15 @@ def test_with_a_store_secret_env_renders_an_external_secret_valid_against_its_cr
     assert external["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault"}
     assert external["spec"]["data"] == [
         {"secretKey": "OPENAI_API_KEY", "remoteRef": {"key": "openai"}},
-        {"secretKey": "DB_PASSWORD", "remoteRef": {"key": "greeter-jane/db", "property": "password"}}]
+        {"secretKey": "DB_PASSWORD", "remoteRef": {"key": "greeter-jane/db", "property": "password"}},
+    ]
     # The Deployment reads the Secret the operator writes, key by key.
     target = external["spec"]["target"]["name"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in app_container(docs)["env"] if "valueFrom" in e}
-    assert refs == {"OPENAI_API_KEY": {"name": target, "key": "OPENAI_API_KEY"},
-                    "DB_PASSWORD": {"name": target, "key": "DB_PASSWORD"}}
+    assert refs == {
+        "OPENAI_API_KEY": {"name": target, "key": "OPENAI_API_KEY"},
+        "DB_PASSWORD": {"name": target, "key": "DB_PASSWORD"},
+    }
     kubernetes_validate.validate(docs["Deployment"], "1.32", strict=True)
     # The repo's AppProject (written by init with the store) admits it; the whole gate passes.
     assert validate_repo(root, load_settings(root), crds_dir=crds) == []
@@ -188,7 +216,9 @@ def test_a_typo_in_an_external_secret_fails_its_crd_check(tmp_path, gradio_noteb
 def test_the_app_project_allows_external_secret_only_with_a_store(tmp_path, gitops, gradio_notebook, capsys):
     def allowed(root):
         project = yaml.safe_load((root / "argocd/project-apps.yaml").read_text())
-        return ("external-secrets.io", "ExternalSecret") in {(k["group"], k["kind"]) for k in project["spec"]["namespaceResourceWhitelist"]}
+        return ("external-secrets.io", "ExternalSecret") in {
+            (k["group"], k["kind"]) for k in project["spec"]["namespaceResourceWhitelist"]
+        }
 
     with_store = make_repo(tmp_path / "s", "--secret-store", "vault")
     assert allowed(with_store) and not allowed(gitops)
@@ -198,10 +228,20 @@ def test_the_app_project_allows_external_secret_only_with_a_store(tmp_path, gito
     project["spec"]["namespaceResourceWhitelist"].append({"group": "external-secrets.io", "kind": "ExternalSecret"})
     edit.write_text(yaml.safe_dump(project))
     assert publish(capsys, gitops, gradio_notebook)[0] == 0
-    (gitops / "apps" / APP / "es.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "secrets"},
-        "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"}, "target": {"name": f"{APP}-secrets"},
-                 "data": [{"secretKey": "K", "remoteRef": {"key": "k"}}]}}))
+    (gitops / "apps" / APP / "es.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "ExternalSecret",
+                "metadata": {"name": "secrets"},
+                "spec": {
+                    "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
+                    "target": {"name": f"{APP}-secrets"},
+                    "data": [{"secretKey": "K", "remoteRef": {"key": "k"}}],
+                },
+            }
+        )
+    )
     kust = yaml.safe_load((gitops / "apps" / APP / "kustomization.yaml").read_text())
     kust["resources"].append("es.yaml")
     (gitops / "apps" / APP / "kustomization.yaml").write_text(yaml.safe_dump(kust))
@@ -209,11 +249,14 @@ def test_the_app_project_allows_external_secret_only_with_a_store(tmp_path, gito
     assert rules == {"appproject-externalsecret", "externalsecret"}
 
 
-@pytest.mark.parametrize("args", [
-    ["--env", f"OPENAI_API_KEY={FAKE_KEY}"],  # a value where a value does not belong
-    ["--secret-env", f"OPENAI_API_KEY={FAKE_KEY}"],  # the value pasted instead of where it is kept
-    ["--secret-env", f"OPENAI_API_KEY=greeter-jane-keys/{FAKE_KEY}"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--env", f"OPENAI_API_KEY={FAKE_KEY}"],  # a value where a value does not belong
+        ["--secret-env", f"OPENAI_API_KEY={FAKE_KEY}"],  # the value pasted instead of where it is kept
+        ["--secret-env", f"OPENAI_API_KEY=greeter-jane-keys/{FAKE_KEY}"],
+    ],
+)
 def test_a_secret_value_on_the_command_line_is_refused_and_never_echoed(gitops, gradio_notebook, capsys, args):
     before = snapshot(gitops)
     code, result, err = publish(capsys, gitops, gradio_notebook, *args)
@@ -224,14 +267,31 @@ def test_a_secret_value_on_the_command_line_is_refused_and_never_echoed(gitops, 
 
 
 def test_a_key_in_the_notebook_is_refused_with_the_secret_env_to_use(gitops, tmp_path):
-    notebook = write_notebook(tmp_path / "nb" / "chat.ipynb", [
-        "import os\nimport gradio as gr",
-        f"API_KEY = {FAKE_KEY!r}",
-        "demo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()",
-    ])
+    notebook = write_notebook(
+        tmp_path / "nb" / "chat.ipynb",
+        [
+            "import os\nimport gradio as gr",
+            f"API_KEY = {FAKE_KEY!r}",
+            "demo = gr.Interface(lambda x: x, 'text', 'text')\ndemo.launch()",
+        ],
+    )
     before = snapshot(gitops)
-    proc = subprocess.run([sys.executable, "-m", "n2a_gitops", "publish", str(notebook), "--repo", str(gitops), "--owner", "jane", "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "n2a_gitops",
+            "publish",
+            str(notebook),
+            "--repo",
+            str(gitops),
+            "--owner",
+            "jane",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == EXIT_POLICY, proc.stderr
     assert "--secret-env API_KEY=" in proc.stderr and "Traceback" not in proc.stderr
     body = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -247,8 +307,10 @@ GPU_SETTINGS = {
     "maxResources": {"cpu": "4", "memory": "16Gi", "gpu": 2, "replicas": 3},
     "gpuResource": "nvidia.com/gpu",
     "gpuNodeSelector": {"nvidia.com/gpu.present": "true"},
-    "gpuTolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
-                       {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}],
+    "gpuTolerations": [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
+    ],
 }
 
 
@@ -259,16 +321,21 @@ def test_memory_and_gpu_render_what_n2a_yaml_defines(tmp_path, gradio_notebook, 
     docs = built(root)
     deployment = docs["Deployment"]
     container = app_container(docs)
-    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "4Gi", "nvidia.com/gpu": "1"},
-                                      "limits": {"cpu": "1", "memory": "4Gi", "nvidia.com/gpu": "1"}}
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "4Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "1", "memory": "4Gi", "nvidia.com/gpu": "1"},
+    }
     pod = deployment["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == GPU_SETTINGS["gpuNodeSelector"]
     assert pod["tolerations"] == GPU_SETTINGS["gpuTolerations"]
     assert deployment["spec"]["replicas"] == 2
     kubernetes_validate.validate(deployment, "1.32", strict=True)
     assert validate_repo(root, load_settings(root)) == []
-    assert result["resources"] == {"replicas": 2, "requests": container["resources"]["requests"],
-                                   "limits": container["resources"]["limits"]}
+    assert result["resources"] == {
+        "replicas": 2,
+        "requests": container["resources"]["requests"],
+        "limits": container["resources"]["limits"],
+    }
     assert "resources    2 replicas; requests cpu 100m, memory 4Gi, nvidia.com/gpu 1" in err
     # n2a list shows the same.
     assert main(["list", "--repo", str(root), "--json"]) == 0
@@ -278,21 +345,26 @@ def test_memory_and_gpu_render_what_n2a_yaml_defines(tmp_path, gradio_notebook, 
     assert publish(capsys, root, gradio_notebook, "--cpu", "1500m")[0] == 0
     pod = built(root)["Deployment"]["spec"]["template"]["spec"]
     assert "nodeSelector" not in pod and "tolerations" not in pod
-    assert app_container(built(root))["resources"] == {"requests": {"cpu": "1500m", "memory": "256Mi"},
-                                                       "limits": {"cpu": "1500m", "memory": "1Gi"}}
+    assert app_container(built(root))["resources"] == {
+        "requests": {"cpu": "1500m", "memory": "256Mi"},
+        "limits": {"cpu": "1500m", "memory": "1Gi"},
+    }
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["--memory", "64Gi"], EXIT_POLICY, ["maximum of 16Gi", "maxResources.memory", "--memory 16Gi"]),
-    (["--memory", "17179869185"], EXIT_POLICY, ["16Gi"]),  # one byte above 16Gi
-    (["--cpu", "4001m"], EXIT_POLICY, ["maximum of 4 ", "maxResources.cpu"]),
-    (["--gpu", "1"], EXIT_POLICY, ["maximum of 0 GPUs", "maxResources.gpu"]),
-    (["--replicas", "4"], EXIT_POLICY, ["maximum of 3 replicas"]),
-    (["--memory", "4GB"], EXIT_USAGE, ["not a Kubernetes quantity"]),
-    (["--cpu", "0"], EXIT_USAGE, ["more than zero"]),
-    (["--gpu", "-1"], EXIT_USAGE, ["whole number"]),
-    (["--gpu", "one"], EXIT_USAGE, ["--gpu"]),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["--memory", "64Gi"], EXIT_POLICY, ["maximum of 16Gi", "maxResources.memory", "--memory 16Gi"]),
+        (["--memory", "17179869185"], EXIT_POLICY, ["16Gi"]),  # one byte above 16Gi
+        (["--cpu", "4001m"], EXIT_POLICY, ["maximum of 4 ", "maxResources.cpu"]),
+        (["--gpu", "1"], EXIT_POLICY, ["maximum of 0 GPUs", "maxResources.gpu"]),
+        (["--replicas", "4"], EXIT_POLICY, ["maximum of 3 replicas"]),
+        (["--memory", "4GB"], EXIT_USAGE, ["not a Kubernetes quantity"]),
+        (["--cpu", "0"], EXIT_USAGE, ["more than zero"]),
+        (["--gpu", "-1"], EXIT_USAGE, ["whole number"]),
+        (["--gpu", "one"], EXIT_USAGE, ["--gpu"]),
+    ],
+)
 def test_requests_above_a_maximum_or_malformed_are_refused(gitops, gradio_notebook, capsys, args, code, words):
     before = snapshot(gitops)
     got, result, err = publish(capsys, gitops, gradio_notebook, *args)
@@ -312,8 +384,12 @@ def test_exactly_the_maximum_is_allowed(gitops, gradio_notebook, capsys):
 
 
 def test_env_values_reach_the_pod_as_typed(gitops, gradio_notebook, capsys):
-    typed = {"GREETING": "cost is $(HOME) today", "REF": "$(GREETING) and $(N2A_APP_OBJECT)",
-             "DOLLARS": "$$5 or $5$", "ODD": "$(unclosed and $é"}
+    typed = {
+        "GREETING": "cost is $(HOME) today",
+        "REF": "$(GREETING) and $(N2A_APP_OBJECT)",
+        "DOLLARS": "$$5 or $5$",
+        "ODD": "$(unclosed and $é",
+    }
     args = [a for k, v in typed.items() for a in ("--env", f"{k}={v}")]
     code, result, err = publish(capsys, gitops, gradio_notebook, *args)
     assert code == 0, err
@@ -323,7 +399,10 @@ def test_env_values_reach_the_pod_as_typed(gitops, gradio_notebook, capsys):
     env, _ = envvars.resolve(container, lambda item: None)  # what the kubelet makes of the list
     assert {k: env[k] for k in typed} == typed
     # Not escaped, the kubelet would have changed them (N2A_APP_OBJECT comes earlier in the list).
-    raw = {**container, "env": [{"name": e["name"], "value": typed.get(e["name"], e.get("value", ""))} for e in container["env"]]}
+    raw = {
+        **container,
+        "env": [{"name": e["name"], "value": typed.get(e["name"], e.get("value", ""))} for e in container["env"]],
+    }
     unescaped, _ = envvars.resolve(raw, lambda item: None)
     assert unescaped["REF"] != typed["REF"] and unescaped["DOLLARS"] != typed["DOLLARS"]
 
@@ -357,8 +436,16 @@ def test_maxima_raised_in_n2a_yaml_but_not_in_the_limit_range_are_flagged(tmp_pa
 def test_an_app_cannot_bring_its_own_quota(gitops, gradio_notebook, capsys):
     assert publish(capsys, gitops, gradio_notebook)[0] == 0
     folder = gitops / "apps" / APP
-    (folder / "quota.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "mine"}, "spec": {"hard": {"pods": "999"}}}))
+    (folder / "quota.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": "mine"},
+                "spec": {"hard": {"pods": "999"}},
+            }
+        )
+    )
     kust = yaml.safe_load((folder / "kustomization.yaml").read_text())
     kust["resources"].append("quota.yaml")
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(kust))
@@ -369,7 +456,11 @@ def test_an_app_cannot_bring_its_own_quota(gitops, gradio_notebook, capsys):
 def test_settings_with_bad_maxima_are_one_clear_error(tmp_path, gradio_notebook, capsys):
     root = make_repo(tmp_path, maxResources={"memory": "16GB"})
     code, result, err = publish(capsys, root, gradio_notebook)
-    assert code == 1 and "maxResources.memory '16GB' is not a positive Kubernetes quantity" in err and "Traceback" not in err
+    assert (
+        code == 1
+        and "maxResources.memory '16GB' is not a positive Kubernetes quantity" in err
+        and "Traceback" not in err
+    )
 
 
 # -- the same options from Python, the magic and the server extension ---------------------------
@@ -380,8 +471,10 @@ def test_magic_and_server_extension_take_the_same_options(gitops, gradio_noteboo
     from n2a_gitops.jupyter import magic
     from n2a_gitops.jupyter.options import publish_kwargs
 
-    line = (f"plan {gradio_notebook} --repo {gitops} --owner jane --memory 4Gi --cpu 2 --replicas 2 --gpu 0 "
-            "--secret-env API_KEY=greeter-jane-keys/api")
+    line = (
+        f"plan {gradio_notebook} --repo {gitops} --owner jane --memory 4Gi --cpu 2 --replicas 2 --gpu 0 "
+        "--secret-env API_KEY=greeter-jane-keys/api"
+    )
     shown = magic.run(line, {})
     assert shown.resources["limits"] == {"cpu": "2", "memory": "4Gi"} and shown.resources["replicas"] == 2
     assert shown.secret_env == [{"env": "API_KEY", "secret": "greeter-jane-keys", "key": "api"}]
@@ -391,8 +484,17 @@ def test_magic_and_server_extension_take_the_same_options(gitops, gradio_noteboo
     assert "16Gi" in refused.value.message
 
     root = gradio_notebook.parent
-    _, kwargs = publish_kwargs({"notebook": gradio_notebook.name, "secret_env": {"API_KEY": "greeter-jane-keys/api"},
-                                "memory": "4Gi", "cpu": 2, "gpu": 0, "replicas": 2}, root)
+    _, kwargs = publish_kwargs(
+        {
+            "notebook": gradio_notebook.name,
+            "secret_env": {"API_KEY": "greeter-jane-keys/api"},
+            "memory": "4Gi",
+            "cpu": 2,
+            "gpu": 0,
+            "replicas": 2,
+        },
+        root,
+    )
     assert kwargs["secret_env"] == ["API_KEY=greeter-jane-keys/api"]
     assert (kwargs["memory"], kwargs["cpu"], kwargs["gpu"], kwargs["replicas"]) == ("4Gi", 2, 0, 2)
     from n2a_gitops.errors import UsageError

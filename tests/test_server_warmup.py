@@ -28,8 +28,9 @@ print(json.dumps({"log": records, "new": sorted(set(sys.modules) - before), "app
 
 def test_after_the_warm_up_a_publish_imports_nothing_new(tmp_path, gitops):
     notebook = write_notebook(tmp_path / "nb" / "greeter.ipynb", GRADIO_CELLS)
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(notebook), str(gitops)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(notebook), str(gitops)], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["app"] == "greeter-jane"

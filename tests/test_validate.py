@@ -14,18 +14,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ARGOCD_CRDS, GRADIO_CELLS, write_notebook
-from n2a_gitops.validation.checks import podsecurity
+
 from n2a_gitops.cli import main
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import EXIT_POLICY
+from n2a_gitops.validation.checks import podsecurity
 from n2a_gitops.validation.validate import Problem, check_app, validate_repo
 
 CRDS = ARGOCD_CRDS
 APPS = ("greeter-jane", "hello-bob", "report-carol")
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
-           "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
 
 
 def _make_repo(base: Path, *extra_init: str) -> Path:
@@ -37,8 +41,20 @@ def _make_repo(base: Path, *extra_init: str) -> Path:
             mp.setenv(key, value)
         mp.setenv("XDG_CONFIG_HOME", str(base / "config"))
         mp.delenv("N2A_REPO", raising=False)
-        assert main(["init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git",
-                     "--apps-domain", "apps.example.com", *extra_init]) == 0
+        assert (
+            main(
+                [
+                    "init",
+                    str(root),
+                    "--repo-url",
+                    "https://git.example.com/platform/gitops.git",
+                    "--apps-domain",
+                    "apps.example.com",
+                    *extra_init,
+                ]
+            )
+            == 0
+        )
         for app in APPS:
             name, owner = app.split("-")
             assert main(["publish", str(nb), "--repo", str(root), "--name", name, "--owner", owner, "--quiet"]) == 0
@@ -114,7 +130,8 @@ def test_child_application_moved_to_the_default_project_fails(repo, capsys):
     edit_yaml(repo / "argocd/apps/hello-bob.yaml", lambda a: a["spec"].__setitem__("project", "default"))
     problems = problems_of(repo, crds_dir=CRDS)
     assert [(p.file, p.resource, p.rule) for p in problems] == [
-        ("argocd/apps/hello-bob.yaml", "Application/hello-bob", "application-project")]
+        ("argocd/apps/hello-bob.yaml", "Application/hello-bob", "application-project")
+    ]
     assert "'default'" in problems[0].message and "notebook-apps" in problems[0].fix
 
     assert main(["validate", "--repo", str(repo)]) == EXIT_POLICY
@@ -131,29 +148,49 @@ def test_child_application_with_another_destination_or_folder_fails(repo):
 
     edit_yaml(repo / "argocd/apps/hello-bob.yaml", retarget)
     problems = problems_of(repo)
-    assert {(p.file, p.rule) for p in problems} == {("argocd/apps/hello-bob.yaml", "application-destination"),
-                                                    ("argocd/apps/hello-bob.yaml", "application-source")}
+    assert {(p.file, p.rule) for p in problems} == {
+        ("argocd/apps/hello-bob.yaml", "application-destination"),
+        ("argocd/apps/hello-bob.yaml", "application-source"),
+    }
 
 
 @pytest.mark.shared("argocd")
 def test_cluster_role_in_an_overlay_fails(repo):
-    add_resource(repo, "greeter-jane", "clusterrole.yaml", {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"},
-        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]})
+    add_resource(
+        repo,
+        "greeter-jane",
+        "clusterrole.yaml",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "reader"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+        },
+    )
     problems = problems_of(repo, crds_dir=CRDS)
     assert [(p.file, p.resource, p.rule) for p in problems] == [
-        ("apps/greeter-jane", "ClusterRole/greeter-jane-reader", "appproject-kind")]
+        ("apps/greeter-jane", "ClusterRole/greeter-jane-reader", "appproject-kind")
+    ]
     assert "cluster-scoped kind rbac.authorization.k8s.io/ClusterRole" in problems[0].message
 
 
 @pytest.mark.shared("argocd")
 def test_privileged_container_in_an_overlay_fails(repo):
-    add_patch(repo, "report-carol", "patch-privileged.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {"spec": {"containers": [{"name": "app", "securityContext": {"privileged": True}}]}}}})
+    add_patch(
+        repo,
+        "report-carol",
+        "patch-privileged.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "securityContext": {"privileged": True}}]}}},
+        },
+    )
     problems = problems_of(repo, crds_dir=CRDS)
     assert [(p.file, p.resource, p.rule) for p in problems] == [
-        ("apps/report-carol", "Deployment/report-carol-web", "pod-security")]
+        ("apps/report-carol", "Deployment/report-carol-web", "pod-security")
+    ]
     assert problems[0].message == "container 'app' is privileged"
 
 
@@ -189,19 +226,43 @@ def test_two_apps_claiming_one_host_fails(repo):
 # -- more rules --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda s: s.__setitem__("hostNetwork", True), "hostNetwork is true"),
-    (lambda s: s["volumes"].append({"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}), "volume 'docker' is of type hostPath"),
-    (lambda s: s.__setitem__("automountServiceAccountToken", True), "automountServiceAccountToken is not false"),
-    (lambda s: s["containers"][0]["securityContext"]["capabilities"].__setitem__("add", ["SYS_ADMIN"]), "adds capabilities SYS_ADMIN"),
-    (lambda s: s["containers"][0]["securityContext"]["capabilities"].__setitem__("drop", []), "does not drop ALL"),
-    (lambda s: s["initContainers"][0]["securityContext"].__setitem__("allowPrivilegeEscalation", True), "container 'install' does not set allowPrivilegeEscalation"),
-    (lambda s: s["securityContext"].__setitem__("runAsUser", 0), "the pod runs as uid 0"),
-    (lambda s: (s["securityContext"].pop("runAsNonRoot"), [c["securityContext"].pop("runAsNonRoot", None) for c in s["containers"] + s["initContainers"]]), "may run as root"),
-    (lambda s: s["securityContext"].pop("seccompProfile"), "no seccomp profile"),
-    (lambda s: s["containers"][0]["securityContext"].__setitem__("readOnlyRootFilesystem", False), "writable root filesystem"),
-    (lambda s: s["containers"][0].setdefault("ports", []).append({"containerPort": 9, "hostPort": 9}), "uses hostPort 9"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda s: s.__setitem__("hostNetwork", True), "hostNetwork is true"),
+        (
+            lambda s: s["volumes"].append({"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}),
+            "volume 'docker' is of type hostPath",
+        ),
+        (lambda s: s.__setitem__("automountServiceAccountToken", True), "automountServiceAccountToken is not false"),
+        (
+            lambda s: s["containers"][0]["securityContext"]["capabilities"].__setitem__("add", ["SYS_ADMIN"]),
+            "adds capabilities SYS_ADMIN",
+        ),
+        (lambda s: s["containers"][0]["securityContext"]["capabilities"].__setitem__("drop", []), "does not drop ALL"),
+        (
+            lambda s: s["initContainers"][0]["securityContext"].__setitem__("allowPrivilegeEscalation", True),
+            "container 'install' does not set allowPrivilegeEscalation",
+        ),
+        (lambda s: s["securityContext"].__setitem__("runAsUser", 0), "the pod runs as uid 0"),
+        (
+            lambda s: (
+                s["securityContext"].pop("runAsNonRoot"),
+                [c["securityContext"].pop("runAsNonRoot", None) for c in s["containers"] + s["initContainers"]],
+            ),
+            "may run as root",
+        ),
+        (lambda s: s["securityContext"].pop("seccompProfile"), "no seccomp profile"),
+        (
+            lambda s: s["containers"][0]["securityContext"].__setitem__("readOnlyRootFilesystem", False),
+            "writable root filesystem",
+        ),
+        (
+            lambda s: s["containers"][0].setdefault("ports", []).append({"containerPort": 9, "hostPort": 9}),
+            "uses hostPort 9",
+        ),
+    ],
+)
 def test_pod_security_rules_on_the_real_deployment(repo, mutate, expected):
     from n2a_gitops import kustomize
 
@@ -225,18 +286,44 @@ def test_argo_cd_typos_are_caught_with_and_without_crds(repo):
 
 
 def test_unknown_kubernetes_field_is_caught_strictly(repo):
-    add_patch(repo, "hello-bob", "patch-typo.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicass": 2}})
+    add_patch(
+        repo,
+        "hello-bob",
+        "patch-typo.yaml",
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicass": 2}},
+    )
     problems = problems_of(repo)
     assert [(p.resource, p.rule) for p in problems] == [("Deployment/hello-bob-web", "kubernetes-schema")]
     assert "replicass" in problems[0].message
 
 
 def test_a_hand_edit_past_the_maxima_fails(repo, capsys):
-    add_patch(repo, "hello-bob", "patch-big.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 5, "template": {"spec": {"containers": [{"name": "app", "resources": {
-            "requests": {"memory": "64Gi"}, "limits": {"memory": "64Gi", "cpu": "4001m", "amd.com/gpu": "1"}}}]}}}})
+    add_patch(
+        repo,
+        "hello-bob",
+        "patch-big.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 5,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "app",
+                                "resources": {
+                                    "requests": {"memory": "64Gi"},
+                                    "limits": {"memory": "64Gi", "cpu": "4001m", "amd.com/gpu": "1"},
+                                },
+                            }
+                        ]
+                    }
+                },
+            },
+        },
+    )
     problems = problems_of(repo, apps=["hello-bob"])
     found = sorted((p.rule, p.message) for p in problems)
     assert [r for r, _ in found] == ["resources-max"] * 4 + ["resources-name"]
@@ -250,27 +337,70 @@ def test_a_hand_edit_past_the_maxima_fails(repo, capsys):
 
 def test_gpus_past_the_maximum_or_uneven_fail(repo):
     edit_yaml(repo / "n2a.yaml", lambda d: d.__setitem__("maxResources", {"gpu": 1}))
-    add_patch(repo, "report-carol", "patch-gpu.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {
-            "requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}}}]}}}})
+    add_patch(
+        repo,
+        "report-carol",
+        "patch-gpu.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "app",
+                                "resources": {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}},
+                            }
+                        ]
+                    }
+                }
+            },
+        },
+    )
     found = sorted((p.rule, p.message) for p in problems_of(repo, apps=["report-carol"]))
     assert [r for r, _ in found] == ["resources-gpu", "resources-max"]
     assert any("takes 2 nvidia.com/gpu, above the maximum 1" in m for _, m in found)
 
 
 def test_a_hand_edit_that_reads_another_apps_secret_or_picks_nodes_fails(repo):
-    add_patch(repo, "greeter-jane", "patch-reach.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {"spec": {
-            "nodeName": "node-1",
-            "nodeSelector": {"kubernetes.io/hostname": "node-1"},
-            "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}],
-            "containers": [{"name": "app", "env": [
-                {"name": "MINE", "valueFrom": {"secretKeyRef": {"name": "greeter-jane-keys", "key": "k"}}},
-                {"name": "THEIRS", "valueFrom": {"secretKeyRef": {"name": "hello-bob-keys", "key": "k"}}}],
-                "envFrom": [{"secretRef": {"name": "db-admin"}}]}],
-            "volumes": [{"name": "creds", "secret": {"secretName": "cloud-credentials"}}]}}}})
+    add_patch(
+        repo,
+        "greeter-jane",
+        "patch-reach.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "nodeName": "node-1",
+                        "nodeSelector": {"kubernetes.io/hostname": "node-1"},
+                        "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}],
+                        "containers": [
+                            {
+                                "name": "app",
+                                "env": [
+                                    {
+                                        "name": "MINE",
+                                        "valueFrom": {"secretKeyRef": {"name": "greeter-jane-keys", "key": "k"}},
+                                    },
+                                    {
+                                        "name": "THEIRS",
+                                        "valueFrom": {"secretKeyRef": {"name": "hello-bob-keys", "key": "k"}},
+                                    },
+                                ],
+                                "envFrom": [{"secretRef": {"name": "db-admin"}}],
+                            }
+                        ],
+                        "volumes": [{"name": "creds", "secret": {"secretName": "cloud-credentials"}}],
+                    }
+                }
+            },
+        },
+    )
     problems = problems_of(repo, apps=["greeter-jane"])
     found = sorted((p.rule, p.message.split(",")[0]) for p in problems)
     assert [r for r, _ in found] == ["placement"] * 3 + ["secret-not-allowed"] * 3
@@ -281,15 +411,23 @@ def test_a_hand_edit_that_reads_another_apps_secret_or_picks_nodes_fails(repo):
 
 def test_a_limit_range_below_the_maxima_and_an_unbacked_external_secret_kind_fail(repo):
     edit_yaml(repo / "argocd/limitrange.yaml", lambda d: d["spec"]["limits"][0]["max"].__setitem__("memory", "8Gi"))
-    edit_yaml(repo / "argocd/project-apps.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].append(
-        {"group": "external-secrets.io", "kind": "ExternalSecret"}))
+    edit_yaml(
+        repo / "argocd/project-apps.yaml",
+        lambda d: d["spec"]["namespaceResourceWhitelist"].append(
+            {"group": "external-secrets.io", "kind": "ExternalSecret"}
+        ),
+    )
     problems = problems_of(repo)
-    assert sorted((p.file, p.rule) for p in problems) == [("argocd/limitrange.yaml", "limitrange-max"),
-                                                          ("argocd/project-apps.yaml", "appproject-externalsecret")]
+    assert sorted((p.file, p.rule) for p in problems) == [
+        ("argocd/limitrange.yaml", "limitrange-max"),
+        ("argocd/project-apps.yaml", "appproject-externalsecret"),
+    ]
 
 
 def test_a_folder_relabelled_to_another_owner_is_flagged(repo):
-    edit_yaml(repo / "argocd/apps/hello-bob.yaml", lambda a: a["metadata"]["labels"].__setitem__("n2a.dev/owner", "jane"))
+    edit_yaml(
+        repo / "argocd/apps/hello-bob.yaml", lambda a: a["metadata"]["labels"].__setitem__("n2a.dev/owner", "jane")
+    )
     problems = problems_of(repo)
     assert [(p.file, p.rule) for p in problems] == [("argocd/apps/hello-bob.yaml", "ownership")]
 
@@ -298,20 +436,26 @@ def test_a_folder_relabelled_to_another_owner_is_flagged(repo):
 
     edit_yaml(repo / "apps/greeter-jane/kustomization.yaml", take_over)
     problems = problems_of(repo, apps=["greeter-jane"])
-    assert {(p.file, p.rule) for p in problems} == {("apps/greeter-jane", "ownership"),
-                                                   ("argocd/apps/greeter-jane.yaml", "ownership")}
+    assert {(p.file, p.rule) for p in problems} == {
+        ("apps/greeter-jane", "ownership"),
+        ("argocd/apps/greeter-jane.yaml", "ownership"),
+    }
 
 
 def test_broken_overlay_and_orphaned_application_are_reported(repo):
     (repo / "apps/hello-bob/kustomization.yaml").write_text("resources: [../missing]\n")
     shutil.rmtree(repo / "apps/report-carol")
     problems = problems_of(repo)
-    assert {(p.file, p.rule) for p in problems} == {("apps/hello-bob", "kustomize-build"),
-                                                   ("argocd/apps/report-carol.yaml", "application-folder")}
+    assert {(p.file, p.rule) for p in problems} == {
+        ("apps/hello-bob", "kustomize-build"),
+        ("argocd/apps/report-carol.yaml", "application-folder"),
+    }
 
 
 def test_changed_since_checks_only_the_touched_apps(repo):
-    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True, env={**GIT_ENV, "PATH": "/usr/bin:/bin"})  # noqa: E731
+    git = lambda *a: subprocess.run(
+        ["git", *a], cwd=repo, check=True, capture_output=True, env={**GIT_ENV, "PATH": "/usr/bin:/bin"}
+    )
     edit_yaml(repo / "argocd/apps/greeter-jane.yaml", lambda a: a["spec"].__setitem__("project", "default"))
     git("commit", "-qam", "break greeter")
     edit_yaml(repo / "argocd/apps/hello-bob.yaml", lambda a: a["spec"].__setitem__("project", "default"))
@@ -345,7 +489,8 @@ def test_check_app_is_what_publish_runs_on_one_built_app(repo):
         if doc["kind"] == "Deployment":
             doc["spec"]["template"]["spec"]["hostPID"] = True
     assert [str(p) for p in check_app(settings, "hello-bob", manifests, application, None)] == [
-        "apps/hello-bob: Deployment/hello-bob-web: [pod-security] hostPID is true (fix: remove hostPID)"]
+        "apps/hello-bob: Deployment/hello-bob-web: [pod-security] hostPID is true (fix: remove hostPID)"
+    ]
 
 
 # -- ApplicationSet mode -----------------------------------------------------------------------
@@ -358,16 +503,21 @@ def test_applicationset_mode_passes_then_fails_when_its_pins_move(published_apps
     assert not list((repo / "argocd").glob("apps/*.yaml"))  # publish wrote no child Application
     assert problems_of(repo, crds_dir=CRDS) == []
 
-    edit_yaml(repo / "argocd/applicationset.yaml", lambda a: a["spec"]["template"]["spec"].__setitem__("project", "default"))
+    edit_yaml(
+        repo / "argocd/applicationset.yaml", lambda a: a["spec"]["template"]["spec"].__setitem__("project", "default")
+    )
     edit_yaml(repo / "argocd/applicationset.yaml", lambda a: a["spec"].__setitem__("generatorz", []))
     problems = problems_of(repo, crds_dir=CRDS)
-    assert {(p.file, p.rule) for p in problems} == {("argocd/applicationset.yaml", "applicationset-project"),
-                                                   ("argocd/applicationset.yaml", "argocd-crd")}
+    assert {(p.file, p.rule) for p in problems} == {
+        ("argocd/applicationset.yaml", "applicationset-project"),
+        ("argocd/applicationset.yaml", "argocd-crd"),
+    }
 
 
 def test_cached_schema_check_answers_exactly_like_kubernetes_validate(repo):
     """schemas.kubernetes_errors builds kubernetes-validate's validator once; same verdicts."""
     import kubernetes_validate
+
     from n2a_gitops import kustomize
     from n2a_gitops.validation.checks.schemas import kubernetes_errors
 
@@ -375,7 +525,9 @@ def test_cached_schema_check_answers_exactly_like_kubernetes_validate(repo):
     broken = copy.deepcopy(docs)
     for doc in broken:
         doc["spec" if "spec" in doc else "data"]["surplus"] = 1
-    broken.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "eighty"}]}})
+    broken.append(
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "eighty"}]}}
+    )
     broken.append({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
     for doc in docs + broken:
         try:
@@ -401,6 +553,7 @@ def test_this_repository_is_itself_a_valid_gitops_repo(tmp_path):
     """The project's own n2a.yaml, apps/ and argocd/ pass the gate CI runs on GitOps repos, with
     the full Argo CD and Gateway API CRD checks (one folder, as an admin exports them)."""
     from conftest import ARGOCD_CRDS, GATEWAY_API_CRDS, REPO_ROOT
+
     from n2a_gitops.config import load_settings
     from n2a_gitops.validation.validate import validate_repo
 
@@ -418,9 +571,13 @@ def test_this_repository_is_itself_a_valid_gitops_repo(tmp_path):
 def test_this_repositorys_admin_files_are_what_init_renders_from_its_n2a_yaml():
     """n2a.yaml, apps/_base and argocd/ of this repository are regenerated when templates change."""
     from conftest import REPO_ROOT
+
     from n2a_gitops import render
 
     files = render.render_repo(load_settings(REPO_ROOT))
-    stale = sorted(rel for rel, content in files.items()
-                   if not (REPO_ROOT / rel).is_file() or (REPO_ROOT / rel).read_bytes() != content)
+    stale = sorted(
+        rel
+        for rel, content in files.items()
+        if not (REPO_ROOT / rel).is_file() or (REPO_ROOT / rel).read_bytes() != content
+    )
     assert stale == []

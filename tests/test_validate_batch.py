@@ -8,17 +8,17 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import subprocess
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-
 from test_validate import _make_repo, add_patch, add_resource, edit_yaml
-from n2a_gitops.validation import batchbuild
+
 from n2a_gitops.config import load_settings
 from n2a_gitops.kustomize import find_kustomize
+from n2a_gitops.validation import batchbuild
 from n2a_gitops.validation.validate import validate_repo
 
 GOOD = [f"copy{i}-jane" for i in range(10)]
@@ -47,38 +47,84 @@ def many(published, tmp_path) -> Path:
     shutil.copytree(published, repo, symlinks=True)
     for app in GOOD:
         clone_app(repo, "greeter-jane", app)
-    for app in ("broken-jane", "twin-jane", "liar-jane", "fifo-jane", "privileged-jane", "nested-jane",
-                "vars-jane", "usesvar-jane", "bare-jane"):
+    for app in (
+        "broken-jane",
+        "twin-jane",
+        "liar-jane",
+        "fifo-jane",
+        "privileged-jane",
+        "nested-jane",
+        "vars-jane",
+        "usesvar-jane",
+        "bare-jane",
+    ):
         clone_app(repo, "greeter-jane", app)
     # kustomize fails on it: the whole group fails, and its own error must come back.
     edit_yaml(repo / "apps/broken-jane/kustomization.yaml", lambda k: k["patches"].append({"path": "gone.yaml"}))
     # The same resource ids as copy3-jane: a combined build refuses them, one build each does not.
     edit_yaml(repo / "apps/twin-jane/kustomization.yaml", lambda k: k.__setitem__("namePrefix", "copy3-jane-"))
     # Claims to be copy5-jane through the instance label: its resources stay its own.
-    edit_yaml(repo / "apps/liar-jane/kustomization.yaml",
-              lambda k: k["labels"][0]["pairs"].__setitem__("app.kubernetes.io/instance", "copy5-jane"))
+    edit_yaml(
+        repo / "apps/liar-jane/kustomization.yaml",
+        lambda k: k["labels"][0]["pairs"].__setitem__("app.kubernetes.io/instance", "copy5-jane"),
+    )
     # sortOptions only counts at the top of a build: this app's order must be its own.
     edit_yaml(repo / "apps/fifo-jane/kustomization.yaml", lambda k: k.__setitem__("sortOptions", {"order": "fifo"}))
-    add_patch(repo, "privileged-jane", "patch-privileged.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {"spec": {"containers": [{"name": "app", "securityContext": {"privileged": True}}]}}}})
+    add_patch(
+        repo,
+        "privileged-jane",
+        "patch-privileged.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "securityContext": {"privileged": True}}]}}},
+        },
+    )
     # Pulls in another folder besides the shared base.
     (repo / "apps/nested-jane/extra").mkdir()
     (repo / "apps/nested-jane/extra/kustomization.yaml").write_text("resources: [cm.yaml]\n")
-    (repo / "apps/nested-jane/extra/cm.yaml").write_text(yaml.safe_dump(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"a": "b"}}))
+    (repo / "apps/nested-jane/extra/cm.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"a": "b"}})
+    )
     edit_yaml(repo / "apps/nested-jane/kustomization.yaml", lambda k: k["resources"].append("extra"))
     # A var declared by one app must not resolve another app's $(SVC) (vars resolve at the top).
-    add_resource(repo, "vars-jane", "peer.yaml", {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "peer"}, "data": {"a": "b"}})
-    edit_yaml(repo / "apps/vars-jane/kustomization.yaml", lambda k: k.__setitem__("vars", [
-        {"name": "SVC", "objref": {"kind": "ConfigMap", "name": "peer", "apiVersion": "v1"}}]))
-    add_patch(repo, "usesvar-jane", "patch-var.yaml", {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "PEER", "value": "$(SVC)"}]}]}}}})
-    add_resource(repo, "copy7-jane", "extra-service.yaml", {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "extra"},
-        "spec": {"type": "NodePort", "ports": [{"port": 80}]}})
+    add_resource(
+        repo,
+        "vars-jane",
+        "peer.yaml",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "peer"}, "data": {"a": "b"}},
+    )
+    edit_yaml(
+        repo / "apps/vars-jane/kustomization.yaml",
+        lambda k: k.__setitem__(
+            "vars", [{"name": "SVC", "objref": {"kind": "ConfigMap", "name": "peer", "apiVersion": "v1"}}]
+        ),
+    )
+    add_patch(
+        repo,
+        "usesvar-jane",
+        "patch-var.yaml",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "app", "env": [{"name": "PEER", "value": "$(SVC)"}]}]}}
+            },
+        },
+    )
+    add_resource(
+        repo,
+        "copy7-jane",
+        "extra-service.yaml",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "extra"},
+            "spec": {"type": "NodePort", "ports": [{"port": 80}]},
+        },
+    )
     (repo / "apps/bare-jane/kustomization.yaml").unlink()  # no kustomization.yaml at all
     shutil.rmtree(repo / "apps/hello-bob")  # an orphaned child Application
     return repo
@@ -90,7 +136,7 @@ def counted(tmp_path, monkeypatch) -> Path:
     log = tmp_path / "runs.log"
     script = tmp_path / "kustomize-counting"
     real = " ".join(find_kustomize())  # `kustomize build` or `kubectl kustomize`
-    script.write_text(f"#!/bin/sh\necho run >> {log}\nshift\nexec {real} \"$@\"\n")  # drops our `build`
+    script.write_text(f'#!/bin/sh\necho run >> {log}\nshift\nexec {real} "$@"\n')  # drops our `build`
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("N2A_KUSTOMIZE", str(script))
     return log
@@ -121,9 +167,16 @@ def test_batched_builds_give_each_app_exactly_its_own_build(many, counted):
         assert same((manifests, error)) == same(alone[app]), app
     assert runs(counted) < len(apps)  # the good apps were built together
     # Side by side in one group, each of these would change another's result if let through.
-    for group in (["copy1-jane", "usesvar-jane", "vars-jane"], ["copy1-jane", "liar-jane", "copy5-jane"],
-                  ["twin-jane", "copy3-jane"], ["copy1-jane", "fifo-jane", "nested-jane"], ["copy1-jane", "broken-jane", "copy2-jane"]):
-        assert [(a, same((m, e))) for a, m, e in batchbuild.build_all(many, group)] == [(a, same(alone[a])) for a in group]
+    for group in (
+        ["copy1-jane", "usesvar-jane", "vars-jane"],
+        ["copy1-jane", "liar-jane", "copy5-jane"],
+        ["twin-jane", "copy3-jane"],
+        ["copy1-jane", "fifo-jane", "nested-jane"],
+        ["copy1-jane", "broken-jane", "copy2-jane"],
+    ):
+        assert [(a, same((m, e))) for a, m, e in batchbuild.build_all(many, group)] == [
+            (a, same(alone[a])) for a in group
+        ]
 
     # What each broken app's own build says is what came back.
     assert "gone.yaml" in alone["broken-jane"][1] and alone["bare-jane"] == (None, None)
@@ -139,12 +192,22 @@ def test_batched_validate_reports_exactly_what_one_build_per_app_reports(many):
     batched = validate_repo(many, settings)
     assert [steady(p) for p in batched] == [steady(p) for p in one_each]
     found = {(p.file, p.rule) for p in batched}
-    assert {("apps/broken-jane", "kustomize-build"), ("apps/bare-jane", "kustomize-build"),
-            ("apps/twin-jane", "resource-conflict"), ("apps/copy3-jane", "resource-conflict"),
-            ("apps/twin-jane", "resource-name"), ("apps/liar-jane", "labels"),
-            ("apps/privileged-jane", "pod-security"), ("apps/copy7-jane", "service-type"),
-            ("argocd/apps/hello-bob.yaml", "application-folder")} <= found
-    assert not {f for f, _r in found if f.startswith("apps/copy") and f not in ("apps/copy3-jane", "apps/copy5-jane", "apps/copy7-jane")}
+    assert {
+        ("apps/broken-jane", "kustomize-build"),
+        ("apps/bare-jane", "kustomize-build"),
+        ("apps/twin-jane", "resource-conflict"),
+        ("apps/copy3-jane", "resource-conflict"),
+        ("apps/twin-jane", "resource-name"),
+        ("apps/liar-jane", "labels"),
+        ("apps/privileged-jane", "pod-security"),
+        ("apps/copy7-jane", "service-type"),
+        ("argocd/apps/hello-bob.yaml", "application-folder"),
+    } <= found
+    assert not {
+        f
+        for f, _r in found
+        if f.startswith("apps/copy") and f not in ("apps/copy3-jane", "apps/copy5-jane", "apps/copy7-jane")
+    }
 
 
 def test_a_group_with_one_broken_app_is_not_rebuilt_app_by_app(many, counted):
@@ -181,4 +244,6 @@ def test_changed_paths_from_the_git_binary_are_what_gitpython_says(published, tm
         return type(caught.value), caught.value.message, caught.value.fix
 
     assert error(changed_since, repo, "no-such-rev") == error(GitOpsRepo(repo).changed_paths, "no-such-rev")
-    assert error(changed_since, repo / "apps", "HEAD") == error(lambda r, s: GitOpsRepo(r).changed_paths(s), repo / "apps", "HEAD")
+    assert error(changed_since, repo / "apps", "HEAD") == error(
+        lambda r, s: GitOpsRepo(r).changed_paths(s), repo / "apps", "HEAD"
+    )

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REPO_ROOT, git, snapshot, write_notebook
 from nbformat.v4 import new_code_cell
 
-from conftest import REPO_ROOT, git, snapshot, write_notebook
 from n2a_gitops import runtimes
-from n2a_gitops.preview import check
-from n2a_gitops.preview import localpod as preview
 from n2a_gitops.config import ALL_FRAMEWORKS
 from n2a_gitops.errors import EXIT_CHECK, CheckError
 from n2a_gitops.output import Output
+from n2a_gitops.preview import check
+from n2a_gitops.preview import localpod as preview
 
 EXAMPLES = REPO_ROOT / "examples"
 N2A = [sys.executable, "-m", "n2a_gitops"]
@@ -63,6 +63,7 @@ def _prepare(notebook, **kw):
 
 # -- slow: every framework, real servers -------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("framework", ALL_FRAMEWORKS)
 def test_broken_code_is_refused_by_check_and_never_ready_in_preview(framework, gitops, tmp_path):
@@ -90,8 +91,17 @@ def test_broken_code_is_refused_by_check_and_never_ready_in_preview(framework, g
 @pytest.mark.slow
 @pytest.mark.parametrize("framework", ALL_FRAMEWORKS)
 def test_working_notebook_passes_check_and_is_committed(framework, gitops, tmp_path):
-    proc = n2a("publish", str(EXAMPLES / f"{framework}_hello.ipynb"), "--repo", str(gitops),
-               "--owner", "ci", "--check", "--json", cwd=tmp_path)
+    proc = n2a(
+        "publish",
+        str(EXAMPLES / f"{framework}_hello.ipynb"),
+        "--repo",
+        str(gitops),
+        "--owner",
+        "ci",
+        "--check",
+        "--json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["check"]["passed"] is True and 200 <= result["check"]["status"] < 500
@@ -106,7 +116,11 @@ def test_voila_warmup_picks_the_kernel_voila_picks(tmp_path, monkeypatch):
     warm-up, fall back to a kernel for the notebook's language."""
     monkeypatch.chdir(tmp_path)
     nb = nbformat.read(str(EXAMPLES / "voila_hello.ipynb"), as_version=4)
-    nb.metadata["kernelspec"] = {"name": "conda-env-sales-py", "display_name": "Python [conda env:sales]", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "conda-env-sales-py",
+        "display_name": "Python [conda env:sales]",
+        "language": "python",
+    }
     path = tmp_path / "voila_conda.ipynb"
     nbformat.write(nb, str(path))
     prepared = _prepare(path)
@@ -134,8 +148,10 @@ def test_voila_names_the_notebooks_cell_when_skipped_cells_are_left_out(gitops, 
 
 COUNTING = {
     "panel": ["import panel as pn", "open('runs.txt', 'a').write('run\\n')\npn.Column('# counted').servable()"],
-    "bokeh": ["from bokeh.io import curdoc\nfrom bokeh.models import Div",
-              "open('runs.txt', 'a').write('run\\n')\ncurdoc().add_root(Div(text='counted'))"],
+    "bokeh": [
+        "from bokeh.io import curdoc\nfrom bokeh.models import Div",
+        "open('runs.txt', 'a').write('run\\n')\ncurdoc().add_root(Div(text='counted'))",
+    ],
     "voila": ["open('runs.txt', 'a').write('run\\n')\nprint('counted')"],
     "streamlit": ["import streamlit as st", "open('runs.txt', 'a').write('run\\n')\nst.write('counted')"],
 }
@@ -153,7 +169,7 @@ def test_warmup_runs_the_code_once_per_start_never_per_probe(framework, tmp_path
         with preview.serve(prepared.manifests) as app:
             runs = app.pod.volumes["work"] / "runs.txt"
 
-            def count():
+            def count(runs=runs):
                 return runs.read_text().count("run") if runs.exists() else 0
 
             assert count() == expected  # ready: the warm-up ran the code exactly once (or not at all)
@@ -195,10 +211,14 @@ def test_gunicorn_is_not_ready_while_failing_code_still_imports(framework, tmp_p
 
 # -- fast: what the Deployment runs ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("framework", ALL_FRAMEWORKS)
 def test_the_deployment_runs_the_warmup_in_front_of_the_server(framework, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    warm, cold = _prepare(EXAMPLES / f"{framework}_hello.ipynb"), _prepare(EXAMPLES / f"{framework}_hello.ipynb", warmup=False)
+    warm, cold = (
+        _prepare(EXAMPLES / f"{framework}_hello.ipynb"),
+        _prepare(EXAMPLES / f"{framework}_hello.ipynb", warmup=False),
+    )
     warm_cmd, cold_cmd = (_deployment(p)["containers"][0]["command"] for p in (warm, cold))
     if framework in WARMED:
         launcher = WARMED[framework]
@@ -260,7 +280,7 @@ def test_exit_code_7_is_documented():
 
 # -- fast: the check's rules, on a pod whose image is this Python -------------------------------
 
-SERVER = r'''
+SERVER = r"""
 import http.server, os, sys, traceback
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -283,32 +303,72 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 MODE = sys.argv[1]
 http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-'''
+"""
 
 
 def _pod(mode: str) -> list[dict]:
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t-code"},
-                 "data": {"app.py": "# In[ ]:\n\n\nprint('one')\n\n\n# In[ ]:\n\n\n" + SERVER}}
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "t-code"},
+        "data": {"app.py": "# In[ ]:\n\n\nprint('one')\n\n\n# In[ ]:\n\n\n" + SERVER},
+    }
     mounts = [{"name": "work", "mountPath": "/app/work"}]
-    return [configmap, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "t-web"},
-            "spec": {"template": {"spec": {
-                "initContainers": [{"name": "install", "command": ["sh", "-c", 'cp -RL "$N2A_SRC/." "$N2A_WORK"'],
-                                    "env": [{"name": "N2A_SRC", "value": "/app/src"}, {"name": "N2A_WORK", "value": "/app/work"}],
-                                    "volumeMounts": [{"name": "code", "mountPath": "/app/src"}, *mounts]}],
-                "containers": [{"name": "app", "command": [sys.executable, "app.py", mode], "workingDir": "/app/work",
-                                "ports": [{"containerPort": 8080}], "env": [{"name": "PORT", "value": "8080"}],
+    return [
+        configmap,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "t-web"},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "initContainers": [
+                            {
+                                "name": "install",
+                                "command": ["sh", "-c", 'cp -RL "$N2A_SRC/." "$N2A_WORK"'],
+                                "env": [
+                                    {"name": "N2A_SRC", "value": "/app/src"},
+                                    {"name": "N2A_WORK", "value": "/app/work"},
+                                ],
+                                "volumeMounts": [{"name": "code", "mountPath": "/app/src"}, *mounts],
+                            }
+                        ],
+                        "containers": [
+                            {
+                                "name": "app",
+                                "command": [sys.executable, "app.py", mode],
+                                "workingDir": "/app/work",
+                                "ports": [{"containerPort": 8080}],
+                                "env": [{"name": "PORT", "value": "8080"}],
                                 "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}},
-                                "startupProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 1,
-                                                 "failureThreshold": 30},
-                                "volumeMounts": mounts}],
-                "volumes": [{"name": "code", "configMap": {"name": "t-code"}}, {"name": "work", "emptyDir": {}}],
-            }}}}]
+                                "startupProbe": {
+                                    "httpGet": {"path": "/health", "port": "http"},
+                                    "periodSeconds": 1,
+                                    "failureThreshold": 30,
+                                },
+                                "volumeMounts": mounts,
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "code", "configMap": {"name": "t-code"}},
+                            {"name": "work", "emptyDir": {}},
+                        ],
+                    }
+                }
+            },
+        },
+    ]
 
 
 @pytest.mark.parametrize("mode, status", [("ok", 200), ("404", 404)])
 def test_check_passes_an_app_whose_page_answers(mode, status, tmp_path):
     """A 404 page is the app's own answer (an API without `/`): its code ran."""
-    assert check.run(_pod(mode), cache_dir=tmp_path) == {"passed": True, "seconds": pytest.approx(0, abs=60), "status": status}
+    assert check.run(_pod(mode), cache_dir=tmp_path) == {
+        "passed": True,
+        "seconds": pytest.approx(0, abs=60),
+        "status": status,
+    }
 
 
 @pytest.mark.parametrize("mode, why", [("500", "answered HTTP 500"), ("traceback", "printed a traceback")])
@@ -323,18 +383,27 @@ def test_check_refuses_a_page_that_fails(mode, why, tmp_path):
 
 def test_check_refuses_an_app_that_never_gets_ready(tmp_path):
     manifests = _pod("ok")
-    manifests[1]["spec"]["template"]["spec"]["containers"][0]["command"] = [sys.executable, "-c", "import not_a_module_n2a"]
+    manifests[1]["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        sys.executable,
+        "-c",
+        "import not_a_module_n2a",
+    ]
     with pytest.raises(CheckError) as info:
         check.run(manifests, cache_dir=tmp_path)
-    assert "exited with code 1 before it was ready" in info.value.message and "ModuleNotFoundError" in info.value.message
+    assert (
+        "exited with code 1 before it was ready" in info.value.message and "ModuleNotFoundError" in info.value.message
+    )
 
 
 def test_kernel_tracebacks_name_the_code_cell(tmp_path):
     """Voila's kernel names cells by execution count, which skips empty and skip-execution cells."""
     from n2a_gitops.notebook import cellmap
 
-    path = write_notebook(tmp_path / "app.ipynb", ["x = 1", "", "y = 2", "def f():\n    import not_a_module_n2a", "f()"],
-                          tags={2: ["skip-execution"]})
+    path = write_notebook(
+        tmp_path / "app.ipynb",
+        ["x = 1", "", "y = 2", "def f():\n    import not_a_module_n2a", "f()"],
+        tags={2: ["skip-execution"]},
+    )
     counts = cellmap.kernel_counts(path)
     assert counts == {1: 1, 2: 4, 3: 5}
     nb = nbformat.read(str(path), as_version=4)  # conversion's numbers (skipped cells left out) win
@@ -345,5 +414,6 @@ def test_kernel_tracebacks_name_the_code_cell(tmp_path):
     text = "Cell In[3], line 1\n----> 1 f()\n\nCell In[2], line 2, in f()\n"
     annotated = cellmap.annotate_kernel(text, counts)
     assert annotated == (
-        "Cell In[3], line 1  [code cell 5, line 1]\n----> 1 f()\n\nCell In[2], line 2, in f()  [code cell 4, line 2]\n")
+        "Cell In[3], line 1  [code cell 5, line 1]\n----> 1 f()\n\nCell In[2], line 2, in f()  [code cell 4, line 2]\n"
+    )
     assert cellmap.annotate_kernel(annotated, counts) == annotated  # once is enough

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
+
 from n2a_gitops import yamlio
 
 TEXTS = [

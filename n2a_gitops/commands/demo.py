@@ -34,10 +34,10 @@ def run(args, out) -> int:
     import tempfile
     from pathlib import Path
 
-    from n2a_gitops.errors import UsageError
-    from n2a_gitops.pipeline import publish
     from n2a_gitops.commands.init import init
     from n2a_gitops.commands.publish import show
+    from n2a_gitops.errors import UsageError
+    from n2a_gitops.pipeline import publish
 
     examples = examples_dir()
     notebook = examples / f"{args.example}.ipynb"

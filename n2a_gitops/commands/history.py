@@ -17,7 +17,9 @@ examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("app", help="the app id, <name>-<owner>")
-    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
+    parser.add_argument(
+        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
+    )
     parser.add_argument("--limit", type=int, metavar="N", help="only the newest N commits")
     parser.add_argument("--json", action="store_true", help="print one JSON object: {app, commits: [...]}")
 
@@ -32,8 +34,10 @@ def run(args, out) -> int:
     commits = repo.history(app_paths(settings, args.app), limit=args.limit)
     if not commits:
         known = app_names(repo.root)
-        raise NotFoundError(f"no commit ever touched app {args.app!r} in {repo.root}",
-                            f"pick one of: {', '.join(known)}" if known else "check the name; `n2a list` shows the apps")
+        raise NotFoundError(
+            f"no commit ever touched app {args.app!r} in {repo.root}",
+            f"pick one of: {', '.join(known)}" if known else "check the name; `n2a list` shows the apps",
+        )
     for c in commits:
         out.text(f"{c['sha'][:12]}  {c['date'][:19].replace('T', ' ')}  {c['author']}  {c['message']}")
     out.result({"app": args.app, "commits": commits})

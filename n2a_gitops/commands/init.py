@@ -46,17 +46,33 @@ def add_arguments(p):
     p.add_argument("--web-url", help="web view of the repo, for links back to notebooks")
     p.add_argument("--index-url", help="the package index requirements come from (default PyPI)")
     p.add_argument("--branch", default="main", help="branch Argo CD follows (default main)")
-    p.add_argument("--applicationset", action="store_true",
-                   help="bootstrap with an admin-owned ApplicationSet over apps/* instead of app-of-apps")
-    p.add_argument("--routing", choices=["gateway", "ingress"], default="gateway",
-                   help="reach apps through an HTTPRoute on the platform Gateway (default) or an Ingress")
-    p.add_argument("--gateway-class", metavar="NAME", help="GatewayClass of the platform Gateway (e.g. eg, istio, cilium)")
+    p.add_argument(
+        "--applicationset",
+        action="store_true",
+        help="bootstrap with an admin-owned ApplicationSet over apps/* instead of app-of-apps",
+    )
+    p.add_argument(
+        "--routing",
+        choices=["gateway", "ingress"],
+        default="gateway",
+        help="reach apps through an HTTPRoute on the platform Gateway (default) or an Ingress",
+    )
+    p.add_argument(
+        "--gateway-class", metavar="NAME", help="GatewayClass of the platform Gateway (e.g. eg, istio, cilium)"
+    )
     p.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer the sign-in proxy trusts")
     p.add_argument("--oidc-client-id", metavar="ID", help="OIDC client of the sign-in proxy")
-    p.add_argument("--secret-store", metavar="NAME",
-                   help="External Secrets Operator store apps read secrets from (secretStore in n2a.yaml)")
-    p.add_argument("--secret-store-kind", choices=["ClusterSecretStore", "SecretStore"], default="ClusterSecretStore",
-                   help="kind of that store (default ClusterSecretStore; a SecretStore lives in the apps namespace)")
+    p.add_argument(
+        "--secret-store",
+        metavar="NAME",
+        help="External Secrets Operator store apps read secrets from (secretStore in n2a.yaml)",
+    )
+    p.add_argument(
+        "--secret-store-kind",
+        choices=["ClusterSecretStore", "SecretStore"],
+        default="ClusterSecretStore",
+        help="kind of that store (default ClusterSecretStore; a SecretStore lives in the apps namespace)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -66,10 +82,24 @@ PLACEHOLDER_ISSUER = "https://sso.example.com/realms/apps"
 PLACEHOLDER_CLIENT = "notebook-apps"
 
 
-def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=None, web_url=None,
-         index_url=None, branch="main", applicationset=False, routing="gateway", gateway_class=None,
-         oidc_issuer_url=None, oidc_client_id=None, secret_store=None,
-         secret_store_kind="ClusterSecretStore") -> dict:
+def init(
+    directory,
+    *,
+    repo_url=None,
+    apps_domain=None,
+    namespace=None,
+    project=None,
+    web_url=None,
+    index_url=None,
+    branch="main",
+    applicationset=False,
+    routing="gateway",
+    gateway_class=None,
+    oidc_issuer_url=None,
+    oidc_client_id=None,
+    secret_store=None,
+    secret_store_kind="ClusterSecretStore",
+) -> dict:
     from pathlib import Path
 
     from n2a_gitops import names, render
@@ -81,10 +111,13 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} exists and is not a folder", "pick another DIR")
     if routing not in ("gateway", "ingress"):
-        raise UsageError(f"--routing {routing!r} is not gateway or ingress", "pass --routing gateway or --routing ingress")
+        raise UsageError(
+            f"--routing {routing!r} is not gateway or ingress", "pass --routing gateway or --routing ingress"
+        )
     # New repos: Gateway API routing, and sign-in required unless an owner chooses public.
-    settings = Settings(targetRevision=branch, applicationSet=applicationset, routing=routing,
-                        accessDefault="authenticated")
+    settings = Settings(
+        targetRevision=branch, applicationSet=applicationset, routing=routing, accessDefault="authenticated"
+    )
     for field, value in (("appsDomain", apps_domain), ("webURL", web_url), ("packageIndex", index_url)):
         if value:
             setattr(settings, field, value)
@@ -92,8 +125,10 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
         from n2a_gitops.pod.secretrefs import SECRET_NAME
 
         if not SECRET_NAME.fullmatch(secret_store):
-            raise UsageError(f"--secret-store {secret_store!r} is not a Kubernetes name",
-                             "give the store's metadata.name (lower case letters, digits, '-' and '.')")
+            raise UsageError(
+                f"--secret-store {secret_store!r} is not a Kubernetes name",
+                "give the store's metadata.name (lower case letters, digits, '-' and '.')",
+            )
         settings.secretStore, settings.secretStoreKind = secret_store, secret_store_kind
     for field, value in (("namespace", namespace), ("project", project)):
         if value:
@@ -104,10 +139,18 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
     warnings = []
     settings.repoURL = repo_url or origin_url(root) or PLACEHOLDER_URL
     if settings.repoURL == PLACEHOLDER_URL:
-        warnings.append(f"repoURL is a placeholder ({PLACEHOLDER_URL}): set it in n2a.yaml and argocd/*.yaml, "
-                        "or run init again with --repo-url in a fresh folder")
+        warnings.append(
+            f"repoURL is a placeholder ({PLACEHOLDER_URL}): set it in n2a.yaml and argocd/*.yaml, "
+            "or run init again with --repo-url in a fresh folder"
+        )
     for field, value, placeholder, where, flag in (
-        ("gatewayClass", gateway_class, PLACEHOLDER_GATEWAY_CLASS, "n2a.yaml and argocd/gateway.yaml", "--gateway-class"),
+        (
+            "gatewayClass",
+            gateway_class,
+            PLACEHOLDER_GATEWAY_CLASS,
+            "n2a.yaml and argocd/gateway.yaml",
+            "--gateway-class",
+        ),
         ("oidcIssuerURL", oidc_issuer_url, PLACEHOLDER_ISSUER, "n2a.yaml", "--oidc-issuer-url"),
         ("oidcClientID", oidc_client_id, PLACEHOLDER_CLIENT, "n2a.yaml", "--oidc-client-id"),
     ):
@@ -115,7 +158,9 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
             continue
         setattr(settings, field, value or placeholder)
         if not value:
-            warnings.append(f"{field} is a placeholder ({placeholder}): set it in {where}, or run init again with {flag}")
+            warnings.append(
+                f"{field} is a placeholder ({placeholder}): set it in {where}, or run init again with {flag}"
+            )
     settings.check()
     repo = init_repo(root, branch)
     repo.check_ready()  # refuse a detached HEAD or a merge in progress before writing anything
@@ -129,20 +174,41 @@ def init(directory, *, repo_url=None, apps_domain=None, namespace=None, project=
         target.write_bytes(content)
         written.append(rel)
     commit = repo.commit_paths(written, "n2a init: GitOps repository for notebook apps") if written else None
-    return {"path": str(root), "commit": commit, "written": sorted(written),
-            "repoURL": settings.repoURL, "applicationSet": applicationset, "routing": routing, "warnings": warnings}
+    return {
+        "path": str(root),
+        "commit": commit,
+        "written": sorted(written),
+        "repoURL": settings.repoURL,
+        "applicationSet": applicationset,
+        "routing": routing,
+        "warnings": warnings,
+    }
 
 
 def run(args, out) -> int:
-    result = init(args.dir, repo_url=args.repo_url, apps_domain=args.apps_domain, namespace=args.namespace,
-                  project=args.project, web_url=args.web_url, index_url=args.index_url, branch=args.branch,
-                  applicationset=args.applicationset, routing=args.routing, gateway_class=args.gateway_class,
-                  oidc_issuer_url=args.oidc_issuer_url, oidc_client_id=args.oidc_client_id,
-                  secret_store=args.secret_store, secret_store_kind=args.secret_store_kind)
+    result = init(
+        args.dir,
+        repo_url=args.repo_url,
+        apps_domain=args.apps_domain,
+        namespace=args.namespace,
+        project=args.project,
+        web_url=args.web_url,
+        index_url=args.index_url,
+        branch=args.branch,
+        applicationset=args.applicationset,
+        routing=args.routing,
+        gateway_class=args.gateway_class,
+        oidc_issuer_url=args.oidc_issuer_url,
+        oidc_client_id=args.oidc_client_id,
+        secret_store=args.secret_store,
+        secret_store_kind=args.secret_store_kind,
+    )
     for w in result["warnings"]:
         out.warn(w)
     if result["written"]:
-        out.info(f"created GitOps repository {result['path']} ({len(result['written'])} files, commit {result['commit'][:12]})")
+        out.info(
+            f"created GitOps repository {result['path']} ({len(result['written'])} files, commit {result['commit'][:12]})"
+        )
     else:
         out.info(f"{result['path']} already has every n2a file; nothing written")
     out.info("next: n2a publish NOTEBOOK --repo " + result["path"])

@@ -18,7 +18,9 @@ examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
+    parser.add_argument(
+        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
+    )
     parser.add_argument("--owner", help="only this owner's apps")
     parser.add_argument("--json", action="store_true", help="print one JSON object: {apps: [...]}")
 
@@ -29,14 +31,26 @@ def run(args, out) -> int:
     repo, settings = open_repo(args.repo)
     rows = list_apps(repo, settings, args.owner)
     if not rows:
-        out.info("no apps published yet" + (f" by {args.owner}" if args.owner else "") + "; publish one with `n2a publish NOTEBOOK`")
+        out.info(
+            "no apps published yet"
+            + (f" by {args.owner}" if args.owner else "")
+            + "; publish one with `n2a publish NOTEBOOK`"
+        )
     else:
         table = [("APP", "OWNER", "FRAMEWORK", "ACCESS", "URL", "RESOURCES", "LAST COMMIT")]
         for r in rows:
             c = r["last_commit"]
-            table.append((r["app"], r["owner"] or "-", r["framework"] or "-", r["access"] or "-", r["url"],
-                          _resources(r["resources"]),
-                          f"{c['sha'][:12]} {c['date'][:10]} {c['message']}" if c else "(not committed)"))
+            table.append(
+                (
+                    r["app"],
+                    r["owner"] or "-",
+                    r["framework"] or "-",
+                    r["access"] or "-",
+                    r["url"],
+                    _resources(r["resources"]),
+                    f"{c['sha'][:12]} {c['date'][:10]} {c['message']}" if c else "(not committed)",
+                )
+            )
         widths = [max(len(row[i]) for row in table) for i in range(6)]
         for row in table:
             out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])

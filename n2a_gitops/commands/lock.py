@@ -26,15 +26,31 @@ examples:
 
 
 def add_arguments(p):
-    p.add_argument("target", metavar="NOTEBOOK|APP", help="an .ipynb file (published with a new lock) or an app id in apps/")
+    p.add_argument(
+        "target", metavar="NOTEBOOK|APP", help="an .ipynb file (published with a new lock) or an app id in apps/"
+    )
     p.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
     p.add_argument("--name", help="NOTEBOOK only: app name (default: the notebook's file name)")
     p.add_argument("--owner", help="NOTEBOOK only: owner (default: JUPYTERHUB_USER, else git user.name)")
-    p.add_argument("--requirements", metavar="FILE", help="NOTEBOOK only: requirements.txt to use instead of the notebook's")
+    p.add_argument(
+        "--requirements", metavar="FILE", help="NOTEBOOK only: requirements.txt to use instead of the notebook's"
+    )
     p.add_argument("--environment", metavar="FILE", help="NOTEBOOK only: a conda environment.yml")
     p.add_argument("--framework", metavar="NAME", help="NOTEBOOK only: skip framework detection")
-    p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="NOTEBOOK only: environment variable (repeatable)")
-    p.add_argument("--include", action="append", metavar="PATH", default=[], help="NOTEBOOK only: extra file or folder (repeatable)")
+    p.add_argument(
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="NOTEBOOK only: environment variable (repeatable)",
+    )
+    p.add_argument(
+        "--include",
+        action="append",
+        metavar="PATH",
+        default=[],
+        help="NOTEBOOK only: extra file or folder (repeatable)",
+    )
     p.add_argument("--push", action="store_true", help="push after committing")
     p.add_argument("--json", action="store_true", help="print one JSON object: app, commit, lock, changed, pushed")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
@@ -50,17 +66,32 @@ def run(args, out) -> int:
 
 
 def _notebook(args, out) -> int:
-    from n2a_gitops.pipeline import publish
     from n2a_gitops.commands.publish import show
+    from n2a_gitops.pipeline import publish
 
-    result = publish(args.target, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
-                     framework=args.framework, env=args.env, include=args.include, push=args.push, out=out,
-                     environment=args.environment, refresh_lock=True)
+    result = publish(
+        args.target,
+        repo=args.repo,
+        name=args.name,
+        owner=args.owner,
+        requirements=args.requirements,
+        framework=args.framework,
+        env=args.env,
+        include=args.include,
+        push=args.push,
+        out=out,
+        environment=args.environment,
+        refresh_lock=True,
+    )
     show(result, out)
-    out.info(f"committed    {result.commit[:12]} publish {result.app}" if result.commit
-             else "unchanged    the new lock resolves to the same versions; no commit made")
-    out.result({"app": result.app, "commit": result.commit, "lock": result.lock, "pushed": result.pushed,
-                "changed": None})
+    out.info(
+        f"committed    {result.commit[:12]} publish {result.app}"
+        if result.commit
+        else "unchanged    the new lock resolves to the same versions; no commit made"
+    )
+    out.result(
+        {"app": result.app, "commit": result.commit, "lock": result.lock, "pushed": result.pushed, "changed": None}
+    )
     return 0
 
 
@@ -78,8 +109,10 @@ def _app(args, out) -> int:
     folder = app_dir(app)
     src = repo.root / folder / "src"
     if not (src / locking.LOCK_FILE).is_file():
-        raise UsageError(f"{app} was published without a lock (--no-lock)",
-                         f"publish it again without --no-lock: n2a publish NOTEBOOK (it then gets {locking.LOCK_FILE})")
+        raise UsageError(
+            f"{app} was published without a lock (--no-lock)",
+            f"publish it again without --no-lock: n2a publish NOTEBOOK (it then gets {locking.LOCK_FILE})",
+        )
     requirements = (src / "requirements.txt").read_text(encoding="utf-8")
     python = conda.read(src / conda.SHIPPED, settings).python_version if (src / conda.SHIPPED).is_file() else None
     tgt = locking.target(settings, python)
@@ -87,7 +120,9 @@ def _app(args, out) -> int:
     old = (src / locking.LOCK_FILE).read_bytes()
     new = locking.resolve(requirements, tgt)
     before, after = locking.pins(old), locking.pins(new)
-    changed = {n: [before.get(n), after.get(n)] for n in sorted(before.keys() | after.keys()) if before.get(n) != after.get(n)}
+    changed = {
+        n: [before.get(n), after.get(n)] for n in sorted(before.keys() | after.keys()) if before.get(n) != after.get(n)
+    }
 
     paths = app_paths(settings, app)
     wanted = {}
@@ -99,8 +134,10 @@ def _app(args, out) -> int:
     def passes_checks():
         problems = validate_repo(repo.root, settings, apps=[app])
         if problems:
-            raise PolicyError("the app with its new lock breaks the platform's rules:\n"
-                              + "\n".join(f"  {p}" for p in problems), "publish the notebook again, or report it")
+            raise PolicyError(
+                "the app with its new lock breaks the platform's rules:\n" + "\n".join(f"  {p}" for p in problems),
+                "publish the notebook again, or report it",
+            )
 
     commit = repo.replace_paths(paths, wanted, f"lock {app}", check=passes_checks)
     pushed = False
@@ -109,9 +146,23 @@ def _app(args, out) -> int:
         pushed = True
     for name, (a, b) in changed.items():
         out.info(f"  {name}: {a or '(new)'} -> {b or '(removed)'}")
-    out.text(f"locked {app}: {len(after)} packages, {len(changed)} changed, commit {commit[:12]}" if commit
-             else f"{app}: the lock resolves to the same versions; nothing to commit")
-    out.result({"app": app, "commit": commit, "pushed": pushed, "changed": changed,
-                "lock": {"path": f"{folder}/src/{locking.LOCK_FILE}", "packages": len(after),
-                         "python": tgt.python_version, "platform": tgt.python_platform}})
+    out.text(
+        f"locked {app}: {len(after)} packages, {len(changed)} changed, commit {commit[:12]}"
+        if commit
+        else f"{app}: the lock resolves to the same versions; nothing to commit"
+    )
+    out.result(
+        {
+            "app": app,
+            "commit": commit,
+            "pushed": pushed,
+            "changed": changed,
+            "lock": {
+                "path": f"{folder}/src/{locking.LOCK_FILE}",
+                "packages": len(after),
+                "python": tgt.python_version,
+                "platform": tgt.python_platform,
+            },
+        }
+    )
     return 0

@@ -36,9 +36,9 @@ def add_arguments(parser) -> None:
 
 def run(args, out) -> int:
     from n2a_gitops.argocd import ArgoCD
-    from n2a_gitops.notebook.cellmap import annotate, frame_location
     from n2a_gitops.errors import UsageError
     from n2a_gitops.lifecycle import cell_maps, optional_repo
+    from n2a_gitops.notebook.cellmap import annotate, frame_location
 
     if args.json and args.follow:
         raise UsageError("--json and --follow do not go together", "drop one of them")
@@ -54,8 +54,9 @@ def run(args, out) -> int:
     maps = cell_maps(repo, args.app, _revision(app)) if repo else {}
     prefix = len(pods) > 1
     lines = []
-    for entry in client.logs(args.app, f"{args.app}-web", tail=args.tail, follow=args.follow,
-                             namespace=namespace, container=args.container):
+    for entry in client.logs(
+        args.app, f"{args.app}-web", tail=args.tail, follow=args.follow, namespace=namespace, container=args.container
+    ):
         if entry.get("last") and not entry.get("content"):
             continue
         content = entry.get("content", "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from n2a_gitops.commands.publish import add_app_options, app_options
+
 NAME = "preview"
 ORDER = 15
 HELP = "run a notebook's app (or a published app) on this machine before publishing it"
@@ -35,33 +37,62 @@ examples:
 """
 
 
-from n2a_gitops.commands.publish import add_app_options, app_options
-
-
 def add_arguments(p):
-    p.add_argument("target", metavar="NOTEBOOK|APP",
-                   help="an .ipynb file to render, or with --repo the name of an app in apps/")
-    p.add_argument("--repo", metavar="DIR", help="GitOps clone: its n2a.yaml and shared base are used; "
-                   "required to preview an already published APP")
+    p.add_argument(
+        "target", metavar="NOTEBOOK|APP", help="an .ipynb file to render, or with --repo the name of an app in apps/"
+    )
+    p.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="GitOps clone: its n2a.yaml and shared base are used; required to preview an already published APP",
+    )
     p.add_argument("--name", help="app name (default: the notebook's file name)")
     p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
-    p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
-                   "voila, shiny, solara, flask, fastapi or python")
+    p.add_argument(
+        "--framework",
+        metavar="NAME",
+        help="skip detection: gradio, streamlit, dash, panel, bokeh, voila, shiny, solara, flask, fastapi or python",
+    )
     p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
-    p.add_argument("--environment", metavar="FILE", help="a conda environment.yml (default: one beside the notebook); "
-                   "preview says that it cannot build conda packages here")
-    p.add_argument("--no-lock", action="store_true", help="install requirements.txt without a lock, as a pod "
-                   "published with --no-lock would")
-    p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
-    p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
+    p.add_argument(
+        "--environment",
+        metavar="FILE",
+        help="a conda environment.yml (default: one beside the notebook); "
+        "preview says that it cannot build conda packages here",
+    )
+    p.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="install requirements.txt without a lock, as a pod published with --no-lock would",
+    )
+    p.add_argument(
+        "--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)"
+    )
+    p.add_argument(
+        "--include",
+        action="append",
+        metavar="PATH",
+        default=[],
+        help="extra file or folder shipped with the app (repeatable)",
+    )
     add_app_options(p)
-    p.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None,
-                   help="voila, panel, bokeh, streamlit: serve without running the code once first "
-                   "(as `n2a publish --no-warmup` would deploy it)")
+    p.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_const",
+        const=False,
+        default=None,
+        help="voila, panel, bokeh, streamlit: serve without running the code once first "
+        "(as `n2a publish --no-warmup` would deploy it)",
+    )
     p.add_argument("--port", type=int, metavar="PORT", help="local port (default: a free one)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="how long to wait for the readiness probe (default: the Deployment's startup allowance)")
-    p.add_argument("--json", action="store_true", help="print {\"url\", \"port\", \"command\"} as one JSON object once ready")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for the readiness probe (default: the Deployment's startup allowance)",
+    )
+    p.add_argument("--json", action="store_true", help='print {"url", "port", "command"} as one JSON object once ready')
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
@@ -74,30 +105,54 @@ def _manifests(args, out):
     if target.suffix == ".ipynb" or target.is_file():
         from n2a_gitops.pipeline import prepare
 
-        prepared = prepare(target, repo=args.repo, name=args.name, owner=args.owner,
-                           requirements=args.requirements, framework=args.framework, env=args.env,
-                           include=args.include, warmup=args.warmup, out=out, need_repo=bool(args.repo),
-                           environment=args.environment, no_lock=args.no_lock, **app_options(args))
+        prepared = prepare(
+            target,
+            repo=args.repo,
+            name=args.name,
+            owner=args.owner,
+            requirements=args.requirements,
+            framework=args.framework,
+            env=args.env,
+            include=args.include,
+            warmup=args.warmup,
+            out=out,
+            need_repo=bool(args.repo),
+            environment=args.environment,
+            no_lock=args.no_lock,
+            **app_options(args),
+        )
         out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
         for warning in prepared.result.warnings:
             out.warn(warning)
         return prepared.manifests
     if not args.repo:
-        raise UsageError(f"{args.target} is not a notebook file",
-                         "give an .ipynb file, or --repo DIR APP for an app already in a GitOps repo")
+        raise UsageError(
+            f"{args.target} is not a notebook file",
+            "give an .ipynb file, or --repo DIR APP for an app already in a GitOps repo",
+        )
     if args.warmup is False:
-        raise UsageError("--no-warmup applies to a notebook: a published app runs as it was committed",
-                         "preview the notebook with --no-warmup, or publish it with --no-warmup")
+        raise UsageError(
+            "--no-warmup applies to a notebook: a published app runs as it was committed",
+            "preview the notebook with --no-warmup, or publish it with --no-warmup",
+        )
     from n2a_gitops import kustomize
     from n2a_gitops.config import find_repo
 
     root = find_repo(args.repo)
     app_dir = root / "apps" / args.target
     if args.target.startswith((".", "_")) or "/" in args.target or not (app_dir / "kustomization.yaml").is_file():
-        known = sorted(p.name for p in (root / "apps").iterdir()
-                       if (p / "kustomization.yaml").is_file() and not p.name.startswith("_")) if (root / "apps").is_dir() else []
-        raise NotFoundError(f"no app {args.target!r} in {root}/apps",
-                            "one of: " + (", ".join(known) or "(none published yet)"))
+        known = (
+            sorted(
+                p.name
+                for p in (root / "apps").iterdir()
+                if (p / "kustomization.yaml").is_file() and not p.name.startswith("_")
+            )
+            if (root / "apps").is_dir()
+            else []
+        )
+        raise NotFoundError(
+            f"no app {args.target!r} in {root}/apps", "one of: " + (", ".join(known) or "(none published yet)")
+        )
     out.step(f"building {app_dir} with kustomize")
     return kustomize.build(app_dir)
 

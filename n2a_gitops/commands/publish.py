@@ -76,40 +76,90 @@ def add_arguments(p):
     p.add_argument("--name", help="app name (default: the notebook's file name)")
     p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
     p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
-    p.add_argument("--environment", metavar="FILE", help="a conda environment.yml (default: one beside the notebook); "
-                   "its conda packages are built by micromamba, its pip section is locked like requirements")
-    p.add_argument("--no-lock", action="store_true", help="ship requirements.txt without a lock (a warning): each pod "
-                   "resolves at start (N2A_NO_LOCK=1 does the same). Default: requirements.lock with hashes, "
-                   "kept while the requirements are unchanged")
-    p.add_argument("--framework", metavar="NAME", help="skip detection: gradio, streamlit, dash, panel, bokeh, "
-                   "voila, shiny, solara, flask, fastapi or python")
-    p.add_argument("--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)")
-    p.add_argument("--include", action="append", metavar="PATH", default=[], help="extra file or folder shipped with the app (repeatable)")
-    p.add_argument("--access", metavar="WHO", help="who may open the app: public, authenticated (anyone who signs in), "
-                   "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)")
+    p.add_argument(
+        "--environment",
+        metavar="FILE",
+        help="a conda environment.yml (default: one beside the notebook); "
+        "its conda packages are built by micromamba, its pip section is locked like requirements",
+    )
+    p.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="ship requirements.txt without a lock (a warning): each pod "
+        "resolves at start (N2A_NO_LOCK=1 does the same). Default: requirements.lock with hashes, "
+        "kept while the requirements are unchanged",
+    )
+    p.add_argument(
+        "--framework",
+        metavar="NAME",
+        help="skip detection: gradio, streamlit, dash, panel, bokeh, voila, shiny, solara, flask, fastapi or python",
+    )
+    p.add_argument(
+        "--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)"
+    )
+    p.add_argument(
+        "--include",
+        action="append",
+        metavar="PATH",
+        default=[],
+        help="extra file or folder shipped with the app (repeatable)",
+    )
+    p.add_argument(
+        "--access",
+        metavar="WHO",
+        help="who may open the app: public, authenticated (anyone who signs in), "
+        "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)",
+    )
     add_app_options(p)
-    p.add_argument("--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)")
-    p.add_argument("--push-timeout", type=float, metavar="SECONDS",
-                   help="with --push: how long to keep retrying while others push first "
-                   "(default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)")
-    p.add_argument("--wait", nargs="?", type=int, const=600, metavar="SECONDS",
-                   help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
-                   "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)")
+    p.add_argument(
+        "--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)"
+    )
+    p.add_argument(
+        "--push-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --push: how long to keep retrying while others push first "
+        "(default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)",
+    )
+    p.add_argument(
+        "--wait",
+        nargs="?",
+        type=int,
+        const=600,
+        metavar="SECONDS",
+        help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
+        "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)",
+    )
     p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
-    p.add_argument("--check", action="store_true", help="before committing, run the app here as `n2a preview` "
-                   "would and open its page once; refuse (exit 11) if its code fails")
-    p.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None,
-                   help="voila, panel, bokeh, streamlit: the pod does not run the code once before it serves "
-                   "(default: it does, unless the notebook's metadata says \"n2a\": {\"warmup\": false})")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="before committing, run the app here as `n2a preview` "
+        "would and open its page once; refuse (exit 11) if its code fails",
+    )
+    p.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_const",
+        const=False,
+        default=None,
+        help="voila, panel, bokeh, streamlit: the pod does not run the code once before it serves "
+        '(default: it does, unless the notebook\'s metadata says "n2a": {"warmup": false})',
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
 def add_app_options(p) -> None:
     """Secrets and resources: the same options for publish and preview."""
-    p.add_argument("--secret-env", action="append", metavar="NAME=SECRET/KEY", default=[],
-                   help="environment variable read from a Kubernetes Secret (repeatable); NAME=KEY "
-                   "when n2a.yaml names a secret store, e.g. --secret-env OPENAI_API_KEY=llm-keys/openai")
+    p.add_argument(
+        "--secret-env",
+        action="append",
+        metavar="NAME=SECRET/KEY",
+        default=[],
+        help="environment variable read from a Kubernetes Secret (repeatable); NAME=KEY "
+        "when n2a.yaml names a secret store, e.g. --secret-env OPENAI_API_KEY=llm-keys/openai",
+    )
     p.add_argument("--cpu", metavar="CPU", help="CPU request and limit of the app, e.g. 500m or 2")
     p.add_argument("--memory", metavar="BYTES", help="memory request and limit of the app, e.g. 4Gi")
     p.add_argument("--gpu", metavar="N", help="GPUs per replica (n2a.yaml's GPU resource, e.g. nvidia.com/gpu)")
@@ -117,8 +167,13 @@ def add_app_options(p) -> None:
 
 
 def app_options(args) -> dict:
-    return {"secret_env": args.secret_env, "cpu": args.cpu, "memory": args.memory, "gpu": args.gpu,
-            "replicas": args.replicas}
+    return {
+        "secret_env": args.secret_env,
+        "cpu": args.cpu,
+        "memory": args.memory,
+        "gpu": args.gpu,
+        "replicas": args.replicas,
+    }
 
 
 def _size(n: int) -> str:
@@ -133,7 +188,9 @@ def show(result, out) -> None:
     out.info(f"framework    {result.framework}: " + "; ".join(result.evidence))
     if result.environment:
         out.info(f"environment  imports resolved in {result.environment['description']}")
-    out.info("requirements " + (", ".join(f"{r['spec']} ({r['source']})" for r in result.requirement_sources) or "none"))
+    out.info(
+        "requirements " + (", ".join(f"{r['spec']} ({r['source']})" for r in result.requirement_sources) or "none")
+    )
     for b in result.brought_in:
         out.info(f"brought in   {b['path']} (by %run in {b['by']})")
     if result.run_time and not result.run_time.get("checked"):
@@ -146,13 +203,22 @@ def show(result, out) -> None:
 
         out.info(f"resources    {describe(result.resources)}")
     for ref in result.secret_env:
-        source = (f"key {ref['remote']}" + (f"#{ref['property']}" if ref.get("property") else "")
-                  + f" of the secret store, via Secret {ref['secret']}") if ref.get("remote") else f"Secret {ref['secret']}, key {ref['key']}"
+        source = (
+            (
+                f"key {ref['remote']}"
+                + (f"#{ref['property']}" if ref.get("property") else "")
+                + f" of the secret store, via Secret {ref['secret']}"
+            )
+            if ref.get("remote")
+            else f"Secret {ref['secret']}, key {ref['key']}"
+        )
         out.info(f"secret env   {ref['env']} from {source}")
     if result.lock:
         how = "kept (requirements unchanged)" if result.lock["kept"] else "resolved with uv"
-        out.info(f"lock         {result.lock['path']}: {result.lock['packages']} packages with hashes for "
-                 f"Python {result.lock['python']} on {result.lock['platform']}, {how}")
+        out.info(
+            f"lock         {result.lock['path']}: {result.lock['packages']} packages with hashes for "
+            f"Python {result.lock['python']} on {result.lock['platform']}, {how}"
+        )
     out.info(f"url          {result.url}")
     out.info(f"access       {result.access}: {result.access_detail}")
     for w in result.warnings:
@@ -168,10 +234,24 @@ def run(args, out) -> int:
     if args.push_timeout is not None and not args.push:
         raise UsageError("--push-timeout needs --push", "add --push")
     result = publish(
-        args.notebook, repo=args.repo, name=args.name, owner=args.owner, requirements=args.requirements,
-        framework=args.framework, env=args.env, include=args.include, access=args.access, push=args.push,
-        dry_run=args.dry_run, check=args.check, warmup=args.warmup, out=out, push_timeout=args.push_timeout,
-        environment=args.environment, no_lock=args.no_lock, **app_options(args),
+        args.notebook,
+        repo=args.repo,
+        name=args.name,
+        owner=args.owner,
+        requirements=args.requirements,
+        framework=args.framework,
+        env=args.env,
+        include=args.include,
+        access=args.access,
+        push=args.push,
+        dry_run=args.dry_run,
+        check=args.check,
+        warmup=args.warmup,
+        out=out,
+        push_timeout=args.push_timeout,
+        environment=args.environment,
+        no_lock=args.no_lock,
+        **app_options(args),
     )
     show(result, out)
     if result.dry_run:
@@ -182,8 +262,10 @@ def run(args, out) -> int:
         out.info("unchanged    the app is already published with this content; no commit made")
     if result.pushed:
         tries = f" after {result.push_attempts} attempts (others pushed first)" if result.push_attempts > 1 else ""
-        out.info(f"live         {(result.revision or '')[:12]} is the head of the remote branch{tries}; "
-                 "Argo CD syncs it at its next poll (or at once with a webhook)")
+        out.info(
+            f"live         {(result.revision or '')[:12]} is the head of the remote branch{tries}; "
+            "Argo CD syncs it at its next poll (or at once with a webhook)"
+        )
     if args.wait is not None:
         from n2a_gitops import argocd
         from n2a_gitops.config import find_repo, load_settings

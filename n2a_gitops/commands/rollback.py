@@ -19,17 +19,25 @@ examples:
 def add_arguments(parser) -> None:
     parser.add_argument("app", help="the app id, <name>-<owner>")
     parser.add_argument("rev", metavar="REV", help="a commit from `n2a history APP` (sha, tag, HEAD~N)")
-    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    parser.add_argument("--push", action="store_true", help="push after committing (fetch, replay and retry while others push first)")
-    parser.add_argument("--push-timeout", type=float, metavar="SECONDS",
-                        help="with --push: how long to keep retrying (default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)")
+    parser.add_argument(
+        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
+    )
+    parser.add_argument(
+        "--push", action="store_true", help="push after committing (fetch, replay and retry while others push first)"
+    )
+    parser.add_argument(
+        "--push-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --push: how long to keep retrying (default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object: app, rev, commit, pushed, paths")
 
 
 def run(args, out) -> int:
+    from n2a_gitops.config import push_timeout
     from n2a_gitops.errors import NotFoundError, PolicyError
     from n2a_gitops.layout import app_dir, app_paths, application_file
-    from n2a_gitops.config import push_timeout
     from n2a_gitops.lifecycle import open_repo
     from n2a_gitops.validation.validate import validate_repo
 
@@ -39,8 +47,9 @@ def run(args, out) -> int:
     try:
         files = repo.files_at(sha, folder)
     except NotFoundError:
-        raise NotFoundError(f"app {args.app!r} did not exist at {args.rev} ({sha[:12]})",
-                            f"pick a commit from `n2a history {args.app}`") from None
+        raise NotFoundError(
+            f"app {args.app!r} did not exist at {args.rev} ({sha[:12]})", f"pick a commit from `n2a history {args.app}`"
+        ) from None
     paths = app_paths(settings, args.app)
     wanted = {f"{folder}/{rel}": content for rel, content in files.items()}
     if not settings.applicationSet:
@@ -69,7 +78,10 @@ def run(args, out) -> int:
             commit, revision, pushed = outcome.live(commit), outcome.head, True
             for warning in outcome.warnings:
                 out.warn(warning)
-    out.text(f"rolled {args.app} back to {sha[:12]} in commit {commit[:12]}" if commit
-             else f"{args.app} is already as it was at {sha[:12]}; nothing to commit")
+    out.text(
+        f"rolled {args.app} back to {sha[:12]} in commit {commit[:12]}"
+        if commit
+        else f"{args.app} is already as it was at {sha[:12]}; nothing to commit"
+    )
     out.result({"app": args.app, "rev": sha, "commit": commit, "pushed": pushed, "revision": revision, "paths": paths})
     return 0

@@ -25,9 +25,16 @@ examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
-    parser.add_argument("--repo", help="the GitOps clone, to compare with the last pushed commit (default: N2A_REPO or the current repo)")
-    parser.add_argument("--refresh", action="store_true", help="ask Argo CD to compare with git now instead of at its next poll")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: app, sync, health, revision, message, urls, ...")
+    parser.add_argument(
+        "--repo",
+        help="the GitOps clone, to compare with the last pushed commit (default: N2A_REPO or the current repo)",
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="ask Argo CD to compare with git now instead of at its next poll"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: app, sync, health, revision, message, urls, ..."
+    )
 
 
 def run(args, out) -> int:
@@ -82,9 +89,9 @@ def run(args, out) -> int:
 
 def _last_error(client, app: str, application: dict, repo, info: dict, out) -> dict | None:
     """The last traceback of a Degraded or Progressing app, or None (logs unreadable: a warning)."""
+    from n2a_gitops.commands.logs import last_error
     from n2a_gitops.errors import N2AError
     from n2a_gitops.lifecycle import cell_maps
-    from n2a_gitops.commands.logs import last_error
 
     if info["health"] not in ("Degraded", "Progressing"):
         return None

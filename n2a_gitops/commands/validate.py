@@ -33,10 +33,17 @@ examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("apps", nargs="*", metavar="APP", help="only these apps (default: all)")
-    parser.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    parser.add_argument("--changed-since", metavar="REV", help="only apps touched since REV (all, when the base or settings changed)")
-    parser.add_argument("--crds", metavar="DIR", help="folder with the Argo CD (and Gateway API, ExternalSecret) CRDs "
-                        "(overrides crdsDir of n2a.yaml)")
+    parser.add_argument(
+        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
+    )
+    parser.add_argument(
+        "--changed-since", metavar="REV", help="only apps touched since REV (all, when the base or settings changed)"
+    )
+    parser.add_argument(
+        "--crds",
+        metavar="DIR",
+        help="folder with the Argo CD (and Gateway API, ExternalSecret) CRDs (overrides crdsDir of n2a.yaml)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object: ok, problems, notes")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the problems")
 
@@ -54,8 +61,14 @@ def run(args, out) -> int:
     settings = load_settings(root)
     notes: list[str] = []
     out.step(f"validating {root}")
-    problems = validate_repo(root, settings, apps=args.apps or None, changed_since=args.changed_since,
-                             crds_dir=Path(args.crds).resolve() if args.crds else None, notes=notes)
+    problems = validate_repo(
+        root,
+        settings,
+        apps=args.apps or None,
+        changed_since=args.changed_since,
+        crds_dir=Path(args.crds).resolve() if args.crds else None,
+        notes=notes,
+    )
     for note in notes:
         out.info(f"note: {note}")
     for problem in problems:

@@ -34,8 +34,16 @@ class CondaEnv:
 
     def command(self) -> list[str]:
         """micromamba's argv: only the allowed channels, whatever a .condarc in the image says."""
-        argv = ["micromamba", "create", "--yes", "--prefix", PREFIX, "--file", f"{MOUNTED}/{SHIPPED}",
-                "--override-channels"]
+        argv = [
+            "micromamba",
+            "create",
+            "--yes",
+            "--prefix",
+            PREFIX,
+            "--file",
+            f"{MOUNTED}/{SHIPPED}",
+            "--override-channels",
+        ]
         for channel in self.channels:
             argv += ["-c", channel]
         return argv
@@ -63,9 +71,13 @@ def read(path: Path, settings) -> CondaEnv:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"{path.name} cannot be read as YAML: {exc}", "fix its syntax (see conda's environment.yml format)") from None
+        raise UsageError(
+            f"{path.name} cannot be read as YAML: {exc}", "fix its syntax (see conda's environment.yml format)"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("dependencies") or [], list):
-        raise UsageError(f"{path.name} must be a mapping with a `dependencies` list", "see conda's environment.yml format")
+        raise UsageError(
+            f"{path.name} must be a mapping with a `dependencies` list", "see conda's environment.yml format"
+        )
     allowed = [str(c).rstrip("/") for c in settings.condaChannels or ()]
     channels = [str(c).rstrip("/") for c in data.get("channels") or () if str(c) not in _PSEUDO_CHANNELS]
     for channel in channels:
@@ -73,8 +85,10 @@ def read(path: Path, settings) -> CondaEnv:
     if not channels:  # conda would fall back to `defaults`: use what the platform allows instead
         channels = list(allowed)
     if not channels:
-        raise PolicyError(f"{path.name}: n2a.yaml allows no conda channel (condaChannels is empty)",
-                          "ask the platform admin to list a channel in condaChannels, or use pip requirements")
+        raise PolicyError(
+            f"{path.name}: n2a.yaml allows no conda channel (condaChannels is empty)",
+            "ask the platform admin to list a channel in condaChannels, or use pip requirements",
+        )
 
     dependencies, pip, python = [], [], None
     for number, item in enumerate(data.get("dependencies") or [], start=1):
@@ -82,14 +96,18 @@ def read(path: Path, settings) -> CondaEnv:
         if isinstance(item, dict) and set(item) == {"pip"}:
             lines = item["pip"] or []
             if not isinstance(lines, list):
-                raise UsageError(f"{where}: `pip` must be a list of requirements", "write one requirement per list item")
+                raise UsageError(
+                    f"{where}: `pip` must be a list of requirements", "write one requirement per list item"
+                )
             pip += [(str(line), f"{path.name} pip {i}") for i, line in enumerate(lines, start=1)]
             continue
         spec = " ".join(str(item).split()) if isinstance(item, (str, int, float)) else ""
         match = _SPEC.match(spec)
         if not match or "://" in spec or spec.startswith(("/", ".", "~")):
-            raise UsageError(f"{where}: {item!r} is not a conda package spec from a channel",
-                             "write it as NAME, NAME=VERSION or CHANNEL::NAME (no paths or URLs)")
+            raise UsageError(
+                f"{where}: {item!r} is not a conda package spec from a channel",
+                "write it as NAME, NAME=VERSION or CHANNEL::NAME (no paths or URLs)",
+            )
         if match.group("channel"):
             _check_channel(match.group("channel").rstrip("/"), allowed, f"{where}: {spec!r}")
         if match.group("name").lower() == "python":
@@ -107,12 +125,15 @@ def _check_channel(channel: str, allowed: list[str], what: str) -> None:
     if channel not in allowed:
         raise PolicyError(
             f"{what} is not a conda channel this GitOps repository allows ({', '.join(allowed) or 'none'})",
-            "use one of the allowed channels, or ask the platform admin to add it to condaChannels in n2a.yaml")
+            "use one of the allowed channels, or ask the platform admin to add it to condaChannels in n2a.yaml",
+        )
 
 
 def _python_version(spec: str, where: str) -> str:
     m = re.fullmatch(r"python\s*(?:==?|\s)\s*(3\.\d+)(?:\.[\d*]+)*(?:[=\s]\S+)?", spec, re.I)
     if not m:
-        raise UsageError(f"{where}: `{spec}` does not pin a Python minor version; the pip packages are locked for one",
-                         "write python=3.11 (or the version your notebook runs)")
+        raise UsageError(
+            f"{where}: `{spec}` does not pin a Python minor version; the pip packages are locked for one",
+            "write python=3.11 (or the version your notebook runs)",
+        )
     return m.group(1)

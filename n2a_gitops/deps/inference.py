@@ -28,8 +28,10 @@ from n2a_gitops.model import Requirement
 
 STAND_IN = "n2a_ipython"  # n2a's IPython stand-in beside app.py (notebook.STAND_IN): never a package
 INCLUDE_FIX = "fix: pass --include {file} so it is shipped with the app"
-UNRESOLVED_FIX = ("fix: add `%pip install <distribution>` to the notebook or list it in --requirements FILE "
-                  "(or install it in the notebook's kernel)")
+UNRESOLVED_FIX = (
+    "fix: add `%pip install <distribution>` to the notebook or list it in --requirements FILE "
+    "(or install it in the notebook's kernel)"
+)
 
 
 @dataclass
@@ -74,6 +76,7 @@ def canonical(name: str) -> str:
 
 
 # -- reading the code ---------------------------------------------------------------------------
+
 
 def imports(code: str) -> list[tuple[str, int, bool]]:
     """(module, line, optional) for every absolute import; optional = inside try/except ImportError."""
@@ -137,6 +140,7 @@ def beside(folder: Path | None) -> dict[str, str]:
 
 
 # -- resolving ----------------------------------------------------------------------------------
+
 
 def _installed(module: str, env) -> str | None:
     """The kernel's distribution for dotted MODULE (namespace packages by their second part)."""
@@ -211,12 +215,16 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
             continue
         ask.setdefault(top, []).append((module, line))
     for top, (module, line) in sorted(not_shipped.items()):
-        warnings.append(f"{ctx.at(line)}: `import {module}` is {ctx.beside[top]} beside the notebook, which is "
-                        f"not shipped with the app; " + INCLUDE_FIX.format(file=ctx.beside[top].rstrip("/")))
+        warnings.append(
+            f"{ctx.at(line)}: `import {module}` is {ctx.beside[top]} beside the notebook, which is "
+            f"not shipped with the app; " + INCLUDE_FIX.format(file=ctx.beside[top].rstrip("/"))
+        )
     for dist, (module, line) in sorted(local_installs.items()):
-        warnings.append(f"{ctx.at(line)}: `import {module}` is {dist}, installed in {ctx.env_label} from a local "
-                        "folder or URL, not from the package index, so the app cannot install it; fix: ship its "
-                        "code with --include, or publish it to the index and %pip install it")
+        warnings.append(
+            f"{ctx.at(line)}: `import {module}` is {dist}, installed in {ctx.env_label} from a local "
+            "folder or URL, not from the package index, so the app cannot install it; fix: ship its "
+            "code with --include, or publish it to the index and %pip install it"
+        )
     unresolved = _ask_index(ask, ctx, found, warnings)
     _unresolved(sorted(unknown + unresolved, key=lambda item: item[1]), ctx, warnings)
     return [found[k] for k in sorted(found)]
@@ -233,13 +241,18 @@ def _ask_index(ask: dict, ctx: Context, found: dict, warnings: list[str]) -> lis
         module, line = ask[top][0]
         project = answer.found[top]
         found[canonical(project)] = Requirement(
-            project, f"import {module} ({ctx.at(line)}): from the index, not installed in the kernel", "index")
+            project, f"import {module} ({ctx.at(line)}): from the index, not installed in the kernel", "index"
+        )
     if answer.unreachable:
         missed = sorted(answer.not_asked)
         where = "; ".join(f"{ask[t][0][0]} ({ctx.at(ask[t][0][1])})" for t in missed)
-        message = (f"the package index {package_index.shown(ctx.index)} could not be reached ({answer.unreachable}), "
-                   f"so these imports were not looked up there: {where}")
-        fix = "check the network and `packageIndex` in n2a.yaml, or name the packages with %pip install or --requirements"
+        message = (
+            f"the package index {package_index.shown(ctx.index)} could not be reached ({answer.unreachable}), "
+            f"so these imports were not looked up there: {where}"
+        )
+        fix = (
+            "check the network and `packageIndex` in n2a.yaml, or name the packages with %pip install or --requirements"
+        )
         if ctx.strict:
             raise PolicyError(message + "; n2a.yaml sets `requirements: strict`", fix)
         warnings.append(f"{message}; fix: {fix}")
@@ -256,8 +269,10 @@ def _unresolved(items: list[tuple[str, int]], ctx: Context, warnings: list[str])
         for module, line in items
     ]
     if lines and ctx.strict:
-        raise PolicyError("imports no package provides, and n2a.yaml sets `requirements: strict`:\n  "
-                          + "\n  ".join(lines), UNRESOLVED_FIX[len("fix: "):])
+        raise PolicyError(
+            "imports no package provides, and n2a.yaml sets `requirements: strict`:\n  " + "\n  ".join(lines),
+            UNRESOLVED_FIX[len("fix: ") :],
+        )
     warnings.extend(f"{text}; {UNRESOLVED_FIX}" for text in lines)
 
 
@@ -275,8 +290,9 @@ def from_run_time(modules, ctx: Context, taken: set[str]) -> list[Requirement]:
         key = canonical(spec.partition("==")[0])
         if key in ctx.named or key in taken or canonical(dist) in ctx.named or key in found:
             continue
-        found[key] = Requirement(spec, f"loaded at run time (module {module}), installed in {ctx.env_label}{note}",
-                                 "run-time")
+        found[key] = Requirement(
+            spec, f"loaded at run time (module {module}), installed in {ctx.env_label}{note}", "run-time"
+        )
     return [found[k] for k in sorted(found)]
 
 
@@ -292,7 +308,7 @@ def report_uncovered(code: str, ctx: Context, label: str, modules, warnings: lis
     seen: set[str] = set()
     items = [(m, line, opt, "import") for m, line, opt in imports(code)]
     items += [(m, None, False, "run time") for m in sorted(modules)]
-    for module, line, optional, how in items:
+    for module, line, optional, _how in items:
         top = module.split(".")[0]
         if top in env.stdlib or top in local or top in ctx.beside or top == "__main__" or top in seen:
             continue
@@ -304,5 +320,6 @@ def report_uncovered(code: str, ctx: Context, label: str, modules, warnings: lis
         seen.add(top)
         what = f"`import {module}` ({ctx.at(line)})" if line else f"module {module}, loaded at run time,"
         name = dist or (_from_table(module) or [top])[0]
-        warnings.append(f"{what} is not covered by {label}: the app may fail with ModuleNotFoundError; "
-                        f"fix: add {name} to {label}")
+        warnings.append(
+            f"{what} is not covered by {label}: the app may fail with ModuleNotFoundError; fix: add {name} to {label}"
+        )

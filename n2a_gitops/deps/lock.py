@@ -28,8 +28,10 @@ LOCK_FILE = "requirements.lock"  # beside requirements.txt in the app's src/ (th
 FORMAT = "n2a-lock-1"  # part of the digest: a change of how n2a locks invalidates old locks
 _INPUTS = "# n2a-lock-inputs: "
 # uv settings from this machine's environment that would change what is resolved, or from where.
-_UV_ENV_KEPT = re.compile(r"UV_(CACHE_DIR|NO_CACHE|OFFLINE|NATIVE_TLS|SYSTEM_CERTS|HTTP_TIMEOUT|HTTP_RETRIES|"
-                          r"CONCURRENT_\w+|INDEX_\w+_(USERNAME|PASSWORD))")
+_UV_ENV_KEPT = re.compile(
+    r"UV_(CACHE_DIR|NO_CACHE|OFFLINE|NATIVE_TLS|SYSTEM_CERTS|HTTP_TIMEOUT|HTTP_RETRIES|"
+    r"CONCURRENT_\w+|INDEX_\w+_(USERNAME|PASSWORD))"
+)
 # Debian releases in image tags, and the glibc each ships (what manylinux_2_NN wheels need).
 DEBIAN_GLIBC = {"buster": 28, "bullseye": 31, "bookworm": 36, "trixie": 41}
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -46,8 +48,16 @@ class Target:
 
     def digest(self, requirements: str) -> str:
         lines = [_requirement_line(raw) for raw in requirements.splitlines()]
-        material = "\n".join([FORMAT, self.python_version, self.python_platform, self.index,
-                              str(self.emit_index), *(line for line in lines if line)])
+        material = "\n".join(
+            [
+                FORMAT,
+                self.python_version,
+                self.python_platform,
+                self.index,
+                str(self.emit_index),
+                *(line for line in lines if line),
+            ]
+        )
         return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -61,23 +71,29 @@ def target(settings, python_version: str | None = None) -> Target:
     version = python_version or str(settings.pythonVersion)
     platform = str(settings.pythonPlatform)
     if not re.fullmatch(r"3\.\d+", version):
-        raise N2AError(f"n2a.yaml: pythonVersion {version!r} is not a Python version like 3.11",
-                       "set pythonVersion to the major.minor version of the image's Python")
+        raise N2AError(
+            f"n2a.yaml: pythonVersion {version!r} is not a Python version like 3.11",
+            "set pythonVersion to the major.minor version of the image's Python",
+        )
     tag = str(settings.image).rsplit("/", 1)[-1].partition(":")[2].lower()
     image_python = re.search(r"python-?(3\.\d+)", tag)
     if python_version is None and image_python and image_python.group(1) != version:
         raise N2AError(
             f"n2a.yaml: pythonVersion is {version} but the image {settings.image} runs Python {image_python.group(1)}",
-            f"set pythonVersion: \"{image_python.group(1)}\" (or use an image with Python {version})")
+            f'set pythonVersion: "{image_python.group(1)}" (or use an image with Python {version})',
+        )
     glibc = re.search(r"manylinux_2_(\d+)", platform)
     if "alpine" in tag and "musl" not in platform:
-        raise N2AError(f"n2a.yaml: the image {settings.image} uses musl libc, but pythonPlatform is {platform}",
-                       "set pythonPlatform: x86_64-unknown-linux-musl (or aarch64-unknown-linux-musl)")
+        raise N2AError(
+            f"n2a.yaml: the image {settings.image} uses musl libc, but pythonPlatform is {platform}",
+            "set pythonPlatform: x86_64-unknown-linux-musl (or aarch64-unknown-linux-musl)",
+        )
     release = next((r for r in DEBIAN_GLIBC if r in tag), None)
     if release and glibc and int(glibc.group(1)) > DEBIAN_GLIBC[release]:
         raise N2AError(
             f"n2a.yaml: pythonPlatform {platform} needs glibc 2.{glibc.group(1)}, but {release} ships 2.{DEBIAN_GLIBC[release]}",
-            f"set pythonPlatform to {platform.split('-')[0]}-manylinux_2_{DEBIAN_GLIBC[release]}")
+            f"set pythonPlatform to {platform.split('-')[0]}-manylinux_2_{DEBIAN_GLIBC[release]}",
+        )
     return Target(version, platform, settings.packageIndex, bool(settings.allowIndexOverride))
 
 
@@ -87,7 +103,7 @@ def inputs_of(lock: bytes | None) -> str | None:
         return None
     for line in lock.decode("utf-8", "replace").splitlines()[:10]:
         if line.startswith(_INPUTS):
-            return line[len(_INPUTS):].strip()
+            return line[len(_INPUTS) :].strip()
     return None
 
 
@@ -100,8 +116,14 @@ def pins(lock: bytes | str) -> dict[str, str]:
     return found
 
 
-def lock_for(requirements: str, tgt: Target, *, existing: bytes | None = None,
-             preferences: Mapping[str, str] | None = None, refresh: bool = False) -> tuple[bytes, bool]:
+def lock_for(
+    requirements: str,
+    tgt: Target,
+    *,
+    existing: bytes | None = None,
+    preferences: Mapping[str, str] | None = None,
+    refresh: bool = False,
+) -> tuple[bytes, bool]:
     """(lock, kept): the existing lock when its inputs are unchanged (and no refresh was asked
     for), else a new resolution preferring the old lock's and then the kernel's versions."""
     digest = tgt.digest(requirements)
@@ -121,9 +143,24 @@ def resolve(requirements: str, tgt: Target, preferences: Mapping[str, str] | Non
         (folder / "requirements.txt").write_text(requirements, encoding="utf-8")
         # uv takes the versions already in its output file as preferences.
         (folder / LOCK_FILE).write_text(_preference_lines(preferences or {}), encoding="utf-8")
-        argv = [uv.find_uv_bin(), "pip", "compile", "--no-config", "--quiet", "--generate-hashes",
-                "--no-header", "--python-version", tgt.python_version, "--python-platform", tgt.python_platform,
-                "--index-url", tgt.index, "--output-file", LOCK_FILE, "requirements.txt"]
+        argv = [
+            uv.find_uv_bin(),
+            "pip",
+            "compile",
+            "--no-config",
+            "--quiet",
+            "--generate-hashes",
+            "--no-header",
+            "--python-version",
+            tgt.python_version,
+            "--python-platform",
+            tgt.python_platform,
+            "--index-url",
+            tgt.index,
+            "--output-file",
+            LOCK_FILE,
+            "requirements.txt",
+        ]
         if tgt.emit_index:
             argv[-3:-3] = ["--emit-index-url", "--emit-find-links"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("UV_") or _UV_ENV_KEPT.fullmatch(k)}
@@ -161,14 +198,21 @@ def _preference_lines(preferences: Mapping[str, str]) -> str:
 def _failure(stderr: str, requirements: str, tgt: Target) -> LockError:
     """uv's reason, the package it names, and what to do about it."""
     if re.search(r"invalid value .* for '--python-(platform|version)", stderr):  # n2a.yaml's values, not the packages
-        return LockError(f"uv does not accept the lock target in n2a.yaml: {_short(stderr.strip())}",
-                         "set pythonPlatform to a uv --python-platform (e.g. x86_64-manylinux_2_36) and "
-                         "pythonVersion to the image's major.minor Python version")
+        return LockError(
+            f"uv does not accept the lock target in n2a.yaml: {_short(stderr.strip())}",
+            "set pythonPlatform to a uv --python-platform (e.g. x86_64-manylinux_2_36) and "
+            "pythonVersion to the image's major.minor Python version",
+        )
     text = " ".join(line.strip() for line in stderr.splitlines() if line.strip())
     text = re.sub(r"\s*(cause:|Caused by:)\s*", ": ", re.sub(r"^error:\s*", "", text))
-    names = [_canonical(m.group(1)) for m in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.M)
-             if not m.group(1).startswith("-")]
-    unreachable = re.search(r"Failed to fetch|error sending request|Connect|dns error|timed out|Could not connect", stderr)
+    names = [
+        _canonical(m.group(1))
+        for m in re.finditer(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirements, re.M)
+        if not m.group(1).startswith("-")
+    ]
+    unreachable = re.search(
+        r"Failed to fetch|error sending request|Connect|dns error|timed out|Could not connect", stderr
+    )
     package = None
     if unreachable:  # uv names the project page it could not fetch: .../simple/<name>/
         urls = re.findall(r"https?://[^\s`'\"]+", stderr)
@@ -184,11 +228,13 @@ def _failure(stderr: str, requirements: str, tgt: Target) -> LockError:
         return LockError(
             f"cannot lock the requirements{what}: the package index {tgt.index} did not answer ({_short(text)})",
             "check packageIndex in n2a.yaml and your network (or proxy), then publish again; "
-            "--no-lock publishes without a lock (the pod then resolves at every start)")
+            "--no-lock publishes without a lock (the pod then resolves at every start)",
+        )
     return LockError(
         f"cannot lock the requirements{what} for Python {tgt.python_version} on {tgt.python_platform}: {_short(text)}",
         (f"change or unpin {package} " if package else "change the versions ")
-        + f"in the notebook or --requirements so that it exists for Python {tgt.python_version}, then publish again")
+        + f"in the notebook or --requirements so that it exists for Python {tgt.python_version}, then publish again",
+    )
 
 
 def _short(text: str, limit: int = 600) -> str:

@@ -20,9 +20,15 @@ from n2a_gitops.errors import PolicyError, UsageError
 from n2a_gitops.model import Requirement
 
 _POLICY_OPTIONS = {
-    "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
-    "--trusted-host": "--trusted-host", "-f": "--find-links", "--find-links": "--find-links",
-    "-e": "-e", "--editable": "-e", "--no-index": "--no-index",
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "--trusted-host": "--trusted-host",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "-e": "-e",
+    "--editable": "-e",
+    "--no-index": "--no-index",
 }
 _ARCHIVE = re.compile(r"\.(whl|tar\.gz|tgz|zip|tar\.bz2)$", re.I)
 
@@ -61,21 +67,38 @@ def resolve(
         env_label = "n2a's environment"
     warnings: list[str] = []
     ctx = inference.Context(
-        environment=environment, index=settings.packageIndex, strict=settings.requirements == "strict",
+        environment=environment,
+        index=settings.packageIndex,
+        strict=settings.requirements == "strict",
         where=converted.cellmap.where if converted is not None else None,
-        local={inference.module_name(m) for m in local_modules}, beside=inference.beside(notebook_dir),
+        local={inference.module_name(m) for m in local_modules},
+        beside=inference.beside(notebook_dir),
         env_label=env_label,
     )
     ctx.beside = {k: v for k, v in ctx.beside.items() if k not in ctx.local}
-    framework_reqs = [r for r in (check(spec, f"needed by {framework}" if framework else "needed to serve the app",
-                                        settings, warnings, "framework") for spec in framework_packages) if r]
+    framework_reqs = [
+        r
+        for r in (
+            check(
+                spec,
+                f"needed by {framework}" if framework else "needed to serve the app",
+                settings,
+                warnings,
+                "framework",
+            )
+            for spec in framework_packages
+        )
+        if r
+    ]
     conda_names = {_canonical(n) for n in provided}
     if requirements_file or environment_pip is not None:
         if requirements_file:
             label, lines = Path(requirements_file).name, _read_file(Path(requirements_file), warnings)
             if environment_pip:
-                warnings.append("--requirements replaces the pip section of the environment file; its "
-                                f"{len(environment_pip)} pip line(s) are left out")
+                warnings.append(
+                    "--requirements replaces the pip section of the environment file; its "
+                    f"{len(environment_pip)} pip line(s) are left out"
+                )
         else:
             label, lines = "the environment file", list(environment_pip)
         reqs = [r for r in (check(text, source, settings, warnings, "file") for text, source in lines) if r]
@@ -126,7 +149,9 @@ def check(text: str, source: str, settings, warnings: list[str], origin: str = "
     text = " ".join(text.split())
     allowed = settings.allowIndexOverride
     if text.startswith("-"):
-        option, _, value = text.replace("=", " ", 1).partition(" ") if not text.startswith("-e") else text.partition(" ")
+        option, _, value = (
+            text.replace("=", " ", 1).partition(" ") if not text.startswith("-e") else text.partition(" ")
+        )
         option = _POLICY_OPTIONS.get(option, option)
         if option in _POLICY_OPTIONS.values():
             _refuse_unless(allowed, f"{source}: `{text}` changes where packages come from", settings)

@@ -33,7 +33,7 @@ class RepoLock:
         except (OSError, ValueError):
             return {}
 
-    def __enter__(self) -> "RepoLock":
+    def __enter__(self) -> RepoLock:
         import fcntl
 
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -58,8 +58,11 @@ class RepoLock:
                 told = True
             time.sleep(random.uniform(0.02, 0.1))
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": self.what,
-                                  "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps({"pid": os.getpid(), "what": self.what, "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode(),
+            0,
+        )
         self._fd = fd
         return self
 

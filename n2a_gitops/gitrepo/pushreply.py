@@ -21,24 +21,84 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-RACE = ("fetch first", "non-fast-forward", "stale info", "cannot lock ref", "failed to update ref",
-        "failed to lock", "reference already exists", "incorrect old value", "but expected",
-        "tip of your current branch is behind", "remote contains work that you do")
-REFUSED = ("hook declined", "declined", "protected branch", "gh006", "gh013", "not allowed to push",
-           "not allowed to force push", "can only be modified through pull requests", "rule violations",
-           "push rejected", "denied")
-PROTECTED = ("protected branch", "gh006", "gh013", "not allowed to push", "pull request", "merge request",
-             "rule violations")
-AUTH = ("authentication failed", "could not read username", "could not read password", "permission denied",
-        "permission to", "returned error: 401", "returned error: 403", "access denied", "invalid credentials",
-        "terminal prompts disabled", "host key verification failed")
-UNREACHABLE = ("could not resolve host", "could not resolve hostname", "connection refused", "connection timed out",
-               "no route to host", "network is unreachable", "failed to connect", "does not appear to be a git repository",
-               "repository not found", "could not read from remote repository", "operation timed out",
-               "returned error: 404", "name or service not known", "temporary failure in name resolution")
-TRANSIENT = ("the remote end hung up unexpectedly", "early eof", "rpc failed", "returned error: 500",
-             "returned error: 502", "returned error: 503", "returned error: 504", "internal server error",
-             "unexpected disconnect", "connection reset", "gnutls recv error", "ssl_read")
+RACE = (
+    "fetch first",
+    "non-fast-forward",
+    "stale info",
+    "cannot lock ref",
+    "failed to update ref",
+    "failed to lock",
+    "reference already exists",
+    "incorrect old value",
+    "but expected",
+    "tip of your current branch is behind",
+    "remote contains work that you do",
+)
+REFUSED = (
+    "hook declined",
+    "declined",
+    "protected branch",
+    "gh006",
+    "gh013",
+    "not allowed to push",
+    "not allowed to force push",
+    "can only be modified through pull requests",
+    "rule violations",
+    "push rejected",
+    "denied",
+)
+PROTECTED = (
+    "protected branch",
+    "gh006",
+    "gh013",
+    "not allowed to push",
+    "pull request",
+    "merge request",
+    "rule violations",
+)
+AUTH = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "permission denied",
+    "permission to",
+    "returned error: 401",
+    "returned error: 403",
+    "access denied",
+    "invalid credentials",
+    "terminal prompts disabled",
+    "host key verification failed",
+)
+UNREACHABLE = (
+    "could not resolve host",
+    "could not resolve hostname",
+    "connection refused",
+    "connection timed out",
+    "no route to host",
+    "network is unreachable",
+    "failed to connect",
+    "does not appear to be a git repository",
+    "repository not found",
+    "could not read from remote repository",
+    "operation timed out",
+    "returned error: 404",
+    "name or service not known",
+    "temporary failure in name resolution",
+)
+TRANSIENT = (
+    "the remote end hung up unexpectedly",
+    "early eof",
+    "rpc failed",
+    "returned error: 500",
+    "returned error: 502",
+    "returned error: 503",
+    "returned error: 504",
+    "internal server error",
+    "unexpected disconnect",
+    "connection reset",
+    "gnutls recv error",
+    "ssl_read",
+)
 
 
 @dataclass
@@ -49,7 +109,11 @@ class PushAnswer:
     protected: bool = False  # a protected branch (push to another branch and ask for a merge)
 
     def server_says(self) -> str:
-        lines = [r for r in self.remote if r and not re.match(r"(Resolving|Counting|Compressing|Writing|Total|Enumerating|Delta)", r)]
+        lines = [
+            r
+            for r in self.remote
+            if r and not re.match(r"(Resolving|Counting|Compressing|Writing|Total|Enumerating|Delta)", r)
+        ]
         return "; ".join(lines[-6:])
 
 
@@ -60,7 +124,7 @@ def _has(text: str, needles) -> bool:
 
 def classify(status: int, stdout: str, stderr: str) -> PushAnswer:
     stdout, stderr = stdout or "", stderr or ""
-    remote = [line[len("remote:"):].strip() for line in stderr.splitlines() if line.startswith("remote:")]
+    remote = [line[len("remote:") :].strip() for line in stderr.splitlines() if line.startswith("remote:")]
     if status == 0:
         return PushAnswer("ok", remote=remote)
     refs = [line.split("\t") for line in stdout.splitlines() if line.startswith("!")]

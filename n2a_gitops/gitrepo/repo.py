@@ -29,8 +29,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from n2a_gitops.errors import (BusyError, ConflictError, N2AError, NotFoundError, PushRefusedError, SupersededError,
-                     UnreachableError, UsageError)
+from n2a_gitops.errors import (
+    BusyError,
+    ConflictError,
+    N2AError,
+    NotFoundError,
+    PushRefusedError,
+    SupersededError,
+    UnreachableError,
+    UsageError,
+)
 
 # Never let git wait for a password on a terminal nobody watches (JupyterLab, CI).
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0"}
@@ -67,7 +75,9 @@ class PushOutcome:
     attempts: int  # pushes tried (1: no race lost)
     commits: dict[str, str | None] = field(default_factory=dict)  # local sha -> sha on the remote (None: superseded)
     superseded: list[dict] = field(default_factory=list)  # {"commit", "app", "by", "kept_as"}
-    replaced: list[dict] = field(default_factory=list)  # {"app", "commit", "by"}: older same-app publishes ours replaced
+    replaced: list[dict] = field(
+        default_factory=list
+    )  # {"app", "commit", "by"}: older same-app publishes ours replaced
     warnings: list[str] = field(default_factory=list)
 
     def live(self, sha: str | None) -> str | None:
@@ -109,8 +119,13 @@ class GitOpsRepo:
     # -- plumbing ----------------------------------------------------------------------------
     def _run(self, *args: str, env: dict | None = None) -> tuple[int, str, str]:
         """git ARGS without raising: (status, stdout, stderr), in the C locale (GitPython sets it)."""
-        status, out, err = self.git.execute([self.git.GIT_PYTHON_GIT_EXECUTABLE, *args], with_extended_output=True, with_exceptions=False,
-                                            env={**_GIT_ENV, **(env or {})}, strip_newline_in_stdout=False)
+        status, out, err = self.git.execute(
+            [self.git.GIT_PYTHON_GIT_EXECUTABLE, *args],
+            with_extended_output=True,
+            with_exceptions=False,
+            env={**_GIT_ENV, **(env or {})},
+            strip_newline_in_stdout=False,
+        )
         return status, out, err
 
     def _out(self, *args: str, env: dict | None = None) -> str:
@@ -242,8 +257,10 @@ class GitOpsRepo:
             if self.dirty_paths(paths):
                 self._run("reset", "-q", "HEAD", "--", *paths)
                 self.restore_paths(paths)
-                self.recovered.append(f"{who} was interrupted during a {what}; {', '.join(paths)} put back as in "
-                                      f"HEAD ({self.head_sha()[:12]})")
+                self.recovered.append(
+                    f"{who} was interrupted during a {what}; {', '.join(paths)} put back as in "
+                    f"HEAD ({self.head_sha()[:12]})"
+                )
         self._journal(None)
 
     # -- state -----------------------------------------------------------------------------
@@ -265,8 +282,13 @@ class GitOpsRepo:
     def check_ready(self) -> None:
         """Refuse to commit in the middle of a merge, rebase or cherry-pick, or on a detached HEAD."""
         self.branch  # noqa: B018 - raises when detached
-        for marker, what in (("MERGE_HEAD", "merge"), ("rebase-merge", "rebase"), ("rebase-apply", "rebase"),
-                             ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+        for marker, what in (
+            ("MERGE_HEAD", "merge"),
+            ("rebase-merge", "rebase"),
+            ("rebase-apply", "rebase"),
+            ("CHERRY_PICK_HEAD", "cherry-pick"),
+            ("REVERT_HEAD", "revert"),
+        ):
             if (self.git_dir / marker).exists():
                 raise N2AError(
                     f"a {what} is in progress in {self.root}",
@@ -336,8 +358,14 @@ class GitOpsRepo:
             self.check_ready()
             self.ensure_clean(paths)  # never throw away the user's uncommitted work
             start = self.head_sha()
-            self._journal({"op": "write", "head": start, "paths": paths,
-                           "blobs": sorted(set(self._blobs(start, paths).values()) | {blob_id(c) for c in files.values()})})
+            self._journal(
+                {
+                    "op": "write",
+                    "head": start,
+                    "paths": paths,
+                    "blobs": sorted(set(self._blobs(start, paths).values()) | {blob_id(c) for c in files.values()}),
+                }
+            )
             try:
                 for rel in paths:
                     target = self.root / rel
@@ -399,11 +427,7 @@ class GitOpsRepo:
             raise NotFoundError(f"{path} does not exist at {rev}", "pick a commit from `n2a history APP`") from None
         if tree.type == "blob":
             return {"": tree.data_stream.read()}
-        return {
-            str(Path(b.path).relative_to(path)): b.data_stream.read()
-            for b in tree.traverse()
-            if b.type == "blob"
-        }
+        return {str(Path(b.path).relative_to(path)): b.data_stream.read() for b in tree.traverse() if b.type == "blob"}
 
     def changed_paths(self, since: str) -> list[str]:
         """Paths that differ between ``since`` and the working tree (committed or not)."""
@@ -450,7 +474,9 @@ class GitOpsRepo:
                 attempts += 1
                 if out:
                     out.step(f"pushing {branch} to {where}" + (f" (attempt {attempts})" if attempts > 1 else ""))
-                status, stdout, stderr = self._run("push", "--porcelain", remote, f"{replay.tip}:refs/heads/{remote_branch}")
+                status, stdout, stderr = self._run(
+                    "push", "--porcelain", remote, f"{replay.tip}:refs/heads/{remote_branch}"
+                )
                 answer = classify(status, stdout, stderr)
                 if answer.kind == "ok":
                     break
@@ -492,7 +518,9 @@ class GitOpsRepo:
         from n2a_gitops.gitrepo.pushreply import classify
 
         ref = f"refs/remotes/{remote}/{remote_branch}"
-        status, stdout, stderr = self._run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{remote_branch}:{ref}")
+        status, stdout, stderr = self._run(
+            "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{remote_branch}:{ref}"
+        )
         if status:
             if "couldn't find remote ref" in stderr:
                 return None  # the branch does not exist yet: just push again
@@ -510,24 +538,41 @@ class GitOpsRepo:
         said = answer.server_says()
         if answer.kind == "refused":
             details["server"] = said
-            message = f"{remote} refused the push to {remote_branch} ({answer.reason})" + (f"; the server says: {said}" if said else "")
+            message = f"{remote} refused the push to {remote_branch} ({answer.reason})" + (
+                f"; the server says: {said}" if said else ""
+            )
             if answer.protected:
-                return PushRefusedError(message, f"{remote_branch} takes changes only through a merge request; {kept}. Push it to a "
-                                        f"branch of its own and open one: git -C {self.root} push {remote} "
-                                        f"HEAD:refs/heads/n2a/publish-{local[:12]}", details)
-            return PushRefusedError(message, f"{kept}. Do what the server asks above, then push it: {push_cmd} "
-                                    "(or publish again with --push)", details)
+                return PushRefusedError(
+                    message,
+                    f"{remote_branch} takes changes only through a merge request; {kept}. Push it to a "
+                    f"branch of its own and open one: git -C {self.root} push {remote} "
+                    f"HEAD:refs/heads/n2a/publish-{local[:12]}",
+                    details,
+                )
+            return PushRefusedError(
+                message,
+                f"{kept}. Do what the server asks above, then push it: {push_cmd} (or publish again with --push)",
+                details,
+            )
         url = self._run("remote", "get-url", remote)[1].strip()
         if answer.kind == "auth":
-            return PushRefusedError(f"{remote} ({url}) refused git's credentials: {answer.reason}",
-                                    f"{kept}. Give git credentials for {url} (a credential helper or a token), then "
-                                    f"push it: {push_cmd}", details)
+            return PushRefusedError(
+                f"{remote} ({url}) refused git's credentials: {answer.reason}",
+                f"{kept}. Give git credentials for {url} (a credential helper or a token), then push it: {push_cmd}",
+                details,
+            )
         if answer.kind in ("unreachable", "transient"):
-            return UnreachableError(f"cannot reach the git remote {remote} ({url}): {answer.reason}",
-                                    f"{kept}. Check the URL (git -C {self.root} remote -v) and the network; when the "
-                                    f"remote answers, push it: {push_cmd} (or publish again with --push)", details)
-        return N2AError(f"git could not {action} {remote} ({url}): {answer.reason}",
-                        f"{kept}; when the cause is fixed, push it: {push_cmd}", details)
+            return UnreachableError(
+                f"cannot reach the git remote {remote} ({url}): {answer.reason}",
+                f"{kept}. Check the URL (git -C {self.root} remote -v) and the network; when the "
+                f"remote answers, push it: {push_cmd} (or publish again with --push)",
+                details,
+            )
+        return N2AError(
+            f"git could not {action} {remote} ({url}): {answer.reason}",
+            f"{kept}; when the cause is fixed, push it: {push_cmd}",
+            details,
+        )
 
     def _superseded(self, item: dict, outcome: PushOutcome) -> SupersededError:
         by = item["by"]
@@ -538,8 +583,15 @@ class GitOpsRepo:
             f"{outcome.head[:12]} and serves their version",
             f"nothing is lost: your version is kept as {item['kept_as']}. To make it live instead: "
             f"n2a rollback {app} {sha[:12]} --push",
-            {"app": app, "commit": sha, "kept_as": item["kept_as"], "superseded_by": by,
-             "revision": outcome.head, "pushed": False, "attempts": outcome.attempts},
+            {
+                "app": app,
+                "commit": sha,
+                "kept_as": item["kept_as"],
+                "superseded_by": by,
+                "revision": outcome.head,
+                "pushed": False,
+                "attempts": outcome.attempts,
+            },
         )
 
     # -- replaying unpushed commits onto the remote branch (no working tree involved) ---------------
@@ -571,9 +623,13 @@ class GitOpsRepo:
         if self._out("rev-list", "--merges", f"{base}..{local}"):
             raise ConflictError(
                 f"{self.root} has unpushed merge commits; n2a only replays straight commits onto the remote",
-                f"git -C {self.root} pull --rebase, then git -C {self.root} push", {"commit": local})
+                f"git -C {self.root} pull --rebase, then git -C {self.root} push",
+                {"commit": local},
+            )
         mine = self._out("rev-list", "--reverse", "--topo-order", f"{base}..{local}").split()
-        todo = set(self._out("rev-list", "--right-only", "--cherry-pick", "--no-merges", f"{upstream}...{local}").split())
+        todo = set(
+            self._out("rev-list", "--right-only", "--cherry-pick", "--no-merges", f"{upstream}...{local}").split()
+        )
         parent = upstream
         for commit in mine:
             if commit not in todo:  # the same change is upstream already (a push that got through before)
@@ -600,21 +656,31 @@ class GitOpsRepo:
                 if all(app_of(p) in {a for a, _ in lost} for p in ours):
                     app, other = lost[0]
                     result.commits[commit] = None
-                    result.superseded.append({"commit": commit, "app": app, "by": other,
-                                              "kept_as": f"{SUPERSEDED_REFS}/{commit}"})
+                    result.superseded.append(
+                        {"commit": commit, "app": app, "by": other, "kept_as": f"{SUPERSEDED_REFS}/{commit}"}
+                    )
                     continue
                 raise ConflictError(
                     f"commit {commit[:12]} changes {', '.join(a for a, _ in lost)} (which a newer publish on the remote "
                     "replaced) together with other files, so it cannot be replayed as it is",
-                    f"git -C {self.root} pull --rebase, resolve, then git -C {self.root} push", {"commit": local})
+                    f"git -C {self.root} pull --rebase, resolve, then git -C {self.root} push",
+                    {"commit": local},
+                )
             tree = self._merge_trees(first, parent, commit, forced)
             if tree == self._out("rev-parse", f"{parent}^{{tree}}"):
                 result.commits[commit] = parent  # nothing left to add: the remote has it all
                 continue
             meta = self._out("log", "-1", "--format=%an%x00%ae%x00%ad%x00%B", "--date=raw", commit)
             name, email, date, message = meta.split("\0", 3)
-            parent = self._out("commit-tree", tree, "-p", parent, "-m", message.strip() or "n2a",
-                               env={"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date})
+            parent = self._out(
+                "commit-tree",
+                tree,
+                "-p",
+                parent,
+                "-m",
+                message.strip() or "n2a",
+                env={"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date},
+            )
             result.commits[commit] = parent
         result.tip = parent
         return result
@@ -626,8 +692,10 @@ class GitOpsRepo:
         with self._temp_index() as env:
             status, _, err = self._run("read-tree", "-i", "-m", "--aggressive", base, theirs, ours, env=env)
             if status:
-                raise ConflictError(f"cannot replay {ours[:12]} onto the remote: {err.strip()}",
-                                    f"git -C {self.root} pull --rebase, resolve, then git -C {self.root} push")
+                raise ConflictError(
+                    f"cannot replay {ours[:12]} onto the remote: {err.strip()}",
+                    f"git -C {self.root} pull --rebase, resolve, then git -C {self.root} push",
+                )
             for app, commit in forced.items():
                 paths = app_paths_any(app)
                 present = sorted(set(filter(None, self._out("ls-files", "-z", "--", *paths, env=env).split("\0"))))
@@ -636,13 +704,19 @@ class GitOpsRepo:
                 entries = [f"{mode},{sha},{path}" for path, (mode, sha) in self._entries(commit, paths).items()]
                 if entries:
                     self._out("update-index", "--add", *[a for e in entries for a in ("--cacheinfo", e)], env=env)
-            unmerged = sorted({line.split("\t", 1)[1] for line in
-                               filter(None, self._out("ls-files", "-u", "-z", env=env).split("\0"))})
+            unmerged = sorted(
+                {
+                    line.split("\t", 1)[1]
+                    for line in filter(None, self._out("ls-files", "-u", "-z", env=env).split("\0"))
+                }
+            )
             if unmerged:
                 raise ConflictError(
                     f"the remote changed the same files as your unpushed commit {ours[:12]}: {', '.join(unmerged[:5])}",
                     f"merge by hand: git -C {self.root} pull --rebase, resolve those files, git rebase --continue, "
-                    f"then git -C {self.root} push", {"commit": ours, "files": unmerged})
+                    f"then git -C {self.root} push",
+                    {"commit": ours, "files": unmerged},
+                )
             return self._out("write-tree", env=env)
 
     def _advance(self, branch: str, old: str, new: str, where: str) -> list[str]:
@@ -660,9 +734,11 @@ class GitOpsRepo:
             self._journal(None)
             blocked = [line.split("'")[1] for line in err.splitlines() if line.count("'") >= 2]
             shown = ", ".join(blocked[:5]) or err.strip()
-            return [f"{where} is at {new[:12]}, but your clone's {branch} stays at {old[:12]}: you have uncommitted "
-                    f"changes in files the remote changed ({shown}). To catch up: git -C {self.root} stash && "
-                    f"git -C {self.root} pull --rebase && git -C {self.root} stash pop"]
+            return [
+                f"{where} is at {new[:12]}, but your clone's {branch} stays at {old[:12]}: you have uncommitted "
+                f"changes in files the remote changed ({shown}). To catch up: git -C {self.root} stash && "
+                f"git -C {self.root} pull --rebase && git -C {self.root} stash pop"
+            ]
         self.git.update_ref("-m", f"n2a: follow {where}", ref, new, old)
         self._journal(None)
         return []
@@ -676,8 +752,14 @@ def changed_since(root: Path, since: str) -> list[str]:
     import subprocess
 
     def start(*args: str) -> subprocess.Popen:
-        return subprocess.Popen(["git", *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env={**os.environ, **_GIT_ENV})
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **_GIT_ENV},
+        )
 
     where, _ = start("rev-parse", "--show-toplevel", "--verify", "--quiet", f"{since}^{{commit}}").communicate()
     lines = where.splitlines()
@@ -709,8 +791,11 @@ def user_name(path: Path | None = None) -> str | None:
     import git
 
     try:
-        reader = git.Repo(path).config_reader() if path else git.GitConfigParser(
-            [os.path.expanduser("~/.gitconfig")], read_only=True)
+        reader = (
+            git.Repo(path).config_reader()
+            if path
+            else git.GitConfigParser([os.path.expanduser("~/.gitconfig")], read_only=True)
+        )
         return reader.get_value("user", "name", None) or None
     except Exception:  # no repo, no config, unreadable config: simply unknown
         return None

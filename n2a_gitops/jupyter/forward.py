@@ -41,8 +41,10 @@ def _error_from(status: int, body: dict | None) -> N2AError:
 def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
     notebook, kwargs = publish_kwargs({k: v for k, v in body.items() if k != "repo"}, root)
     if kwargs.get("include"):
-        raise UsageError("the hub's publish service takes no extra files (include)",
-                         "publish without include, or ask your admin for git access to the GitOps repo")
+        raise UsageError(
+            "the hub's publish service takes no extra files (include)",
+            "publish without include, or ask your admin for git access to the GitOps repo",
+        )
     checked = None
     if kwargs.get("check"):  # here, in the user's own server: the service never runs user code
         from n2a_gitops.preview import check
@@ -77,5 +79,7 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
             data = None
         raise _error_from(exc.code, data if isinstance(data, dict) else None) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise UnreachableError(f"cannot reach the publish service at {url}: {exc}",
-                               f"check {SERVICE_ENV} and that the hub's n2a service runs") from None
+        raise UnreachableError(
+            f"cannot reach the publish service at {url}: {exc}",
+            f"check {SERVICE_ENV} and that the hub's n2a service runs",
+        ) from None

@@ -53,8 +53,16 @@ class RepoHandler(N2AHandler):
             from n2a_gitops.jupyter.forward import service_url
 
             if service_url():  # no local clone: the hub's publish service holds it (and its n2a.yaml)
-                self.reply({"repo": None, "path": "", "frameworks": ALL_FRAMEWORKS, "cloned": False,
-                            "service": service_url(), "options": accepted(service=True)})
+                self.reply(
+                    {
+                        "repo": None,
+                        "path": "",
+                        "frameworks": ALL_FRAMEWORKS,
+                        "cloned": False,
+                        "service": service_url(),
+                        "options": accepted(service=True),
+                    }
+                )
                 return
             notebook_arg = self.get_query_argument("notebook", None)
             repo_arg = self.get_query_argument("repo", None)
@@ -85,7 +93,6 @@ class PublishHandler(N2AHandler):
 
     def run_publish(self, body: dict, kernel=None) -> dict:
         import n2a_gitops
-
         from n2a_gitops.jupyter.forward import forward, service_url
 
         url = service_url()

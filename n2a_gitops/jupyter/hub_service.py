@@ -61,7 +61,9 @@ def _stage(body: dict, folder: Path) -> dict:
         raise UsageError(f"unknown option(s): {', '.join(unknown)}", f"use only: {', '.join(sorted(KEYS))}")
     notebook = body.get("notebook")
     if not isinstance(notebook, dict) or "cells" not in notebook:
-        raise UsageError("notebook must be the notebook's JSON (nbformat 4)", "send the .ipynb file's content as an object")
+        raise UsageError(
+            "notebook must be the notebook's JSON (nbformat 4)", "send the .ipynb file's content as an object"
+        )
     filename = body.get("filename") or "notebook.ipynb"
     if not isinstance(filename, str):
         raise UsageError("filename must be a string", 'send e.g. "filename": "sales.ipynb"')
@@ -87,7 +89,6 @@ class PublishHandler(ServiceHandler):
 
     def run_publish(self, body: dict, owner: str) -> dict:
         import n2a_gitops
-
         from n2a_gitops.jupyter.locate import locate_repo
 
         repo, _ = locate_repo()

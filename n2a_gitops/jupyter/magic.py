@@ -102,15 +102,20 @@ class PublishedApp:
         elif not r.changed:
             head = f"<b>{e(r.app)}</b> is unchanged: nothing to commit."
         elif r.pushed:
-            head = (f"Published <b>{e(r.app)}</b> ({e(r.framework)}): commit <code>{e((r.commit or '')[:12])}</code> pushed; "
-                    f"the remote branch is at <code>{e((r.revision or '')[:12])}</code>.")
+            head = (
+                f"Published <b>{e(r.app)}</b> ({e(r.framework)}): commit <code>{e((r.commit or '')[:12])}</code> pushed; "
+                f"the remote branch is at <code>{e((r.revision or '')[:12])}</code>."
+            )
         else:
             head = (
                 f"Committed <b>{e(r.app)}</b> ({e(r.framework)}) as <code>{e((r.commit or '')[:12])}</code>. "
                 "Push it (Git panel, or <code>%n2a publish --push</code>) to deploy."
             )
-        rows = [f"<p class='n2a-result'>{head}</p>", f"<p>URL: {link}</p>",
-                f"<p>Access: <code>{e(r.access)}</code> ({e(r.access_detail)})</p>"]
+        rows = [
+            f"<p class='n2a-result'>{head}</p>",
+            f"<p>URL: {link}</p>",
+            f"<p>Access: <code>{e(r.access)}</code> ({e(r.access_detail)})</p>",
+        ]
         if r.environment:
             rows.append(f"<p>Imports resolved in {e(r.environment.get('description', ''))}</p>")
         lists = [
@@ -119,7 +124,10 @@ class PublishedApp:
             ("Brought in by %run", [f"{b['path']}  (by %run in {b['by']})" for b in r.brought_in]),
             ("Files", [f"{f['path']}  ({f['bytes']} bytes)" for f in r.files]),
             ("Resources", [_resources_line(r.resources)] if r.resources else []),
-            ("Secret env (names only)", [f"{i['env']} \u2190 {i.get('remote') or i['secret'] + '/' + i['key']}" for i in r.secret_env]),
+            (
+                "Secret env (names only)",
+                [f"{i['env']} \u2190 {i.get('remote') or i['secret'] + '/' + i['key']}" for i in r.secret_env],
+            ),
             ("Warnings", r.warnings),
             ("Notes", r.notes),
         ]
@@ -153,9 +161,8 @@ def run(line: str, user_ns: dict) -> PublishedApp:
 
 def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
     import n2a_gitops
-
-    from n2a_gitops.kernel.interpreter import ThisKernel
     from n2a_gitops.jupyter.locate import locate_repo
+    from n2a_gitops.kernel.interpreter import ThisKernel
 
     try:
         args = _parser().parse_intermixed_args(shlex.split(line))  # NOTEBOOK may follow options

@@ -11,12 +11,39 @@ import json
 import logging
 from pathlib import Path
 
-from n2a_gitops.errors import (AuthError, BusyError, ConflictError, N2AError, NotFoundError, PolicyError, PushRefusedError,
-                      SupersededError, UnreachableError, UsageError)
+from n2a_gitops.errors import (
+    AuthError,
+    BusyError,
+    ConflictError,
+    N2AError,
+    NotFoundError,
+    PolicyError,
+    PushRefusedError,
+    SupersededError,
+    UnreachableError,
+    UsageError,
+)
 from n2a_gitops.jupyter.paths import under_root
 
-KEYS = {"notebook", "name", "owner", "framework", "requirements", "env", "include", "repo", "push", "access",
-        "secret_env", "cpu", "memory", "gpu", "replicas", "check", "warmup"}
+KEYS = {
+    "notebook",
+    "name",
+    "owner",
+    "framework",
+    "requirements",
+    "env",
+    "include",
+    "repo",
+    "push",
+    "access",
+    "secret_env",
+    "cpu",
+    "memory",
+    "gpu",
+    "replicas",
+    "check",
+    "warmup",
+}
 # The options that travel as they are (the hub service's body carries them too).
 APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas", "warmup")
 
@@ -76,7 +103,10 @@ def _amount(body: dict, key: str, whole: bool):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (whole and isinstance(value, float)):
         kind = "a whole number" if whole else 'a quantity such as "500m" or "4Gi"'
-        raise UsageError(f"{key} must be {kind}, not {type(value).__name__}", f"send {key} as {'1' if whole else chr(34) + '4Gi' + chr(34)}")
+        raise UsageError(
+            f"{key} must be {kind}, not {type(value).__name__}",
+            f"send {key} as {'1' if whole else chr(34) + '4Gi' + chr(34)}",
+        )
     return value
 
 

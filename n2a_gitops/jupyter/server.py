@@ -10,9 +10,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(
-        ".*$", [(url_path_join(base_url, "n2a", route), handler) for route, handler in ROUTES]
-    )
+    web_app.add_handlers(".*$", [(url_path_join(base_url, "n2a", route), handler) for route, handler in ROUTES])
     serverapp.log.info("n2a: publish API at %s", url_path_join(base_url, "n2a/"))
     # The first publish should not pay for imports and templates: prepare them in the
     # background once the server is serving (never on its start-up path).

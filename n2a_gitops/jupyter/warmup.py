@@ -58,8 +58,14 @@ def _run(logger) -> None:
 # Every module of n2a (and of its checks) but these two: one runs the CLI when imported, the
 # other runs in the notebook kernel's Python. Then what they import only inside functions.
 SKIP = {"n2a_gitops.__main__", "n2a_gitops.kernel.probe"}
-LAZY = ("git", "nbconvert", "packaging.requirements", "ipykernel.connect", "ipykernel.kernelspec",
-        "n2a_gitops.launchers")  # the package only: its modules run in the pods
+LAZY = (
+    "git",
+    "nbconvert",
+    "packaging.requirements",
+    "ipykernel.connect",
+    "ipykernel.kernelspec",
+    "n2a_gitops.launchers",
+)  # the package only: its modules run in the pods
 
 
 def _imports() -> None:
@@ -69,8 +75,11 @@ def _imports() -> None:
     import n2a_gitops
 
     # Subpackages are walked too, but not the launchers: their modules run in the pods.
-    names = [info.name for info in pkgutil.walk_packages(n2a_gitops.__path__, "n2a_gitops.")
-             if info.name not in SKIP and not info.name.startswith("n2a_gitops.launchers.")]
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(n2a_gitops.__path__, "n2a_gitops.")
+        if info.name not in SKIP and not info.name.startswith("n2a_gitops.launchers.")
+    ]
     for name in names + list(LAZY):  # one at a time: the server's loop gets its turns in between
         importlib.import_module(name)
 
@@ -84,7 +93,6 @@ def _convert() -> None:
     import nbformat
 
     from n2a_gitops import runtimes
-
     from n2a_gitops.notebook import convert as notebook
 
     nb = nbformat.v4.new_notebook()
@@ -108,12 +116,17 @@ def _templates() -> None:
 
 def _schemas() -> None:
     """The Kubernetes schemas of the kinds an app is made of, for the default version."""
-    from n2a_gitops.validation.checks.schemas import _cached_validator, bundled_version
     from n2a_gitops.config import Settings
+    from n2a_gitops.validation.checks.schemas import _cached_validator, bundled_version
 
     version, _note = bundled_version(Settings().kubernetesVersion)
-    for api_version, kind in (("v1", "ConfigMap"), ("v1", "Service"), ("apps/v1", "Deployment"),
-                              ("networking.k8s.io/v1", "Ingress"), ("networking.k8s.io/v1", "NetworkPolicy")):
+    for api_version, kind in (
+        ("v1", "ConfigMap"),
+        ("v1", "Service"),
+        ("apps/v1", "Deployment"),
+        ("networking.k8s.io/v1", "Ingress"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+    ):
         _cached_validator(version, api_version, kind)
 
 

@@ -43,20 +43,30 @@ class Environment:
     local: frozenset[str] = frozenset()  # canonical names installed from a folder or URL, not an index
 
     @classmethod
-    def from_probe(cls, data: dict) -> "Environment":
+    def from_probe(cls, data: dict) -> Environment:
         stdlib = data.get("stdlib") or sorted(sys.stdlib_module_names)  # < 3.10: n2a's own list
         return cls(
-            python=data["python"], version=data["version"], distributions=dict(data["distributions"]),
+            python=data["python"],
+            version=data["version"],
+            distributions=dict(data["distributions"]),
             packages={k: list(v) for k, v in data["packages"].items()},
             requires={k: list(v) for k, v in data["requires"].items()},
-            stdlib=frozenset(stdlib) | frozenset(data.get("builtin") or ()), stamps=dict(data.get("stamps") or {}),
+            stdlib=frozenset(stdlib) | frozenset(data.get("builtin") or ()),
+            stamps=dict(data.get("stamps") or {}),
             local=frozenset(data.get("local") or ()),
         )
 
     def to_probe(self) -> dict:
-        return {"python": self.python, "version": self.version, "distributions": self.distributions,
-                "packages": self.packages, "requires": self.requires, "stdlib": sorted(self.stdlib),
-                "stamps": self.stamps, "local": sorted(self.local)}
+        return {
+            "python": self.python,
+            "version": self.version,
+            "distributions": self.distributions,
+            "packages": self.packages,
+            "requires": self.requires,
+            "stdlib": sorted(self.stdlib),
+            "stamps": self.stamps,
+            "local": sorted(self.local),
+        }
 
     def versions(self) -> dict[str, str]:
         """{canonical distribution name: version}: what the lock step takes as preferences."""
@@ -73,7 +83,7 @@ class Environment:
     def closure(self, roots) -> set[str]:
         """The canonical names of ROOTS and everything they depend on, as installed here."""
         seen: set[str] = set()
-        todo = [r for r in roots]
+        todo = list(roots)
         while todo:
             name = todo.pop()
             if name in seen or name not in self.requires:
@@ -112,8 +122,9 @@ def _fresh(entry: dict, python: str) -> bool:
     return all(_stamp(folder) == mtime for folder, mtime in entry["probe"].get("stamps", {}).items())
 
 
-def load_cached(python: str, env: dict[str, str] | None = None,
-                cache: Path | None = None) -> tuple[Environment, dict] | None:
+def load_cached(
+    python: str, env: dict[str, str] | None = None, cache: Path | None = None
+) -> tuple[Environment, dict] | None:
     """(environment, the whole cache entry) when the cached answer is still true, else None."""
     path = _entry(python, cache or cache_dir(), env)
     try:
@@ -125,8 +136,13 @@ def load_cached(python: str, env: dict[str, str] | None = None,
     return Environment.from_probe(entry["probe"]), entry
 
 
-def save(python: str, found: Environment, env: dict[str, str] | None = None, extra: dict | None = None,
-         cache: Path | None = None) -> None:
+def save(
+    python: str,
+    found: Environment,
+    env: dict[str, str] | None = None,
+    extra: dict | None = None,
+    cache: Path | None = None,
+) -> None:
     """Write the entry atomically (two publishes may inspect the same kernel at once). A cache that
     cannot be written (read-only home) only means asking again next time."""
     folder = cache or cache_dir()
@@ -164,16 +180,28 @@ def probe(python: str, env: dict[str, str] | None = None) -> Environment:
             run_env.pop(key, None)
     try:
         # cwd: a folder with nothing importable in it, so no local json.py shadows the stdlib.
-        done = subprocess.run([python, "-c", source], capture_output=True, text=True, timeout=PROBE_TIMEOUT,
-                              env=run_env, cwd=tempfile.gettempdir())
+        done = subprocess.run(
+            [python, "-c", source],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            env=run_env,
+            cwd=tempfile.gettempdir(),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ProbeError(f"could not run {python}: {exc}", "check that the kernel's interpreter exists and starts") from None
+        raise ProbeError(
+            f"could not run {python}: {exc}", "check that the kernel's interpreter exists and starts"
+        ) from None
     try:
-        data = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout.strip() else None
+        data = (
+            json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout.strip() else None
+        )
     except ValueError:
         data = None
     if not isinstance(data, dict) or "error" in data:
         detail = (data or {}).get("error") or (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        raise ProbeError(f"{python} could not list its packages: {detail}",
-                         "check that the kernel's interpreter is Python 3.8 or newer")
+        raise ProbeError(
+            f"{python} could not list its packages: {detail}",
+            "check that the kernel's interpreter is Python 3.8 or newer",
+        )
     return Environment.from_probe(data)

@@ -70,8 +70,10 @@ class ConnectedKernel:
         except KernelUnavailable:
             raise
         except Exception as exc:  # zmq or jupyter_client trouble: the kernel is gone or unreachable
-            raise KernelUnavailable(f"the kernel could not be reached ({type(exc).__name__}: {exc})",
-                                    "restart the notebook's kernel, run the notebook, and publish again") from None
+            raise KernelUnavailable(
+                f"the kernel could not be reached ({type(exc).__name__}: {exc})",
+                "restart the notebook's kernel, run the notebook, and publish again",
+            ) from None
         return KernelState(data["python"], frozenset(data["modules"]), self.label, spec=self.name)
 
 
@@ -96,14 +98,17 @@ def ask(connection_info: dict, timeout: float) -> dict:
     client.load_connection_info(connection_info)
     client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
-        msg_id = client.execute("", silent=True, store_history=False, allow_stdin=False,
-                                user_expressions={"n2a": _EXPRESSION})
+        msg_id = client.execute(
+            "", silent=True, store_history=False, allow_stdin=False, user_expressions={"n2a": _EXPRESSION}
+        )
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise KernelUnavailable(f"the kernel did not answer within {timeout:.0f} s (busy running a cell?)",
-                                        "wait for the notebook to finish running, then publish again")
+                raise KernelUnavailable(
+                    f"the kernel did not answer within {timeout:.0f} s (busy running a cell?)",
+                    "wait for the notebook to finish running, then publish again",
+                )
             try:
                 reply = client.get_shell_msg(timeout=left)
             except Exception:  # queue.Empty: the deadline check above reports it
@@ -121,14 +126,18 @@ def _answer(content: dict) -> dict:
     value = (content.get("user_expressions") or {}).get("n2a") or {}
     if content.get("status") != "ok" or value.get("status") != "ok":
         why = value.get("evalue") or content.get("evalue") or "no answer"
-        raise KernelUnavailable(f"the kernel could not say what it loaded ({why})",
-                                "restart the kernel, run the notebook, and publish again")
+        raise KernelUnavailable(
+            f"the kernel could not say what it loaded ({why})",
+            "restart the kernel, run the notebook, and publish again",
+        )
     try:
         data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
         return {"python": str(data["python"]), "modules": [str(m) for m in data["modules"]]}
     except (KeyError, ValueError, SyntaxError, TypeError) as exc:
-        raise KernelUnavailable(f"the kernel's answer could not be read ({exc})",
-                                "check that the notebook's kernel is a Python (ipykernel) kernel") from None
+        raise KernelUnavailable(
+            f"the kernel's answer could not be read ({exc})",
+            "check that the notebook's kernel is a Python (ipykernel) kernel",
+        ) from None
 
 
 def fresh_modules(python: str, env: dict[str, str] | None = None, timeout: float = FRESH_TIMEOUT) -> list[str]:
@@ -136,31 +145,44 @@ def fresh_modules(python: str, env: dict[str, str] | None = None, timeout: float
     from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-    spec = KernelSpec(argv=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                      display_name="n2a baseline", language="python", env=dict(env or {}))
+    spec = KernelSpec(
+        argv=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name="n2a baseline",
+        language="python",
+        env=dict(env or {}),
+    )
 
     class OneSpec(KernelSpecManager):
         def get_kernel_spec(self, kernel_name, *args, **kwargs):
             return spec
 
     with tempfile.TemporaryDirectory(prefix="n2a-baseline-") as tmp:
-        manager = KernelManager(kernel_name="n2a-baseline", kernel_spec_manager=OneSpec(),
-                                connection_file=os.path.join(tmp, "kernel.json"))
+        manager = KernelManager(
+            kernel_name="n2a-baseline", kernel_spec_manager=OneSpec(), connection_file=os.path.join(tmp, "kernel.json")
+        )
         try:
             # Its output (ipykernel's start-up warnings) is nobody's business: not the server log's.
-            manager.start_kernel(cwd=tmp, env={k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            manager.start_kernel(
+                cwd=tmp,
+                env={k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except Exception as exc:
-            raise KernelUnavailable(f"could not start a fresh kernel of {python}: {exc}",
-                                    "check that ipykernel is installed in the kernel's environment") from None
+            raise KernelUnavailable(
+                f"could not start a fresh kernel of {python}: {exc}",
+                "check that ipykernel is installed in the kernel's environment",
+            ) from None
         try:
             client = manager.client()
             client.start_channels()
             try:
                 client.wait_for_ready(timeout=timeout)
             except RuntimeError as exc:
-                raise KernelUnavailable(f"a fresh kernel of {python} did not start: {exc}",
-                                        "check that ipykernel is installed in the kernel's environment") from None
+                raise KernelUnavailable(
+                    f"a fresh kernel of {python} did not start: {exc}",
+                    "check that ipykernel is installed in the kernel's environment",
+                ) from None
             finally:
                 client.stop_channels()
             return ask(manager.get_connection_info(), timeout)["modules"]
@@ -185,8 +207,10 @@ def baseline(environment, env: dict[str, str] | None = None) -> frozenset[str]:
         except KernelUnavailable:
             raise
         except Exception as exc:  # jupyter_client or zmq trouble: report it, publish goes on
-            raise KernelUnavailable(f"a fresh kernel of {python} failed: {type(exc).__name__}: {exc}",
-                                    "check that ipykernel is installed in the kernel's environment") from None
+            raise KernelUnavailable(
+                f"a fresh kernel of {python} failed: {type(exc).__name__}: {exc}",
+                "check that ipykernel is installed in the kernel's environment",
+            ) from None
         environments.save(python, environment, env, {"baseline": sorted(modules)})
     return frozenset(modules)
 
@@ -208,6 +232,7 @@ def loaded_at_run_time(state: KernelState, environment, fresh: frozenset[str]) -
 
 
 # -- the notebook's kernelspec -----------------------------------------------------------------
+
 
 @dataclass
 class Interpreter:
@@ -233,8 +258,9 @@ def kernelspec_name(notebook: Path) -> str | None:
 
 
 def own(reason: str, warn: bool = False, name: str | None = None) -> Interpreter:
-    return Interpreter(sys.executable, "n2a", "n2a's own environment", kernelspec=name, fallback=reason,
-                       fallback_is_warning=warn)
+    return Interpreter(
+        sys.executable, "n2a", "n2a's own environment", kernelspec=name, fallback=reason, fallback_is_warning=warn
+    )
 
 
 def from_kernelspec(name: str | None) -> Interpreter:
@@ -255,8 +281,9 @@ def from_kernelspec(name: str | None) -> Interpreter:
     python = _python_of(spec.argv)
     if python is None:
         shown = " ".join(spec.argv[:3])
-        return own(f"kernelspec '{name}' does not start a Python interpreter n2a can ask ({shown} …)",
-                   warn=True, name=name)
+        return own(
+            f"kernelspec '{name}' does not start a Python interpreter n2a can ask ({shown} …)", warn=True, name=name
+        )
     return Interpreter(python, "kernelspec", f"kernelspec '{name}'", env=dict(spec.env or {}), kernelspec=name)
 
 
@@ -265,7 +292,7 @@ def _python_of(argv: list[str]) -> str | None:
     if not argv:
         return None
     first = argv[0]
-    if first in {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}:
+    if first in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
         return sys.executable  # what jupyter_client's KernelManager.format_kernel_cmd does
     if not re.fullmatch(r"python[\d.]*(\.exe)?|pythonw(\.exe)?", os.path.basename(first)):
         return None

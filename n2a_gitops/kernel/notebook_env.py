@@ -15,10 +15,14 @@ from pathlib import Path
 
 from n2a_gitops.kernel import interpreter as kernels
 
-SKIPPED = ("no running kernel has executed this notebook, so packages that its libraries import only at "
-           "run time (and declare nowhere) were not looked for")
-SKIPPED_FIX = ("fix: run the notebook, then publish from JupyterLab (Publish as app) or with %n2a publish, "
-               "or name such packages with %pip install")
+SKIPPED = (
+    "no running kernel has executed this notebook, so packages that its libraries import only at "
+    "run time (and declare nowhere) were not looked for"
+)
+SKIPPED_FIX = (
+    "fix: run the notebook, then publish from JupyterLab (Publish as app) or with %n2a publish, "
+    "or name such packages with %pip install"
+)
 
 
 @dataclass
@@ -40,8 +44,13 @@ class NotebookEnv:
         text = f"{i.label}: {env.python} (Python {env.version})"
         if i.fallback:
             text += f", because {i.fallback}"
-        return {"source": i.source, "kernelspec": i.kernelspec, "python": env.python,
-                "python_version": env.version, "description": text}
+        return {
+            "source": i.source,
+            "kernelspec": i.kernelspec,
+            "python": env.python,
+            "python_version": env.version,
+            "description": text,
+        }
 
 
 def find(notebook: Path, running=None) -> NotebookEnv:
@@ -58,21 +67,25 @@ def find(notebook: Path, running=None) -> NotebookEnv:
     if state is not None:
         spec = kernels.from_kernelspec(state.spec) if state.spec else None
         spec_env = spec.env if spec and spec.python == state.python else {}  # e.g. a PYTHONPATH it sets
-        interpreter = kernels.Interpreter(state.python, "running-kernel", state.label, env=spec_env,
-                                          kernelspec=state.spec)
+        interpreter = kernels.Interpreter(
+            state.python, "running-kernel", state.label, env=spec_env, kernelspec=state.spec
+        )
     else:
         interpreter = kernels.from_kernelspec(kernels.kernelspec_name(notebook))
     try:
         env = environments.inspect(interpreter.python, interpreter.env)
     except environments.ProbeError as exc:
-        interpreter = kernels.own(f"{interpreter.label} could not be asked: {exc.message}", warn=True,
-                                  name=interpreter.kernelspec)
+        interpreter = kernels.own(
+            f"{interpreter.label} could not be asked: {exc.message}", warn=True, name=interpreter.kernelspec
+        )
         env = environments.inspect(sys.executable)
         state, why_not = None, exc.message
     if interpreter.fallback_is_warning:
-        warnings.append(f"the imports were resolved in n2a's own environment ({env.python}) because "
-                        f"{interpreter.fallback}, so their versions may not be the notebook's; fix: install the "
-                        "notebook's kernel here (jupyter kernelspec list) or publish from JupyterLab")
+        warnings.append(
+            f"the imports were resolved in n2a's own environment ({env.python}) because "
+            f"{interpreter.fallback}, so their versions may not be the notebook's; fix: install the "
+            "notebook's kernel here (jupyter kernelspec list) or publish from JupyterLab"
+        )
     found = NotebookEnv(interpreter, env, warnings=warnings)
     if state is None:
         found.run_time = {"checked": False, "detail": why_not, "modules": []}
@@ -86,9 +99,12 @@ def find(notebook: Path, running=None) -> NotebookEnv:
         warnings.append(f"{detail}; packages loaded only at run time were not looked for; fix: {exc.fix}")
         return found
     found.loaded = kernels.loaded_at_run_time(state, env, fresh)
-    found.run_time = {"checked": True, "modules": list(found.loaded),
-                      "detail": f"asked {state.label} which modules it loaded: {len(found.loaded)} beyond "
-                                "a fresh kernel's and the kernel machinery's"}
+    found.run_time = {
+        "checked": True,
+        "modules": list(found.loaded),
+        "detail": f"asked {state.label} which modules it loaded: {len(found.loaded)} beyond "
+        "a fresh kernel's and the kernel machinery's",
+    }
     return found
 
 

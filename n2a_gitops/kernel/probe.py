@@ -2,7 +2,7 @@
 saying what that Python has installed.
 
 It must run on any Python 3.8+ with nothing but the standard library, in an environment that
-is not n2a's, so it imports nothing from n2a and uses no newer syntax. ``environment.py`` runs
+is not n2a's, so it imports nothing from n2a and uses no newer syntax. ``installed.py`` runs
 it and caches the answer; the ``stamps`` (sys.path folders and their mtimes) are the cache key:
 installing or removing a package changes the mtime of the folder it lands in.
 """
@@ -77,7 +77,7 @@ def main():
             local.append(canonical(name))
         declared = (dist.read_text("top_level.txt") or "").split()
         files = dist.files or ()
-        tops = set(n.replace("/", ".").split(".")[0] for n in declared if n)
+        tops = {n.replace("/", ".").split(".")[0] for n in declared if n}
         subs = set()
         for f in files:
             parts = module_parts(f)
@@ -90,7 +90,7 @@ def main():
             owners.setdefault(top, []).append(name)
         for sub in subs:
             second.setdefault(sub, []).append(name)
-    shared = set(top for top, names in owners.items() if len(names) > 1)
+    shared = {top for top, names in owners.items() if len(names) > 1}
     packages = dict(owners)
     for sub, names in second.items():
         if sub.split(".")[0] in shared:
@@ -103,18 +103,22 @@ def main():
             stamps[folder] = os.stat(folder).st_mtime_ns
         except OSError:
             stamps[folder] = None  # absent now; appearing later (a first `pip install --user`) counts
-    print(json.dumps({
-        "python": sys.executable,
-        "version": "%d.%d.%d" % sys.version_info[:3],
-        "prefix": sys.prefix,
-        "stdlib": sorted(getattr(sys, "stdlib_module_names", ())) or None,
-        "builtin": sorted(sys.builtin_module_names),
-        "distributions": versions,
-        "packages": packages,
-        "requires": requires,
-        "local": sorted(local),
-        "stamps": stamps,
-    }))
+    print(
+        json.dumps(
+            {
+                "python": sys.executable,
+                "version": "%d.%d.%d" % sys.version_info[:3],
+                "prefix": sys.prefix,
+                "stdlib": sorted(getattr(sys, "stdlib_module_names", ())) or None,
+                "builtin": sorted(sys.builtin_module_names),
+                "distributions": versions,
+                "packages": packages,
+                "requires": requires,
+                "local": sorted(local),
+                "stamps": stamps,
+            }
+        )
+    )
 
 
 main()

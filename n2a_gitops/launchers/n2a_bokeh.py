@@ -44,6 +44,8 @@ for _module in (bokeh.io, bokeh.plotting, bokeh.io.output):
 runpy.run_path(os.path.join(os.getcwd(), "app.py"), run_name="__main__")
 
 if __name__ == "__main__" and sys.argv[1:]:
-    print(f"n2a: warm-up passed in {time.monotonic() - _started:.1f} s; starting the server", file=sys.stderr, flush=True)
+    print(
+        f"n2a: warm-up passed in {time.monotonic() - _started:.1f} s; starting the server", file=sys.stderr, flush=True
+    )
     sys.stdout.flush()
     os.execvp(sys.argv[1], sys.argv[1:])

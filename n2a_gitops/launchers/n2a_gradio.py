@@ -29,10 +29,18 @@ if not isinstance(app, gr.Blocks):
     # The app the notebook launched (even `gr.Interface(...).launch()`), else the last one built.
     candidates = _launched or [value for value in namespace.values() if isinstance(value, gr.Blocks)]
     if not candidates:
-        sys.exit("n2a: app.py builds no gradio Blocks/Interface object at module level; "
-                 "assign it to a variable such as `demo = gr.Interface(...)`")
+        sys.exit(
+            "n2a: app.py builds no gradio Blocks/Interface object at module level; "
+            "assign it to a variable such as `demo = gr.Interface(...)`"
+        )
     app = candidates[-1]
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("PORT", "8080"))
-_launch(app, server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"), server_port=port, share=False, inbrowser=False,
-        prevent_thread_lock=False)
+_launch(
+    app,
+    server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+    server_port=port,
+    share=False,
+    inbrowser=False,
+    prevent_thread_lock=False,
+)

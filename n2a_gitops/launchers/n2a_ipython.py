@@ -28,9 +28,29 @@ __all__ = ["display", "get_ipython"]
 INSTALL = re.compile(r"^\s*(?:\S*python[\d.]*\s+-m\s+)?(?:pip[\d.]*|conda|mamba|micromamba|uv\s+pip)\s+install\b")
 # Magics that only matter in an interactive session (plots inline, help, reloading).
 QUIET = {
-    "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport",
-    "pinfo", "pinfo2", "who", "whos", "pip", "conda", "mamba", "micromamba", "uv",
-    "html", "HTML", "markdown", "javascript", "js", "latex", "svg",
+    "matplotlib",
+    "config",
+    "load_ext",
+    "reload_ext",
+    "unload_ext",
+    "autoreload",
+    "aimport",
+    "pinfo",
+    "pinfo2",
+    "who",
+    "whos",
+    "pip",
+    "conda",
+    "mamba",
+    "micromamba",
+    "uv",
+    "html",
+    "HTML",
+    "markdown",
+    "javascript",
+    "js",
+    "latex",
+    "svg",
 }
 # IPython's %run options, as its getopt spec (n2a_gitops/notebook/runs.py reads them the same way).
 RUN_OPTIONS = "nidtN:b:pD:l:rs:T:em:G"

@@ -55,7 +55,7 @@ def warm_up() -> int:
         except RuntimeError as exc:  # AppTest's timeout: the script is still running
             if "timed out" not in str(exc):
                 errors.append(sys.exc_info())
-        except BaseException:  # noqa: BLE001 - AppTest itself failed: report it, do not serve
+        except BaseException:
             errors.append(sys.exc_info())
 
     # AppTest stops a script that overruns only at its next st.* call; a loop without one would
@@ -64,8 +64,11 @@ def warm_up() -> int:
     runner.start()
     runner.join(RUN_SECONDS + 5)
     if not (finished or errors or uncaught.failures):
-        print(f"n2a: warm-up: the script was still running after {RUN_SECONDS} s without an error",
-              file=sys.stderr, flush=True)
+        print(
+            f"n2a: warm-up: the script was still running after {RUN_SECONDS} s without an error",
+            file=sys.stderr,
+            flush=True,
+        )
     for exc_info in errors:
         traceback.print_exception(*exc_info)
     for exc_info in uncaught.failures:
@@ -77,10 +80,14 @@ if __name__ == "__main__":
     print("n2a: warm-up: running app.py once before `streamlit run`", file=sys.stderr, flush=True)
     started = time.monotonic()
     if warm_up():
-        print("n2a: warm-up failed: the script raised the error above; the server was not started",
-              file=sys.stderr, flush=True)
+        print(
+            "n2a: warm-up failed: the script raised the error above; the server was not started",
+            file=sys.stderr,
+            flush=True,
+        )
         sys.exit(1)
-    print(f"n2a: warm-up passed in {time.monotonic() - started:.1f} s; starting the server",
-          file=sys.stderr, flush=True)
+    print(
+        f"n2a: warm-up passed in {time.monotonic() - started:.1f} s; starting the server", file=sys.stderr, flush=True
+    )
     sys.stdout.flush()
     os.execvp(sys.argv[1], sys.argv[1:])

@@ -20,8 +20,10 @@ def _report(nb) -> None:
     """The error output of the failed cell, its frames named by code cell (counted from 1)."""
     # The cell's number in the user's notebook (n2a writes it: skipped cells are not in app.ipynb),
     # else its place among app.ipynb's code cells.
-    code_cells = [(c.metadata.get("n2a", {}).get("code_cell", n), c)
-                  for n, c in enumerate((c for c in nb.cells if c.cell_type == "code"), 1)]
+    code_cells = [
+        (c.metadata.get("n2a", {}).get("code_cell", n), c)
+        for n, c in enumerate((c for c in nb.cells if c.cell_type == "code"), 1)
+    ]
     # A traceback names cells by execution count ("Cell In[3]"), which skips empty cells.
     by_count = {c.get("execution_count"): n for n, c in code_cells if c.get("execution_count")}
 
@@ -49,8 +51,10 @@ def _kernel_name(nb) -> str:
     if name in specs:
         return name
     language = (kernelspec.get("language") or nb.metadata.get("language_info", {}).get("name", "")).lower()
-    matches = sorted((n for n, k in specs.items() if k["spec"]["language"].lower() == language),
-                     key=lambda n: specs[n]["spec"]["display_name"])
+    matches = sorted(
+        (n for n, k in specs.items() if k["spec"]["language"].lower() == language),
+        key=lambda n: specs[n]["spec"]["display_name"],
+    )
     return matches[0] if matches else name  # nbclient then names the missing kernel
 
 
@@ -60,8 +64,9 @@ def warm_up(path: str) -> int:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=None, kernel_name=_kernel_name(nb),
-                            resources={"metadata": {"path": os.path.dirname(path)}})
+    client = NotebookClient(
+        nb, timeout=None, kernel_name=_kernel_name(nb), resources={"metadata": {"path": os.path.dirname(path)}}
+    )
     try:
         client.execute()
     except CellExecutionError:
@@ -74,10 +79,14 @@ if __name__ == "__main__":
     print("n2a: warm-up: running app.ipynb once in a kernel before voila starts", file=sys.stderr, flush=True)
     started = time.monotonic()
     if warm_up(os.path.join(os.getcwd(), "app.ipynb")):
-        print("n2a: warm-up failed: the notebook raised the error above; the server was not started",
-              file=sys.stderr, flush=True)
+        print(
+            "n2a: warm-up failed: the notebook raised the error above; the server was not started",
+            file=sys.stderr,
+            flush=True,
+        )
         sys.exit(1)
-    print(f"n2a: warm-up passed in {time.monotonic() - started:.1f} s; starting the server",
-          file=sys.stderr, flush=True)
+    print(
+        f"n2a: warm-up passed in {time.monotonic() - started:.1f} s; starting the server", file=sys.stderr, flush=True
+    )
     sys.stdout.flush()
     os.execvp(sys.argv[1], sys.argv[1:])

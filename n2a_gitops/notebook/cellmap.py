@@ -45,7 +45,7 @@ class CellMap:
     notebook: str = ""  # set for a file %run brought in: its notebook's name
 
     @classmethod
-    def from_origins(cls, origins: Iterable[tuple[int, int] | None], notebook: str = "") -> "CellMap":
+    def from_origins(cls, origins: Iterable[tuple[int, int] | None], notebook: str = "") -> CellMap:
         """The map of a script whose line n (1-based) came from ``origins[n - 1]`` = (cell, line)."""
         runs: list[list[int]] = []  # [start, end, cell, line]
         for n, origin in enumerate(origins, start=1):
@@ -60,7 +60,7 @@ class CellMap:
         return cls(starts=starts, cells=cells, ends=ends, lines=lines, notebook=notebook)
 
     @classmethod
-    def from_script(cls, code: str) -> "CellMap":
+    def from_script(cls, code: str) -> CellMap:
         """Read nbconvert's ``# In[ ]:`` markers (n2a writes ``# In[K]:`` with the cell number)."""
         starts, cells = [], []
         for n, text in enumerate(code.splitlines(), 1):
@@ -71,9 +71,11 @@ class CellMap:
         return cls(tuple(starts), tuple(cells))
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "CellMap":
-        return cls(*(tuple(int(v) for v in data.get(k, ())) for k in ("starts", "cells", "ends", "lines")),
-                   notebook=str(data.get("notebook", "")))
+    def from_dict(cls, data: Mapping) -> CellMap:
+        return cls(
+            *(tuple(int(v) for v in data.get(k, ())) for k in ("starts", "cells", "ends", "lines")),
+            notebook=str(data.get("notebook", "")),
+        )
 
     def to_dict(self) -> dict:
         data = {"starts": list(self.starts), "cells": list(self.cells)}
@@ -97,7 +99,7 @@ class CellMap:
         return f"{prefix}code cell {cell}, line {line}"
 
     def where(self, line: int) -> str:
-        """"code cell K, line M" (or "app.py line N" for lines n2a added around the cells)."""
+        """ "code cell K, line M" (or "app.py line N" for lines n2a added around the cells)."""
         found = self.locate(line)
         return self.label(*found) if found else f"app.py line {line}"
 
@@ -128,7 +130,7 @@ def _map_for(path: str, maps: Mapping[str, CellMap]) -> CellMap | None:
 
 
 def frame_location(text: str, maps: Mapping[str, CellMap]) -> str | None:
-    """"code cell K, line M" for the first traceback frame in TEXT of a mapped file, else None."""
+    """ "code cell K, line M" for the first traceback frame in TEXT of a mapped file, else None."""
     for match in _FRAME.finditer(text):
         cells = _map_for(match["path"], maps)
         found = cells.locate(int(match["line"])) if cells else None
@@ -163,13 +165,13 @@ def last_traceback(lines: Iterable[str]) -> list[str]:
     # Chained exceptions ("During handling of the above exception ...") belong to it.
     while True:
         before = [i for i in starts if i < start]
-        if not before or not any(_is_chain(line) for line in lines[before[-1]:start]):
+        if not before or not any(_is_chain(line) for line in lines[before[-1] : start]):
             break
         start = before[-1]
     end = starts[-1] + 1
     while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip()):
         end += 1
-    return lines[start:end + 1]
+    return lines[start : end + 1]
 
 
 def _is_chain(line: str) -> bool:

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from n2a_gitops.notebook.cellmap import MAP_FILE, CellMap, dumps
 from n2a_gitops.errors import N2AError, UsageError
 from n2a_gitops.model import ConvertedNotebook
+from n2a_gitops.notebook.cellmap import MAP_FILE, CellMap, dumps
 
 SKIP_TAGS = {"n2a-skip", "skip"}
 # Cell magics that just run their body: the body is converted too, so the stand-in can run it.
@@ -32,9 +32,29 @@ RUNNING_CELL_MAGICS = {"capture", "time", "timeit", "prun"}
 SHELL_CELL_MAGICS = {"bash", "sh", "script"}
 # What the stand-in handles without a word (tests check the two agree).
 QUIET_MAGICS = {
-    "matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport",
-    "pinfo", "pinfo2", "who", "whos", "pip", "conda", "mamba", "micromamba", "uv",
-    "html", "HTML", "markdown", "javascript", "js", "latex", "svg",
+    "matplotlib",
+    "config",
+    "load_ext",
+    "reload_ext",
+    "unload_ext",
+    "autoreload",
+    "aimport",
+    "pinfo",
+    "pinfo2",
+    "who",
+    "whos",
+    "pip",
+    "conda",
+    "mamba",
+    "micromamba",
+    "uv",
+    "html",
+    "HTML",
+    "markdown",
+    "javascript",
+    "js",
+    "latex",
+    "svg",
 }
 LINE_MAGICS = QUIET_MAGICS | {"time", "timeit", "env", "set_env", "cd", "pwd", "system", "sx", "run"}
 CELL_MAGICS = QUIET_MAGICS | RUNNING_CELL_MAGICS | SHELL_CELL_MAGICS | {"writefile", "file"}
@@ -53,17 +73,43 @@ _SHELL_INSTALL = re.compile(
     re.S,
 )
 _PIP_FLAGS = {
-    "-q", "-qq", "-qqq", "--quiet", "-U", "--upgrade", "--user", "--no-cache-dir", "-v",
-    "--verbose", "--force-reinstall", "-I", "--ignore-installed", "--no-warn-script-location",
-    "--disable-pip-version-check", "--no-input", "--break-system-packages", "--system",
-    "--no-build-isolation", "--compile", "--no-compile", "-y", "--yes", "--no-deps", "--exists-action",
+    "-q",
+    "-qq",
+    "-qqq",
+    "--quiet",
+    "-U",
+    "--upgrade",
+    "--user",
+    "--no-cache-dir",
+    "-v",
+    "--verbose",
+    "--force-reinstall",
+    "-I",
+    "--ignore-installed",
+    "--no-warn-script-location",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--break-system-packages",
+    "--system",
+    "--no-build-isolation",
+    "--compile",
+    "--no-compile",
+    "-y",
+    "--yes",
+    "--no-deps",
+    "--exists-action",
 }
 _PIP_FLAGS_WITH_VALUE = {"--upgrade-strategy", "--progress-bar", "--root-user-action", "--cache-dir", "--python"}
 # Kept as requirement-file option lines, so requirements.py applies the index policy to them.
 _PIP_POLICY_OPTIONS = {
-    "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
-    "--trusted-host": "--trusted-host", "-f": "--find-links", "--find-links": "--find-links",
-    "-e": "-e", "--editable": "-e",
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "--trusted-host": "--trusted-host",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "-e": "-e",
+    "--editable": "-e",
 }
 _PIP_KEPT_FLAGS = {"--pre", "--no-index", "--prefer-binary"}
 _CONDA_FLAGS = {"-y", "--yes", "-q", "--quiet", "--override-channels", "--freeze-installed", "--no-update-deps"}
@@ -80,7 +126,7 @@ class _Findings:
     runs: list[tuple[int, str]] = field(default_factory=list)  # (code cell, the %run line)
     code_cell: int = 0  # the code cell being scanned
 
-    def merge(self, other: "_Findings", name: str) -> None:
+    def merge(self, other: _Findings, name: str) -> None:
         """Take in what a notebook %run brought in asked for, naming it in every message."""
         self.requirements += [(line, f"{source} of {name}") for line, source in other.requirements]
         self.shell_escapes += [f"{name} {text}" for text in other.shell_escapes]
@@ -164,10 +210,13 @@ def convert_part(path: Path, on_run, label: str = "") -> Part:
         pieces.append(("code", numbers[number], source, python))
     script, origins, stand_in = _script(pieces)
     return Part(
-        script=script, cellmap=CellMap.from_origins(origins, label),
-        served=_served_notebook(nb, kept, served_sources, numbers), findings=findings,
+        script=script,
+        cellmap=CellMap.from_origins(origins, label),
+        served=_served_notebook(nb, kept, served_sources, numbers),
+        findings=findings,
         code_cells=sum(1 for p in pieces if p[0] == "code"),
-        skipped=len(nb.cells) - len(kept), stand_in=stand_in,
+        skipped=len(nb.cells) - len(kept),
+        stand_in=stand_in,
     )
 
 
@@ -310,7 +359,7 @@ def _install(number: int, how: str, installer: str, rest: str, found: _Findings)
                 written = tokens[i - 1] + "".join(tokens[i:])
                 found.warnings.append(
                     f"cell {number}: the shell reads `{token}` in {written} as a redirection, so only "
-                    f"`{tokens[i - 1]}` was installed; quote the requirement: \"{written}\""
+                    f'`{tokens[i - 1]}` was installed; quote the requirement: "{written}"'
                 )
             else:
                 found.warnings.append(f"cell {number}: `{rest}` after {how} is not run in the app")
@@ -471,7 +520,7 @@ def _retarget_python(python: str, line: str, new: str) -> str:
         if call and call[0] == "run_line_magic" and call[1][:2] == ["run", line]:
             arg = node.args[1]
             row = rows[arg.lineno - 1].encode()  # AST columns count UTF-8 bytes
-            rows[arg.lineno - 1] = (row[:arg.col_offset] + repr(new).encode() + row[arg.end_col_offset:]).decode()
+            rows[arg.lineno - 1] = (row[: arg.col_offset] + repr(new).encode() + row[arg.end_col_offset :]).decode()
             return "".join(rows)
     return python
 

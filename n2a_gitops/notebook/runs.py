@@ -62,9 +62,11 @@ class Follower:
         shipped = self._place(by, written, path)
         resolved = path.resolve()
         if resolved in chain:
-            loop = " -> ".join(p.name for p in chain[chain.index(resolved):]) + f" -> {path.name}"
-            raise UsageError(f"%run {written} in {by} closes a cycle ({loop}): it would never end",
-                             "remove one of the %run lines of the cycle")
+            loop = " -> ".join(p.name for p in chain[chain.index(resolved) :]) + f" -> {path.name}"
+            raise UsageError(
+                f"%run {written} in {by} closes a cycle ({loop}): it would never end",
+                "remove one of the %run lines of the cycle",
+            )
         if resolved not in self.shipped:
             self.shipped[resolved] = shipped
             self.brought_in.append({"path": shipped, "by": by})
@@ -79,13 +81,15 @@ class Follower:
         if re.search(r"\$\w|\{[^}]*\}", line):
             self.findings.warnings.append(
                 f"{by}: `%run {line.strip()}` names its file only when the notebook runs, so n2a cannot "
-                "bring it along; ship it with --include")
+                "bring it along; ship it with --include"
+            )
             return None
         try:
             opts, args = parse(line)
         except (getopt.GetoptError, ValueError) as exc:
-            raise UsageError(f"`%run {line.strip()}` in {by} cannot be read: {exc}",
-                             "write it as %run [options] FILE [arguments]") from None
+            raise UsageError(
+                f"`%run {line.strip()}` in {by} cannot be read: {exc}", "write it as %run [options] FILE [arguments]"
+            ) from None
         module = dict(opts).get("-m")
         if module:
             local = Path(*module.split(".")).with_suffix(".py")
@@ -93,7 +97,8 @@ class Follower:
                 return local.as_posix()
             self.findings.warnings.append(
                 f"{by}: `%run -m {module}` runs an installed module: n2a ships no file for it "
-                "(list its package in --requirements, or ship it with --include)")
+                "(list its package in --requirements, or ship it with --include)"
+            )
             return None
         if not args:
             raise UsageError(f"`%run` in {by} names no file", "write it as %run FILE")
@@ -104,12 +109,15 @@ class Follower:
         if not path.is_file() and not written.endswith(".py") and path.with_name(path.name + ".py").is_file():
             path = path.with_name(path.name + ".py")  # IPython's rule: `%run helpers` runs helpers.py
         if not path.is_file():
-            raise UsageError(f"%run {written} in {by}: there is no file {path}",
-                             f"fix the path (it is relative to the notebook's folder {self.base}), or "
-                             "tag the cell n2a-skip")
+            raise UsageError(
+                f"%run {written} in {by}: there is no file {path}",
+                f"fix the path (it is relative to the notebook's folder {self.base}), or tag the cell n2a-skip",
+            )
         if path.suffix == ".ipy":
-            raise UsageError(f"%run {written} in {by}: n2a brings along notebooks and Python files, not .ipy files",
-                             f"save {path.name} as a notebook (.ipynb) and run that")
+            raise UsageError(
+                f"%run {written} in {by}: n2a brings along notebooks and Python files, not .ipy files",
+                f"save {path.name} as a notebook (.ipynb) and run that",
+            )
         return path
 
     def _place(self, by: str, written: str, path: Path) -> str:
@@ -145,8 +153,10 @@ class Follower:
         except UnicodeDecodeError:
             raise UsageError(f"{path}, which %run brings in, is not UTF-8 text", "save it as UTF-8") from None
         except SyntaxError as exc:
-            raise N2AError(f"{path}, which %run brings in, is not valid Python: {exc.msg} (line {exc.lineno})",
-                           f"fix {path.name}, or remove the %run line") from None
+            raise N2AError(
+                f"{path}, which %run brings in, is not valid Python: {exc.msg} (line {exc.lineno})",
+                f"fix {path.name}, or remove the %run line",
+            ) from None
         self.files[shipped] = self.served_files[shipped] = self.code_sources[shipped] = text
 
 

@@ -52,8 +52,29 @@ _ASSIGNMENT = re.compile(
 _SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "credential", "credentials"}
 # ... unless the name says it holds something *about* the secret: secret_name, token_env, password_file.
 _ABOUT_WORDS = {
-    "name", "names", "id", "type", "file", "path", "dir", "url", "uri", "env", "var", "field", "header",
-    "prefix", "label", "kind", "endpoint", "format", "version", "length", "ref", "mount", "key_name",
+    "name",
+    "names",
+    "id",
+    "type",
+    "file",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "env",
+    "var",
+    "field",
+    "header",
+    "prefix",
+    "label",
+    "kind",
+    "endpoint",
+    "format",
+    "version",
+    "length",
+    "ref",
+    "mount",
+    "key_name",
 }
 _KEY_PREFIXES = {"api", "access", "secret", "private", "client", "auth", "signing", "encryption", "master"}
 _PLACEHOLDERS = re.compile(
@@ -71,19 +92,23 @@ def scan(text: str) -> list[Finding]:
         for kind, pattern in _TOKENS:
             for match in pattern.finditer(line):
                 span = match.span("secret") if "secret" in pattern.groupindex else match.span()
-                if not _placeholder(line[span[0]:span[1]]):
+                if not _placeholder(line[span[0] : span[1]]):
                     spans.append(span)
                     shown = line.strip() if kind == "private key" else _redact(line, span)  # the header is no secret
                     # A token that is the value of `NAME = "..."`: the fix names NAME.
-                    holder = next((a["name"] for a in assignments
-                                   if a.start("secret") <= span[0] and span[1] <= a.end("secret")), None)
+                    holder = next(
+                        (a["name"] for a in assignments if a.start("secret") <= span[0] and span[1] <= a.end("secret")),
+                        None,
+                    )
                     findings.append(Finding(number, kind, shown, holder))
         for match in assignments:
             span = match.span("secret")
             if any(a < span[1] and span[0] < b for a, b in spans):
                 continue  # already reported by a token rule
             if _secret_name(match["name"]) and _random_looking(match["secret"], match["name"]):
-                findings.append(Finding(number, f"hard-coded {match['name'].split('.')[-1]}", _redact(line, span), match["name"]))
+                findings.append(
+                    Finding(number, f"hard-coded {match['name'].split('.')[-1]}", _redact(line, span), match["name"])
+                )
     return findings
 
 

@@ -76,7 +76,10 @@ def parse(text: str, what: str = "--access") -> Access:
     if kind in ("users", "groups"):
         names = tuple(n.strip() for n in rest.split(",") if n.strip()) if sep else ()
         if not names:
-            raise UsageError(f"{what} {raw!r} names no {kind}", f"e.g. {what} {kind}:{'jane@example.com' if kind == 'users' else 'data-team'}")
+            raise UsageError(
+                f"{what} {raw!r} names no {kind}",
+                f"e.g. {what} {kind}:{'jane@example.com' if kind == 'users' else 'data-team'}",
+            )
         return Access(kind, names, raw)
     if sep:
         raise UsageError(f"{what} {raw!r}: {kind} takes no names", f"use {what} {kind}")
@@ -101,7 +104,11 @@ class Identity:
     def problem(self, user: str) -> str | None:
         if self.claim == "email":
             if not EMAIL.match(user):
-                hint = "" if self.email_domain or "@" in user else " (n2a.yaml sets no accessEmailDomain to complete bare names)"
+                hint = (
+                    ""
+                    if self.email_domain or "@" in user
+                    else " (n2a.yaml sets no accessEmailDomain to complete bare names)"
+                )
                 return f"user {user!r} is not an e-mail address{hint}"
         elif not USERNAME.match(user):
             return f"user {user!r} is not a user name (letters, digits and . _ @ -, at most 128)"
@@ -125,8 +132,9 @@ def resolve(settings, choice: str | None, owner_identity: str) -> Access:
     to a DNS name): ``private`` lets exactly that identity in.
     """
     from_default = choice in (None, "")
-    access = parse(settings.accessDefault if from_default else choice,
-                   "accessDefault in n2a.yaml" if from_default else "--access")
+    access = parse(
+        settings.accessDefault if from_default else choice, "accessDefault in n2a.yaml" if from_default else "--access"
+    )
     if access.kind not in settings.accessAllowed:
         raise PolicyError(
             f"[access-choice] access {access.kind!r} is not allowed by n2a.yaml "
@@ -143,14 +151,23 @@ def resolve(settings, choice: str | None, owner_identity: str) -> Access:
     resolved = Access(access.kind, names, access.raw or access.kind)
     problems = name_problems(settings, resolved)
     if problems:
-        fix = ("publish with --access users:YOUR-IDENTITY, or ask the admin to set accessEmailDomain"
-               if access.kind == "private" else f"use names like {'jane@example.com' if ident.claim == 'email' else 'jane'} for users and data-team for groups")
+        fix = (
+            "publish with --access users:YOUR-IDENTITY, or ask the admin to set accessEmailDomain"
+            if access.kind == "private"
+            else f"use names like {'jane@example.com' if ident.claim == 'email' else 'jane'} for users and data-team for groups"
+        )
         raise PolicyError("[access-name] " + "; ".join(problems), fix)
     if resolved.proxied:
-        missing = [k for k in ("oidcIssuerURL", "oidcClientID", "oauth2ProxySecret", "oauth2ProxyImage") if not getattr(settings, k)]
+        missing = [
+            k
+            for k in ("oidcIssuerURL", "oidcClientID", "oauth2ProxySecret", "oauth2ProxyImage")
+            if not getattr(settings, k)
+        ]
         if missing:
-            raise PolicyError(f"[access-oidc] access {resolved.kind!r} needs the sign-in proxy, but n2a.yaml sets no {', '.join(missing)}",
-                              "ask the platform admin to configure the OIDC client in n2a.yaml, or publish with --access public if allowed")
+            raise PolicyError(
+                f"[access-oidc] access {resolved.kind!r} needs the sign-in proxy, but n2a.yaml sets no {', '.join(missing)}",
+                "ask the platform admin to configure the OIDC client in n2a.yaml, or publish with --access public if allowed",
+            )
     return resolved
 
 
@@ -167,14 +184,19 @@ def proxy_context(access: Access, host: str, app_port: int) -> dict:
     from n2a_gitops.validation.checks.proxyconfig import PINNED_VERSION
 
     return {
-        "container": PROXY_CONTAINER, "port": PROXY_PORT, "port_name": PROXY_PORT_NAME,
-        "config_dir": PROXY_CONFIG_DIR, "config_path": f"{PROXY_CONFIG_DIR}/{PROXY_CONFIG_FILE}",
+        "container": PROXY_CONTAINER,
+        "port": PROXY_PORT,
+        "port_name": PROXY_PORT_NAME,
+        "config_dir": PROXY_CONFIG_DIR,
+        "config_path": f"{PROXY_CONFIG_DIR}/{PROXY_CONFIG_FILE}",
         "users_file": f"{PROXY_CONFIG_DIR}/{PROXY_USERS_FILE}",
         "files": [PROXY_CONFIG_FILE] + ([PROXY_USERS_FILE] if access.users else []),
-        "secret_keys": SECRET_KEYS, "redirect_url": f"https://{host}/oauth2/callback",
+        "secret_keys": SECRET_KEYS,
+        "redirect_url": f"https://{host}/oauth2/callback",
         # The app listens on 0.0.0.0 in the pod; the proxy reaches it over the pod's loopback,
         # and the NetworkPolicy keeps everyone else off the app's port.
-        "upstream": f"http://127.0.0.1:{app_port}/", "http_address": f"0.0.0.0:{PROXY_PORT}",
+        "upstream": f"http://127.0.0.1:{app_port}/",
+        "http_address": f"0.0.0.0:{PROXY_PORT}",
         "pinned": PINNED_VERSION,
     }
 

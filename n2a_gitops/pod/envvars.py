@@ -12,7 +12,7 @@ against the finished environment. The expansion works on bytes, so this module d
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _DOLLAR, _OPEN, _CLOSE = ord("$"), ord("("), ord(")")
 
@@ -39,7 +39,7 @@ def expand(value: str, mapping: Callable[[str], str | None]) -> str:
     while cursor < len(data):
         if data[cursor] == _DOLLAR and cursor + 1 < len(data):
             buf += data[checkpoint:cursor]
-            read, is_var, advance = _read_name(data[cursor + 1:])
+            read, is_var, advance = _read_name(data[cursor + 1 :])
             if is_var:
                 name = read.decode("utf-8", "surrogateescape")
                 found = mapping(name)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from n2a_gitops.pod import quantity
 from n2a_gitops.errors import PolicyError, UsageError
+from n2a_gitops.pod import quantity
 
 SETTING = "maxResources"
 
@@ -35,9 +35,11 @@ class AppResources:
 def summary(resources: dict, replicas: int) -> dict:
     """What `n2a list --json` and the plan show: {"replicas", "requests", "limits"}."""
     resources = resources if isinstance(resources, dict) else {}
-    return {"replicas": replicas,
-            "requests": dict(resources.get("requests") or {}),
-            "limits": dict(resources.get("limits") or {})}
+    return {
+        "replicas": replicas,
+        "requests": dict(resources.get("requests") or {}),
+        "limits": dict(resources.get("limits") or {}),
+    }
 
 
 def describe(info: dict) -> str:
@@ -73,7 +75,9 @@ def app_resources(settings, cpu=None, memory=None, gpu=None, replicas=None) -> A
         try:
             amount = quantity.parse(value)
         except ValueError:
-            raise UsageError(f"{flag} {value!r} is not a Kubernetes quantity", f"e.g. {flag} {example.split(',')[0]} ({example})") from None
+            raise UsageError(
+                f"{flag} {value!r} is not a Kubernetes quantity", f"e.g. {flag} {example.split(',')[0]} ({example})"
+            ) from None
         if amount <= 0:
             raise UsageError(f"{flag} {value} must be more than zero", f"e.g. {flag} {example.split(',')[0]}")
         _refuse_above(settings, flag, key, value)
@@ -105,8 +109,12 @@ def _whole(value, flag: str) -> int:
 def _refuse_above(settings, flag: str, key: str, value) -> None:
     maximum = above_maximum(settings, key, value)
     if maximum is not None:
-        what = {"cpu": "CPUs per container", "memory": "memory per container",
-                "gpu": "GPUs per replica", "replicas": "replicas"}[key]
+        what = {
+            "cpu": "CPUs per container",
+            "memory": "memory per container",
+            "gpu": "GPUs per replica",
+            "replicas": "replicas",
+        }[key]
         raise PolicyError(
             f"{flag} {value} is above the maximum of {maximum} {what} this platform allows "
             f"({SETTING}.{key} in n2a.yaml)",

@@ -75,44 +75,60 @@ def parse(items, settings, app: str, owner: str, taken: set[str] = frozenset(), 
     for item in items or ():
         name, sep, target = item.partition("=") if isinstance(item, str) else (str(item[0]), "=", str(item[1]))
         if not sep or not ENV_NAME.fullmatch(name):
-            raise UsageError(f"--secret-env {name or '(empty)'} is not {form} with a valid variable name",
-                             f"e.g. --secret-env OPENAI_API_KEY={'openai' if store else 'llm-keys/openai'}")
-        if looks_like_a_value(name, target, formats_only=True):  # pasted the secret itself: it must not reach git (nor the output)
-            raise PolicyError(f"--secret-env {name}=...: what follows = looks like the secret's value itself; "
-                              "n2a takes only where the value is kept, and would have committed it to git",
-                              f"give {form} ({'the key in the secret store' if store else 'the Secret and the key in it'}); "
-                              "keep the value out of the command line (n2a preview reads it from your environment)")
+            raise UsageError(
+                f"--secret-env {name or '(empty)'} is not {form} with a valid variable name",
+                f"e.g. --secret-env OPENAI_API_KEY={'openai' if store else 'llm-keys/openai'}",
+            )
+        if looks_like_a_value(
+            name, target, formats_only=True
+        ):  # pasted the secret itself: it must not reach git (nor the output)
+            raise PolicyError(
+                f"--secret-env {name}=...: what follows = looks like the secret's value itself; "
+                "n2a takes only where the value is kept, and would have committed it to git",
+                f"give {form} ({'the key in the secret store' if store else 'the Secret and the key in it'}); "
+                "keep the value out of the command line (n2a preview reads it from your environment)",
+            )
         if name in seen or name in taken:
-            raise UsageError(f"--secret-env {name}: {name} is already set (twice with --secret-env, with --env, or by n2a itself)",
-                             "give each variable once, under a name of its own")
+            raise UsageError(
+                f"--secret-env {name}: {name} is already set (twice with --secret-env, with --env, or by n2a itself)",
+                "give each variable once, under a name of its own",
+            )
         seen.add(name)
         if store:
             remote, _, prop = target.partition("#")
             if not STORE_KEY.fullmatch(remote) or (prop and not STORE_KEY.fullmatch(prop)):
-                raise UsageError(f"--secret-env {name}=...: not a key of the secret store (KEY or KEY#PROPERTY, no spaces)",
-                                 f"give the key in the store {settings.secretStore}, e.g. --secret-env {name}=openai "
-                                 f"(or KEY#PROPERTY for one field of it)")
+                raise UsageError(
+                    f"--secret-env {name}=...: not a key of the secret store (KEY or KEY#PROPERTY, no spaces)",
+                    f"give the key in the store {settings.secretStore}, e.g. --secret-env {name}=openai "
+                    f"(or KEY#PROPERTY for one field of it)",
+                )
             if not store_key_allowed(settings, app, owner, remote):
                 raise PolicyError(
                     f"--secret-env {name}={target}: app {app} may not read key {remote!r} of the secret store "
                     f"({rule_text(settings, app, owner, True)} in n2a.yaml)",
-                    "use a key the rule allows, or ask your platform admin to allow this one")
+                    "use a key the rule allows, or ask your platform admin to allow this one",
+                )
             refs.append(SecretRef(name, store_secret(app), name, remote, prop))
             continue
         secret, slash, key = target.partition("/")
         if not slash or not SECRET_NAME.fullmatch(secret) or len(secret) > 253 or not SECRET_KEY.fullmatch(key):
             # What follows = is not echoed: a malformed reference may be a pasted value.
-            raise UsageError(f"--secret-env {name}=... is not NAME=SECRET/KEY (a Secret's name, a key in it)",
-                             f"e.g. --secret-env {name}=llm-keys/openai")
+            raise UsageError(
+                f"--secret-env {name}=... is not NAME=SECRET/KEY (a Secret's name, a key in it)",
+                f"e.g. --secret-env {name}=llm-keys/openai",
+            )
         other = foreign_owner(app, secret, apps)
         if other:
-            raise PolicyError(f"--secret-env {name}={target}: Secret {secret!r} belongs to app {other}, not to {app}",
-                              f"use a Secret of app {app} itself (named {app}-... but not {other}-...)")
+            raise PolicyError(
+                f"--secret-env {name}={target}: Secret {secret!r} belongs to app {other}, not to {app}",
+                f"use a Secret of app {app} itself (named {app}-... but not {other}-...)",
+            )
         if not secret_allowed(settings, app, owner, secret):
             raise PolicyError(
                 f"--secret-env {name}={target}: app {app} may not read Secret {secret!r} "
                 f"({rule_text(settings, app, owner, False)} in n2a.yaml)",
-                f"use a Secret the rule allows, or ask your platform admin to allow {secret}")
+                f"use a Secret the rule allows, or ask your platform admin to allow {secret}",
+            )
         refs.append(SecretRef(name, secret, key))
     return refs
 
@@ -140,7 +156,11 @@ def suggestion(settings, app: str, owner: str, variable: str) -> str:
     """The exact option that replaces a secret hard-coded in ``variable``."""
     name = env_name(variable)
     if settings.secretStore:
-        return (f"--secret-env {name}=KEY (KEY: where the value is kept in the secret store "
-                f"{settings.secretStore}; {rule_text(settings, app, owner, True)})")
-    return (f"--secret-env {name}=SECRET/KEY (a Kubernetes Secret in namespace {settings.namespace} "
-            f"that holds the value; {rule_text(settings, app, owner, False)})")
+        return (
+            f"--secret-env {name}=KEY (KEY: where the value is kept in the secret store "
+            f"{settings.secretStore}; {rule_text(settings, app, owner, True)})"
+        )
+    return (
+        f"--secret-env {name}=SECRET/KEY (a Kubernetes Secret in namespace {settings.namespace} "
+        f"that holds the value; {rule_text(settings, app, owner, False)})"
+    )

@@ -21,8 +21,10 @@ from n2a_gitops.output import Output
 PAGE_TIMEOUT = 120  # seconds: voila streams the page while its kernel runs the notebook
 SETTLE = 1.0  # seconds for a session's error to reach the server's log after the page
 
-FIX = ("fix the error above in the notebook (the cell is named beside each app.py line), "
-       "then publish again; nothing was committed")
+FIX = (
+    "fix the error above in the notebook (the cell is named beside each app.py line), "
+    "then publish again; nothing was committed"
+)
 
 
 def _page(url: str) -> tuple[int, str]:

@@ -36,20 +36,36 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from n2a_gitops.pod import envvars
-from n2a_gitops.pod.access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
 from n2a_gitops.config import cache_root
 from n2a_gitops.errors import N2AError, UsageError
 from n2a_gitops.output import Output
+from n2a_gitops.pod import envvars
+from n2a_gitops.pod.access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
 
 TAIL_LINES = 40
 TRACEBACK_LINES = 200  # a traceback is shown whole, up to this many lines
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # kernels colour their tracebacks
 DEFAULT_WAIT = 180  # seconds, when the Deployment has no startup probe
 # Host variables a local process needs that a pod gets from its image or cluster.
-PASSTHROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
-               "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
-               "https_proxy", "no_proxy", "UV_INDEX_USERNAME", "UV_INDEX_PASSWORD", "UV_OFFLINE")
+PASSTHROUGH = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TERM",
+    "TZ",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "UV_INDEX_USERNAME",
+    "UV_INDEX_PASSWORD",
+    "UV_OFFLINE",
+)
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
@@ -72,11 +88,14 @@ def free_port() -> int:
 
 # -- reading the manifests -----------------------------------------------------------------
 
+
 def _one(manifests: list[dict], kind: str) -> dict:
     found = [m for m in manifests if isinstance(m, dict) and m.get("kind") == kind]
     if len(found) != 1:
-        raise UsageError(f"the built overlay holds {len(found)} {kind} objects; preview needs exactly one",
-                         "preview an app rendered by n2a (apps/<app>/)")
+        raise UsageError(
+            f"the built overlay holds {len(found)} {kind} objects; preview needs exactly one",
+            "preview an app rendered by n2a (apps/<app>/)",
+        )
     return found[0]
 
 
@@ -87,8 +106,9 @@ def _configmaps(manifests: list[dict]) -> dict[str, dict]:
 def _safe_rel(path: str) -> PurePosixPath:
     rel = PurePosixPath(path)
     if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-        raise UsageError(f"refusing volume item path {path!r}: it must stay inside the volume",
-                         "re-render the app with n2a")
+        raise UsageError(
+            f"refusing volume item path {path!r}: it must stay inside the volume", "re-render the app with n2a"
+        )
     return rel
 
 
@@ -141,6 +161,7 @@ def missing_secrets(containers: list[dict]) -> list[str]:
 
 # -- the local pod ---------------------------------------------------------------------------
 
+
 @dataclass
 class LocalPod:
     deployment: dict
@@ -164,8 +185,11 @@ class LocalPod:
         return Path(self.localise(value, self.mounts(main))) if value else None
 
     def mounts(self, container: dict) -> list[tuple[str, Path]]:
-        pairs = [(m["mountPath"].rstrip("/") or "/", self.volumes[m["name"]])
-                 for m in container.get("volumeMounts") or () if m["name"] in self.volumes]
+        pairs = [
+            (m["mountPath"].rstrip("/") or "/", self.volumes[m["name"]])
+            for m in container.get("volumeMounts") or ()
+            if m["name"] in self.volumes
+        ]
         return sorted(pairs, key=lambda p: -len(p[0]))  # longest mountPath first
 
     def localise(self, value: str, mounts: list[tuple[str, Path]]) -> str:
@@ -174,7 +198,7 @@ class LocalPod:
             return ":".join(self.localise(part, mounts) for part in value.split(":"))
         for mount, local in mounts:
             if value == mount or value.startswith(mount + "/"):
-                return str(local) + value[len(mount):]
+                return str(local) + value[len(mount) :]
         return value
 
 
@@ -225,8 +249,10 @@ def _materialise(deployment: dict, configmaps: dict[str, dict], root: Path, cach
                 if "configMap" in src:
                     ref = src["configMap"]
                     if ref["name"] not in configmaps:
-                        raise UsageError(f"the Deployment mounts ConfigMap {ref['name']}, which the overlay does not build",
-                                         "re-render the app with n2a")
+                        raise UsageError(
+                            f"the Deployment mounts ConfigMap {ref['name']}, which the overlay does not build",
+                            "re-render the app with n2a",
+                        )
                     _write_configmap(configmaps[ref["name"]], ref.get("items"), local)
         elif "configMap" in vol:
             _write_configmap(configmaps[vol["configMap"]["name"]], vol["configMap"].get("items"), local)
@@ -249,6 +275,7 @@ def _refuse_conda(spec: dict) -> None:
 
 
 # -- processes ---------------------------------------------------------------------------------
+
 
 def _kubelet_env(container: dict) -> tuple[dict[str, str], set[str]]:
     """(the container's declared env as its pod gets it, the names holding secret values)."""
@@ -284,12 +311,15 @@ def _argv(pod: LocalPod, container: dict, init: bool, shown: bool = False) -> li
     paths and port made local. ``shown``: for printing, secret variables stay $(NAME)."""
     mounts = pod.mounts(container)
     declared, secret = _kubelet_env(container)
-    raw = envvars.expand_args([*(container.get("command") or ()), *(container.get("args") or ())],
-                              declared, secret if shown else set())
+    raw = envvars.expand_args(
+        [*(container.get("command") or ()), *(container.get("args") or ())], declared, secret if shown else set()
+    )
     argv = [pod.localise(a, mounts) for a in raw]
     if not argv:
-        raise UsageError(f"container {container.get('name')} has no command; preview cannot know what the image runs",
-                         "re-render the app with n2a")
+        raise UsageError(
+            f"container {container.get('name')} has no command; preview cannot know what the image runs",
+            "re-render the app with n2a",
+        )
     if not init:
         argv = [_replace_port(a, _container_port(container), pod.port) for a in argv]
     return argv
@@ -310,7 +340,7 @@ def _tail(lines, maps=None, counts=None) -> str:
     first = len(lines) - TAIL_LINES
     if starts:
         first = min(first, max(starts[-1], len(lines) - TRACEBACK_LINES))
-    shown = lines[max(first, 0):]
+    shown = lines[max(first, 0) :]
     text = cellmap.annotate("\n".join(shown), maps or {}).rstrip()
     if counts:
         text = cellmap.annotate_kernel(text, counts)
@@ -322,11 +352,14 @@ def _run_init(pod: LocalPod, container: dict, out: Output) -> str:
     argv, env, cwd = _argv(pod, container, True), _container_env(pod, container, True), _cwd(pod, container)
     out.step(f"running init container {container.get('name')!r}")
     try:
-        proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, errors="replace")
+        proc = subprocess.run(
+            argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        )
     except FileNotFoundError:
-        raise PreviewError(f"init container {container.get('name')}: {argv[0]} not found on this machine",
-                           f"install {argv[0]} or run the preview where it is available") from None
+        raise PreviewError(
+            f"init container {container.get('name')}: {argv[0]} not found on this machine",
+            f"install {argv[0]} or run the preview where it is available",
+        ) from None
     if proc.returncode != 0:
         raise PreviewError(
             f"init container {container.get('name')!r} failed with exit code {proc.returncode}"
@@ -360,14 +393,18 @@ def install(pod: LocalPod, out: Output) -> Install:
 def _notes(pod: LocalPod, out: Output) -> None:
     """Where this preview differs from a pod, in words."""
     if pod.envs_kind == "emptyDir":
-        out.info(f"note: n2a.yaml names no envVolumeClaim, so this app's pods install at every start; "
-                 f"this preview keeps its environments in {pod.volumes[pod.envs]} as a shared volume would")
+        out.info(
+            f"note: n2a.yaml names no envVolumeClaim, so this app's pods install at every start; "
+            f"this preview keeps its environments in {pod.volumes[pod.envs]} as a shared volume would"
+        )
     lock = next((p / "requirements.lock" for p in pod.volumes.values() if (p / "requirements.lock").is_file()), None)
     match = re.search(r"for Python (3\.\d+) ", lock.read_text(errors="replace")) if lock else None
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     if match and match.group(1) != here:
-        out.warn(f"the lock is for Python {match.group(1)} (the image's); this preview runs Python {here}, "
-                 "so packages without a wheel for it are built here or fail")
+        out.warn(
+            f"the lock is for Python {match.group(1)} (the image's); this preview runs Python {here}, "
+            "so packages without a wheel for it are built here or fail"
+        )
 
 
 class _App:
@@ -383,12 +420,20 @@ class _App:
         self.cwd = cwd  # the working directory, where the init step copied app.py and its map
         cwd.mkdir(parents=True, exist_ok=True)
         try:
-            self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except FileNotFoundError:
-            raise PreviewError(f"{self.argv[0]} is not installed in the app's environment",
-                               "add the package that provides it to the requirements") from None
+            raise PreviewError(
+                f"{self.argv[0]} is not installed in the app's environment",
+                "add the package that provides it to the requirements",
+            ) from None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -406,12 +451,12 @@ class _App:
 
         self.reader.join(timeout=2)
         lines = list(self.lines)
-        lines = lines[max(0, len(lines) - (self.count - since)):]
+        lines = lines[max(0, len(lines) - (self.count - since)) :]
         # Voila runs app.ipynb in a kernel: its frames name cells by execution count.
         return _tail(lines, cellmap.load_maps(self.cwd), cellmap.kernel_counts(self.cwd / "app.ipynb"))
 
     def printed_traceback(self, since: int = 0) -> bool:
-        lines = list(self.lines)[max(0, len(self.lines) - (self.count - since)):]
+        lines = list(self.lines)[max(0, len(self.lines) - (self.count - since)) :]
         return any("Traceback (most recent call last)" in line for line in lines)
 
     def probe_ok(self, probe: dict) -> bool:
@@ -450,13 +495,18 @@ def _wait_seconds(container: dict) -> float:
     startup = container.get("startupProbe")
     if not startup:
         return DEFAULT_WAIT
-    return (startup.get("initialDelaySeconds", 0)
-            + startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3))
+    return startup.get("initialDelaySeconds", 0) + startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
 
 
 @contextlib.contextmanager
-def serve(manifests: list[dict], port: int | None = None, out: Output | None = None,
-          cache_dir=None, echo: bool = False, wait: float | None = None):
+def serve(
+    manifests: list[dict],
+    port: int | None = None,
+    out: Output | None = None,
+    cache_dir=None,
+    echo: bool = False,
+    wait: float | None = None,
+):
     """Start the app; yields its base URL once the readiness probe answers; stops it on exit."""
     out = out or Output(quiet=True)
     deployment = _one(manifests, "Deployment")
@@ -483,8 +533,10 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            raise UsageError(f"port {port} is already in use on this machine",
-                             "pass another --port, or leave it out to get a free one") from None
+            raise UsageError(
+                f"port {port} is already in use on this machine",
+                "pass another --port, or leave it out to get a free one",
+            ) from None
     _refuse_conda(spec)
     root = Path(tempfile.mkdtemp(prefix="n2a-preview-"))
     app = None
@@ -501,8 +553,10 @@ def serve(manifests: list[dict], port: int | None = None, out: Output | None = N
         while not app.probe_ok(probe):
             code = app.proc.poll()
             if code is not None:
-                raise PreviewError(f"the app exited with code {code} before it was ready" + app.output(),
-                                   "fix the error above in the notebook, then run the preview again")
+                raise PreviewError(
+                    f"the app exited with code {code} before it was ready" + app.output(),
+                    "fix the error above in the notebook, then run the preview again",
+                )
             if time.monotonic() > deadline:
                 what = probe.get("httpGet", {}).get("path") or "its port"
                 raise PreviewError(
@@ -535,8 +589,10 @@ def sidecar_notes(deployment: dict, sidecars: list[dict]) -> list[str]:
     for sidecar in sidecars:
         if sidecar.get("name") == PROXY_CONTAINER:
             access = ((deployment.get("metadata") or {}).get("annotations") or {}).get(ACCESS_ANNOTATION, "")
-            notes.append(f"the preview runs without the sign-in proxy ({PROXY_CONTAINER}): anyone who can reach "
-                         f"127.0.0.1 on this machine can open it; in the cluster only access {access!r} can")
+            notes.append(
+                f"the preview runs without the sign-in proxy ({PROXY_CONTAINER}): anyone who can reach "
+                f"127.0.0.1 on this machine can open it; in the cluster only access {access!r} can"
+            )
         else:
             notes.append(f"the preview runs only the app container, not {sidecar.get('name')!r}")
     return notes
@@ -559,8 +615,15 @@ def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wa
             prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
             if prefix:
                 out.info(f"from JupyterLab: {prefix.rstrip('/')}/proxy/{app.pod.port}/ (needs jupyter-server-proxy)")
-            out.result({"url": app.url, "port": app.pod.port, "command": app.argv,
-                        "seconds": {k: round(v, 3) for k, v in app.seconds.items()}, "venv": app.install.venv})
+            out.result(
+                {
+                    "url": app.url,
+                    "port": app.pod.port,
+                    "command": app.argv,
+                    "seconds": {k: round(v, 3) for k, v in app.seconds.items()},
+                    "venv": app.install.venv,
+                }
+            )
             while app.proc.poll() is None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -568,5 +631,7 @@ def run(manifests: list[dict], port: int | None, out: Output, cache_dir=None, wa
             return 0
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        raise PreviewError(f"the app exited with code {app.proc.returncode}" + app.output(),
-                           "fix the error above in the notebook, then run the preview again")
+        raise PreviewError(
+            f"the app exited with code {app.proc.returncode}" + app.output(),
+            "fix the error above in the notebook, then run the preview again",
+        )

@@ -44,8 +44,7 @@ from n2a_gitops.runtimes.voila import Voila  # noqa: E402
 
 # The order in which frameworks are listed and examined. Voila comes last but one: it is
 # never detected by itself, only the fallback for notebooks without a server of their own.
-REGISTRY = [Gradio(), Streamlit(), Dash(), Panel(), Bokeh(), Shiny(), Solara(), Flask(),
-            FastAPI(), Voila(), Python()]
+REGISTRY = [Gradio(), Streamlit(), Dash(), Panel(), Bokeh(), Shiny(), Solara(), Flask(), FastAPI(), Voila(), Python()]
 FALLBACK = "voila"
 
 
@@ -111,8 +110,7 @@ def _choose(code, framework, allowed):
         if isinstance(found, Detection):
             found.evidence.insert(0, f"chosen with --framework {rt.name}")
             return rt, found
-        return rt, Detection(rt.name, [f"chosen with --framework {rt.name}", f"not detected: {found}"],
-                             strong=False)
+        return rt, Detection(rt.name, [f"chosen with --framework {rt.name}", f"not detected: {found}"], strong=False)
 
     results = {rt.name: rt.examine(facts) for rt in REGISTRY if rt.name != FALLBACK}
     matches = [d for d in results.values() if isinstance(d, Detection)]
@@ -141,7 +139,8 @@ def _choose(code, framework, allowed):
         return voila, voila.fallback([])
     raise UsageError(
         "could not tell which framework serves this notebook: it seems to serve on its own ("
-        + ", ".join(unrecognised) + ") but no runtime recognises how. Considered: "
+        + ", ".join(unrecognised)
+        + ") but no runtime recognises how. Considered: "
         + "; ".join(reasons),
         "serve it with one of the supported frameworks, or make it listen on 0.0.0.0:$PORT "
         "(e.g. http.server) and pass --framework python; supported: " + ", ".join(names()),

@@ -27,7 +27,7 @@ def object_line(name: str, ctor: str, line: int) -> str:
 
 
 def launch_line(call: Call, what: str = "") -> str:
-    where = "guarded by `if __name__ == \"__main__\"`" if call.guarded else "unguarded"
+    where = 'guarded by `if __name__ == "__main__"`' if call.guarded else "unguarded"
     text = f"launch call `{call.text()}` (line {call.line}, {where})"
     port = next((call.constant_kwarg(k) for k in PORT_KWARGS if call.constant_kwarg(k) is not None), None)
     if port is not None:
@@ -95,8 +95,14 @@ class ObjectRuntime(BaseRuntime):
         launches = facts.method_calls(names, self.launch_methods) if names else []
         launches += facts.calls_to(self.launch_functions)
         # `gr.Interface(fn, ...).launch()`: an app object that never gets a name.
-        chained = [c for c in facts.calls if c.receiver and c.receiver.endswith("()")
-                   and c.receiver[:-2] in self.classes and c.attr in self.launch_methods]
+        chained = [
+            c
+            for c in facts.calls
+            if c.receiver
+            and c.receiver.endswith("()")
+            and c.receiver[:-2] in self.classes
+            and c.attr in self.launch_methods
+        ]
         evidence += [launch_line(c, self.launch_note) for c in launches + chained]
         if not objects:
             if chained:

@@ -23,7 +23,9 @@ class Bokeh(BaseRuntime):
             return "no `import bokeh`"
         evidence = [imports_line(facts, "bokeh")]
         roots = facts.method_calls(None, {"add_root"})
-        shows = [c for c in facts.calls if c.qualname in {"bokeh.plotting.show", "bokeh.io.show", "bokeh.io.showing.show"}]
+        shows = [
+            c for c in facts.calls if c.qualname in {"bokeh.plotting.show", "bokeh.io.show", "bokeh.io.showing.show"}
+        ]
         evidence += [f"adds a root to the document: `{c.text()}` (line {c.line})" for c in roots]
         evidence += [f"shows `{c.text()}` (line {c.line}); served as a document root" for c in shows]
         if not (roots or shows):
@@ -32,8 +34,23 @@ class Bokeh(BaseRuntime):
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         app = LAUNCHER.removesuffix(".py")
-        command = ["bokeh", "serve", LAUNCHER, "--address", "0.0.0.0", "--port", str(port),
-                   "--allow-websocket-origin", "*", "--use-xheaders"]
+        command = [
+            "bokeh",
+            "serve",
+            LAUNCHER,
+            "--address",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--allow-websocket-origin",
+            "*",
+            "--use-xheaders",
+        ]
         # `/` redirects to the app page, which runs the user's code: probe the app's metadata.
-        return self.spec(command, Probe("http", f"/{app}/metadata"), port,
-                         files={LAUNCHER: launcher(LAUNCHER)}, warmup=["python", LAUNCHER])
+        return self.spec(
+            command,
+            Probe("http", f"/{app}/metadata"),
+            port,
+            files={LAUNCHER: launcher(LAUNCHER)},
+            warmup=["python", LAUNCHER],
+        )

@@ -24,13 +24,19 @@ class Dash(ObjectRuntime):
         found = super().examine(facts)
         if not isinstance(found, str):
             for call in facts.method_calls({found.app_object} if found.app_object else None, {"run_server"}):
-                found.evidence.append(f"`run_server` (line {call.line}) was removed in Dash 3; "
-                                      "the launcher ignores it")
+                found.evidence.append(f"`run_server` (line {call.line}) was removed in Dash 3; the launcher ignores it")
         return found
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         env = {"N2A_APP_OBJECT": detection.app_object} if detection.app_object else {}
-        command = ["gunicorn", "n2a_dash:server", "--bind", f"0.0.0.0:{port}",
-                   "--threads", "4", "--access-logfile", "-"]
-        return self.spec(command, Probe("http", "/_dash-layout"), port, env=env,
-                         files={LAUNCHER: launcher(LAUNCHER)})
+        command = [
+            "gunicorn",
+            "n2a_dash:server",
+            "--bind",
+            f"0.0.0.0:{port}",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ]
+        return self.spec(command, Probe("http", "/_dash-layout"), port, env=env, files={LAUNCHER: launcher(LAUNCHER)})

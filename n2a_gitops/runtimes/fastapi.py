@@ -24,6 +24,15 @@ class FastAPI(ObjectRuntime):
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         env = {"N2A_APP_OBJECT": detection.app_object} if detection.app_object else {}
-        command = ["uvicorn", "n2a_fastapi:app", "--host", "0.0.0.0", "--port", str(port),
-                   "--proxy-headers", "--forwarded-allow-ips", "*"]
+        command = [
+            "uvicorn",
+            "n2a_fastapi:app",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--proxy-headers",
+            "--forwarded-allow-ips",
+            "*",
+        ]
         return self.spec(command, Probe("tcp"), port, env=env, files={LAUNCHER: launcher(LAUNCHER)})

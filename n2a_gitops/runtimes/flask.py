@@ -30,7 +30,16 @@ class Flask(ObjectRuntime):
             target = f"app:{detection.app_object}"
         else:  # the object is found at run time by its class
             target, files = "n2a_flask:app", {LAUNCHER: launcher(LAUNCHER)}
-        command = ["gunicorn", target, "--preload", "--bind", f"0.0.0.0:{port}", "--threads", "4",
-                   "--access-logfile", "-"]
+        command = [
+            "gunicorn",
+            target,
+            "--preload",
+            "--bind",
+            f"0.0.0.0:{port}",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ]
         # Flask has no health route of its own and the app's pages are the user's code.
         return self.spec(command, Probe("tcp"), port, env=env, files=files)

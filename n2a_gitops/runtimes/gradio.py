@@ -21,10 +21,14 @@ class Gradio(ObjectRuntime):
     startup_seconds = 120  # measured 5.2 s on 2 cores; importing gradio dominates
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
-        env = {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_NAME": "0.0.0.0",
-               "GRADIO_SERVER_PORT": str(port)}
+        env = {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": str(port)}
         if detection.app_object:
             env["N2A_APP_OBJECT"] = detection.app_object
         # No dedicated health route in Gradio; /config is cheap and does not run user code.
-        return self.spec(["python", LAUNCHER, str(port)], Probe("http", "/config"), port,
-                         env=env, files={LAUNCHER: launcher(LAUNCHER)})
+        return self.spec(
+            ["python", LAUNCHER, str(port)],
+            Probe("http", "/config"),
+            port,
+            env=env,
+            files={LAUNCHER: launcher(LAUNCHER)},
+        )

@@ -37,8 +37,22 @@ class Panel(BaseRuntime):
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         app = LAUNCHER.removesuffix(".py")
-        command = ["panel", "serve", LAUNCHER, "--address", "0.0.0.0", "--port", str(port),
-                   "--allow-websocket-origin", "*", "--index", app, "--liveness", "--use-xheaders"]
+        command = [
+            "panel",
+            "serve",
+            LAUNCHER,
+            "--address",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--allow-websocket-origin",
+            "*",
+            "--index",
+            app,
+            "--liveness",
+            "--use-xheaders",
+        ]
         # Every page view runs the user's code in a new session: probe /liveness instead.
-        return self.spec(command, Probe("http", "/liveness"), port, files={LAUNCHER: launcher(LAUNCHER)},
-                         warmup=["python", LAUNCHER])
+        return self.spec(
+            command, Probe("http", "/liveness"), port, files={LAUNCHER: launcher(LAUNCHER)}, warmup=["python", LAUNCHER]
+        )

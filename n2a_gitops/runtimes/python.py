@@ -19,9 +19,26 @@ SERVERS = {
     "bottle": {"bottle.run"},
 }
 # Web frameworks n2a has no runtime for: their code serves, but we cannot tell how.
-UNSUPPORTED = ("bottle", "cherrypy", "sanic", "quart", "tornado", "nicegui", "reflex",
-               "starlette", "litestar", "falcon", "django", "pyramid", "twisted", "aiohttp",
-               "hypercorn", "waitress", "http.server", "socketserver")
+UNSUPPORTED = (
+    "bottle",
+    "cherrypy",
+    "sanic",
+    "quart",
+    "tornado",
+    "nicegui",
+    "reflex",
+    "starlette",
+    "litestar",
+    "falcon",
+    "django",
+    "pyramid",
+    "twisted",
+    "aiohttp",
+    "hypercorn",
+    "waitress",
+    "http.server",
+    "socketserver",
+)
 
 
 class Python(BaseRuntime):
@@ -42,11 +59,17 @@ class Python(BaseRuntime):
         for call in facts.calls:
             port = call.constant_kwarg("port")
             if isinstance(port, int) and evidence:
-                evidence.append(f"`{call.text()}` (line {call.line}) binds port {port} itself: read "
-                                "int(os.environ['PORT']) instead, the container serves on $PORT")
-        port_reads = [c for c in facts.calls
-                      if c.qualname in {"os.environ.get", "os.getenv"} and c.node.args
-                      and getattr(c.node.args[0], "value", None) == "PORT"]
+                evidence.append(
+                    f"`{call.text()}` (line {call.line}) binds port {port} itself: read "
+                    "int(os.environ['PORT']) instead, the container serves on $PORT"
+                )
+        port_reads = [
+            c
+            for c in facts.calls
+            if c.qualname in {"os.environ.get", "os.getenv"}
+            and c.node.args
+            and getattr(c.node.args[0], "value", None) == "PORT"
+        ]
         evidence += [f"reads the PORT variable (line {c.line})" for c in port_reads]
         if not evidence:
             return "no server of its own (http.server, socketserver, aiohttp, sockets ...)"

@@ -21,11 +21,11 @@ class Shiny(BaseRuntime):
             return self.detection(evidence)
         objects = facts.objects_of({"shiny.App", "shiny.app.App"})
         if not objects:
-            return self.detection(evidence + ["but builds no App(ui, server) object and does not "
-                                              "import shiny.express"], strong=False)
+            return self.detection(
+                evidence + ["but builds no App(ui, server) object and does not import shiny.express"], strong=False
+            )
         evidence += [object_line(*o) for o in objects]
-        evidence += [launch_line(c, "ignored: `shiny run` serves the app")
-                     for c in facts.calls_to({"shiny.run_app"})]
+        evidence += [launch_line(c, "ignored: `shiny run` serves the app") for c in facts.calls_to({"shiny.run_app"})]
         return self.detection(evidence, app_object=objects[-1][0])
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:

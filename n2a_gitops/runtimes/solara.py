@@ -28,7 +28,17 @@ class Solara(BaseRuntime):
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         # --no-check-version: otherwise every start asks pypi.org for the latest solara.
-        command = ["solara", "run", "app.py", "--host", "0.0.0.0", "--port", str(port),
-                   "--production", "--no-open", "--no-check-version"]
+        command = [
+            "solara",
+            "run",
+            "app.py",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--production",
+            "--no-open",
+            "--no-check-version",
+        ]
         env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no usage reports from the cluster
         return self.spec(command, Probe("http", "/readyz"), port, env=env)

@@ -71,9 +71,9 @@ class Facts:
 
     def method_calls(self, receivers: set[str] | None, attrs: set[str]) -> list[Call]:
         return [
-            c for c in self.calls
-            if c.attr in attrs and c.receiver is not None
-            and (receivers is None or c.receiver in receivers)
+            c
+            for c in self.calls
+            if c.attr in attrs and c.receiver is not None and (receivers is None or c.receiver in receivers)
         ]
 
     def calls_under(self, top: str) -> list[Call]:

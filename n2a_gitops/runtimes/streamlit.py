@@ -27,9 +27,24 @@ class Streamlit(BaseRuntime):
         return self.detection(evidence, strong=bool(calls))
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
-        command = ["streamlit", "run", "app.py", "--server.address", "0.0.0.0",
-                   "--server.port", str(port), "--server.headless", "true",
-                   "--browser.gatherUsageStats", "false"]
-        return self.spec(command, Probe("http", "/_stcore/health"), port,
-                         env={"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
-                         warmup=["python", WARMUP], warmup_files={WARMUP: launcher(WARMUP)})
+        command = [
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address",
+            "0.0.0.0",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+        return self.spec(
+            command,
+            Probe("http", "/_stcore/health"),
+            port,
+            env={"STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+            warmup=["python", WARMUP],
+            warmup_files={WARMUP: launcher(WARMUP)},
+        )

@@ -31,13 +31,22 @@ class Voila(BaseRuntime):
 
     def fallback(self, reasons: list[str]) -> Detection:
         return self.detection(
-            ["no web framework and no server of its own: Voila serves the notebook's outputs "
-             "and widgets as the app"] + reasons, strong=False)
+            ["no web framework and no server of its own: Voila serves the notebook's outputs and widgets as the app"]
+            + reasons,
+            strong=False,
+        )
 
     def launch(self, detection: Detection, port: int = CONTAINER_PORT) -> LaunchSpec:
         command = ["voila", "app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=0.0.0.0"]
         # Any page view starts a kernel and runs the notebook: probe a static file instead.
         # Jupyter's platform-standard dirs (under HOME): the old layout is deprecated and warns.
         env = {"JUPYTER_PLATFORM_DIRS": "1"}
-        return self.spec(command, Probe("http", "/voila/static/voila.js"), port, entry="app.ipynb", env=env,
-                         warmup=["python", WARMUP], warmup_files={WARMUP: launcher(WARMUP)})
+        return self.spec(
+            command,
+            Probe("http", "/voila/static/voila.js"),
+            port,
+            entry="app.ipynb",
+            env=env,
+            warmup=["python", WARMUP],
+            warmup_files={WARMUP: launcher(WARMUP)},
+        )

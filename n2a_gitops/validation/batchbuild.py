@@ -26,9 +26,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 from n2a_gitops import kustomize
 from n2a_gitops.errors import N2AError
@@ -42,10 +42,23 @@ DENSE = 16  # both halves of a failing group this small failed: build its apps a
 # Kustomization fields whose effect in a combined build is not what it is in the app's own:
 # honoured only at the top (sortOptions), resolved across siblings (vars), or relative to the
 # build root or run as plugins (the rest).
-ALONE_FIELDS = frozenset({
-    "sortOptions", "buildMetadata", "vars", "helmCharts", "helmGlobals", "helmChartInflationGenerator",
-    "generators", "transformers", "validators", "components", "openapi", "crds", "configurations",
-})
+ALONE_FIELDS = frozenset(
+    {
+        "sortOptions",
+        "buildMetadata",
+        "vars",
+        "helmCharts",
+        "helmGlobals",
+        "helmChartInflationGenerator",
+        "generators",
+        "transformers",
+        "validators",
+        "components",
+        "openapi",
+        "crds",
+        "configurations",
+    }
+)
 
 Result = tuple[str, "list[dict] | None", "str | None"]  # (app, manifests, error)
 
@@ -243,12 +256,12 @@ def _together(root: Path, apps: list[str]) -> dict[str, tuple] | None:
             except ValueError:  # another drive (Windows)
                 return None
             (wrapper / "kustomization.yaml").write_text(
-                "resources:\n"
-                f"  - {_quoted(target)}\n"
-                "labels:\n"
-                f"  - pairs:\n      {_quoted(marker)}: {_quoted(str(i))}\n", encoding="utf-8")
+                f"resources:\n  - {_quoted(target)}\nlabels:\n  - pairs:\n      {_quoted(marker)}: {_quoted(str(i))}\n",
+                encoding="utf-8",
+            )
         (scratch / "kustomization.yaml").write_text(
-            "resources:\n" + "".join(f"  - w{i}\n" for i in range(len(apps))), encoding="utf-8")
+            "resources:\n" + "".join(f"  - w{i}\n" for i in range(len(apps))), encoding="utf-8"
+        )
         try:
             docs = kustomize.parse(kustomize.build_text(scratch))
         except Exception:  # kustomize failed, or printed what we cannot read: smaller groups say why

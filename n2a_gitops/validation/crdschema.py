@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -89,7 +89,7 @@ def _short(err) -> str:
     return message if len(message) < 300 else message[:297] + "..."
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(crds_dir: str, group: str, version: str, kind: str):
     from jsonschema import Draft7Validator
 
@@ -139,7 +139,7 @@ def _index(crds_dir: str, kind: str | None = None) -> dict[tuple[str, str, str],
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -151,7 +151,7 @@ def _mentions_kind(path: str, kind: str) -> bool:
     return re.search(rf"^\s*kind:\s*[\"']?{re.escape(kind)}[\"']?\s*$", _file_text(path), re.M) is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse_file(path: str) -> dict[tuple[str, str, str], dict]:
     import yaml
 

@@ -16,38 +16,58 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from n2a_gitops.validation.checks import access, bootstrap, overlay, routing
-from n2a_gitops.validation.checks import application as app_checks
-from n2a_gitops.validation.checks import resources, secrets
-from n2a_gitops.validation.checks.problem import Problem, resource_id
 from n2a_gitops.errors import NotFoundError, UsageError
 from n2a_gitops.layout import APPS_DIR, BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
+from n2a_gitops.validation.checks import access, bootstrap, overlay, resources, routing, secrets
+from n2a_gitops.validation.checks import application as app_checks
+from n2a_gitops.validation.checks.problem import Problem, resource_id
 
 __all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-CRD_SKIPPED = ("CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
-               "fields n2a writes (and the ExternalSecret fields n2a allows); the full CRD check was skipped")
-GATEWAY_CRD_SKIPPED = ("Gateway API CRDs not found (add them to the folder of crdsDir in n2a.yaml or --crds DIR): "
-                       "checked only the HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped")
-EXTERNAL_SECRET_CRD_SKIPPED = ("the ExternalSecret CRD was not found (add it to the folder of crdsDir in n2a.yaml or "
-                               "--crds DIR: kubectl get crd externalsecrets.external-secrets.io -o yaml): checked only "
-                               "the ExternalSecret fields n2a allows; the full CRD check was skipped")
+CRD_SKIPPED = (
+    "CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
+    "fields n2a writes (and the ExternalSecret fields n2a allows); the full CRD check was skipped"
+)
+GATEWAY_CRD_SKIPPED = (
+    "Gateway API CRDs not found (add them to the folder of crdsDir in n2a.yaml or --crds DIR): "
+    "checked only the HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped"
+)
+EXTERNAL_SECRET_CRD_SKIPPED = (
+    "the ExternalSecret CRD was not found (add it to the folder of crdsDir in n2a.yaml or "
+    "--crds DIR: kubectl get crd externalsecrets.external-secrets.io -o yaml): checked only "
+    "the ExternalSecret fields n2a allows; the full CRD check was skipped"
+)
 
 
-def check_app(settings, app: str, manifests: list[dict], application: dict | None, crds_dir: Path | None,
-              *, project: dict | None = None, notes: list[str] | None = None) -> list[Problem]:
+def check_app(
+    settings,
+    app: str,
+    manifests: list[dict],
+    application: dict | None,
+    crds_dir: Path | None,
+    *,
+    project: dict | None = None,
+    notes: list[str] | None = None,
+) -> list[Problem]:
     """Every rule for one app, given its built manifests and its child Application (if any)."""
+    from n2a_gitops.names import MAX_APP_ID
     from n2a_gitops.validation.checks.project import default_project
     from n2a_gitops.validation.checks.schemas import bundled_version
-    from n2a_gitops.names import MAX_APP_ID
 
     folder = app_dir(app)
     app_file = application_file(app)
     problems: list[Problem] = []
     if not DNS1123_LABEL.match(app) or len(app) > MAX_APP_ID:
-        problems.append(Problem(folder, "", "app-name", f"app id {app!r} is not a DNS-1123 label of at most {MAX_APP_ID} characters",
-                                "publish again with `n2a publish` (it normalises the name)"))
+        problems.append(
+            Problem(
+                folder,
+                "",
+                "app-name",
+                f"app id {app!r} is not a DNS-1123 label of at most {MAX_APP_ID} characters",
+                "publish again with `n2a publish` (it normalises the name)",
+            )
+        )
     version, note = bundled_version(settings.kubernetesVersion)
     if note and notes is not None and note not in notes:
         notes.append(note)
@@ -58,14 +78,26 @@ def check_app(settings, app: str, manifests: list[dict], application: dict | Non
     problems += access.check_access(settings, app, manifests, folder)
     problems += resources.check_resources(settings, manifests, folder)
     external = any(isinstance(d, dict) and secrets.is_external_secret(d) for d in manifests)
-    problems += secrets.check_secrets(settings, app, overlay.owner_of(manifests) or "", manifests, folder,
-                                      _crds_with(crds_dir, secrets.GROUP, secrets.KIND, EXTERNAL_SECRET_CRD_SKIPPED, notes) if external else None)
+    problems += secrets.check_secrets(
+        settings,
+        app,
+        overlay.owner_of(manifests) or "",
+        manifests,
+        folder,
+        _crds_with(crds_dir, secrets.GROUP, secrets.KIND, EXTERNAL_SECRET_CRD_SKIPPED, notes) if external else None,
+    )
 
     if settings.applicationSet:
         if application is not None:
-            problems.append(Problem(app_file, resource_id(application), "application-unexpected",
-                                    "n2a.yaml says an ApplicationSet generates the apps; this child Application is never synced",
-                                    f"delete {app_file}"))
+            problems.append(
+                Problem(
+                    app_file,
+                    resource_id(application),
+                    "application-unexpected",
+                    "n2a.yaml says an ApplicationSet generates the apps; this child Application is never synced",
+                    f"delete {app_file}",
+                )
+            )
         return problems
     problems += app_checks.check_application(settings, app, application, app_file)
     if isinstance(application, dict):
@@ -74,8 +106,16 @@ def check_app(settings, app: str, manifests: list[dict], application: dict | Non
     return problems
 
 
-def validate_repo(root, settings, apps: list[str] | None = None, changed_since: str | None = None,
-                  crds_dir: Path | None = None, notes: list[str] | None = None, *, batch: bool = True) -> list[Problem]:
+def validate_repo(
+    root,
+    settings,
+    apps: list[str] | None = None,
+    changed_since: str | None = None,
+    crds_dir: Path | None = None,
+    notes: list[str] | None = None,
+    *,
+    batch: bool = True,
+) -> list[Problem]:
     """Problems of the whole repo (or of ``apps``, or of the apps touched since ``changed_since``).
 
     ``batch=False`` builds each app in a kustomize process of its own (as Argo CD does); the
@@ -106,21 +146,27 @@ def validate_repo(root, settings, apps: list[str] | None = None, changed_since: 
         check_bootstrap = any(_is_shared(p) for p in changed)
         if check_bootstrap:  # the base or the settings changed: every app is affected
             selected = sorted(set(app_names(root)) | set(_child_apps(root)))
-        notes.append(f"changed since {changed_since}: {len(selected)} app(s)" + (", the bootstrap and the shared base" if check_bootstrap else ""))
+        notes.append(
+            f"changed since {changed_since}: {len(selected)} app(s)"
+            + (", the bootstrap and the shared base" if check_bootstrap else "")
+        )
     elif apps:
         known = set(app_names(root)) | set(_child_apps(root))
         missing = [a for a in apps if a not in known]
         if missing:
-            raise NotFoundError(f"no app {', '.join(missing)} in {root}",
-                                f"pick from: {', '.join(sorted(known))}" if known else "publish an app first")
+            raise NotFoundError(
+                f"no app {', '.join(missing)} in {root}",
+                f"pick from: {', '.join(sorted(known))}" if known else "publish an app first",
+            )
         selected = list(apps)
     else:
         selected = sorted(set(app_names(root)) | set(_child_apps(root)))
 
     if check_bootstrap:
         problems += _check_bootstrap(root, settings, argocd_docs, crds, found, notes)
-    problems += _check_apps(root, settings, selected, crds, project, notes, full=not (apps or changed_since),
-                            batch=batch, schemas=schemas)
+    problems += _check_apps(
+        root, settings, selected, crds, project, notes, full=not (apps or changed_since), batch=batch, schemas=schemas
+    )
     return problems
 
 
@@ -180,10 +226,12 @@ def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
     if not path.is_absolute() and not explicit:
         path = root / path
     if not path.is_dir():
-        raise UsageError(f"the CRDs folder {path} does not exist",
-                         "export them: kubectl get crd applications.argoproj.io appprojects.argoproj.io "
-                         "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml (with routing gateway also "
-                         "httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io > DIR/gateway-api.yaml)")
+        raise UsageError(
+            f"the CRDs folder {path} does not exist",
+            "export them: kubectl get crd applications.argoproj.io appprojects.argoproj.io "
+            "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml (with routing gateway also "
+            "httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io > DIR/gateway-api.yaml)",
+        )
     return path
 
 
@@ -218,12 +266,26 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
         if parse_problem:
             problems.append(parse_problem)
         if not (root / folder).is_dir():
-            problems.append(Problem(app_file, resource_id(application or {}), "application-folder",
-                                    f"points at {folder}, which does not exist", f"delete {app_file} or restore {folder} (n2a delete {app})"))
+            problems.append(
+                Problem(
+                    app_file,
+                    resource_id(application or {}),
+                    "application-folder",
+                    f"points at {folder}, which does not exist",
+                    f"delete {app_file} or restore {folder} (n2a delete {app})",
+                )
+            )
             continue
         if manifests is None:
-            problems.append(Problem(folder, "", "kustomize-build", error or "no kustomization.yaml",
-                                    "fix the overlay (or re-publish the app); `kubectl kustomize " + folder + "` shows the same error"))
+            problems.append(
+                Problem(
+                    folder,
+                    "",
+                    "kustomize-build",
+                    error or "no kustomization.yaml",
+                    "fix the overlay (or re-publish the app); `kubectl kustomize " + folder + "` shows the same error",
+                )
+            )
             continue
         problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
         problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
@@ -231,21 +293,38 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
             if isinstance(doc, dict):
                 for host in overlay.hosts_of(doc):
                     hosts.setdefault(host, set()).add(app)
-                key = (doc.get("kind"), (doc.get("metadata") or {}).get("namespace"), (doc.get("metadata") or {}).get("name"))
+                key = (
+                    doc.get("kind"),
+                    (doc.get("metadata") or {}).get("namespace"),
+                    (doc.get("metadata") or {}).get("name"),
+                )
                 names.setdefault(key, set()).add(app)
     if full:
         for host, owners in sorted(hosts.items()):
             if len(owners) > 1:
                 for app in sorted(owners):
                     others = ", ".join(sorted(owners - {app}))
-                    problems.append(Problem(app_dir(app), "", "host-conflict", f"host {host} is also claimed by {others}",
-                                            "each app serves only its own host <app>.<appsDomain>"))
+                    problems.append(
+                        Problem(
+                            app_dir(app),
+                            "",
+                            "host-conflict",
+                            f"host {host} is also claimed by {others}",
+                            "each app serves only its own host <app>.<appsDomain>",
+                        )
+                    )
         for (kind, _ns, name), owners in sorted(names.items(), key=str):
             if len(owners) > 1:
                 for app in sorted(owners):
-                    problems.append(Problem(app_dir(app), f"{kind}/{name}", "resource-conflict",
-                                            f"{kind}/{name} is also produced by {', '.join(sorted(owners - {app}))}",
-                                            "keep each app's namePrefix <app>-"))
+                    problems.append(
+                        Problem(
+                            app_dir(app),
+                            f"{kind}/{name}",
+                            "resource-conflict",
+                            f"{kind}/{name} is also produced by {', '.join(sorted(owners - {app}))}",
+                            "keep each app's namePrefix <app>-",
+                        )
+                    )
     return problems
 
 
@@ -255,19 +334,34 @@ def _argocd_schema(doc: dict, file: str, crds: Path | None) -> list[Problem]:
     from n2a_gitops.validation.crdschema import validate_against_crds
 
     res = resource_id(doc)
-    return [Problem(file, res, "argocd-crd", line.split(": ", 1)[1] if ": " in line else line,
-                    "fix the field (see the Argo CD CRD); `n2a publish` writes valid ones")
-            for line in validate_against_crds(doc, crds)]
+    return [
+        Problem(
+            file,
+            res,
+            "argocd-crd",
+            line.split(": ", 1)[1] if ": " in line else line,
+            "fix the field (see the Argo CD CRD); `n2a publish` writes valid ones",
+        )
+        for line in validate_against_crds(doc, crds)
+    ]
 
 
 def _application_owner(application: dict, owner: str | None, file: str) -> list[Problem]:
     labels = (application.get("metadata") or {}).get("labels") or {}
-    info = {i.get("name"): i.get("value") for i in (application.get("spec") or {}).get("info") or [] if isinstance(i, dict)}
+    info = {
+        i.get("name"): i.get("value") for i in (application.get("spec") or {}).get("info") or [] if isinstance(i, dict)
+    }
     claimed = {v for v in (labels.get(overlay.OWNER_LABEL), info.get("owner")) if v is not None}
     if owner and claimed and claimed != {owner}:
-        return [Problem(file, resource_id(application), "ownership",
-                        f"the child Application names owner {', '.join(sorted(claimed))} but the app's resources say {owner!r}",
-                        "re-publish the app; do not edit other users' apps")]
+        return [
+            Problem(
+                file,
+                resource_id(application),
+                "ownership",
+                f"the child Application names owner {', '.join(sorted(claimed))} but the app's resources say {owner!r}",
+                "re-publish the app; do not edit other users' apps",
+            )
+        ]
     return []
 
 
@@ -284,7 +378,13 @@ def _read_application(root: Path, app_file: str) -> tuple[dict | None, Problem |
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return None, Problem(app_file, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix or re-publish")
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        return None, Problem(app_file, "", "application-file", "must hold exactly one Application", "one file per app; re-publish the app")
+        return None, Problem(
+            app_file,
+            "",
+            "application-file",
+            "must hold exactly one Application",
+            "one file per app; re-publish the app",
+        )
     return docs[0], None
 
 
@@ -315,8 +415,15 @@ def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
 
     problems = []
     if found is None:
-        problems.append(Problem("argocd/", "", "appproject-missing", f"no AppProject {settings.project!r} in argocd/",
-                                "restore argocd/project-apps.yaml (see `n2a init`)"))
+        problems.append(
+            Problem(
+                "argocd/",
+                "",
+                "appproject-missing",
+                f"no AppProject {settings.project!r} in argocd/",
+                "restore argocd/project-apps.yaml (see `n2a init`)",
+            )
+        )
     else:
         problems += bootstrap.check_project(settings, *found)
     problems += bootstrap.check_mode(settings, docs)
@@ -334,8 +441,10 @@ def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
                 elif doc.get("kind") == "Application":
                     problems += app_checks.own_field_checks(doc, file)
             else:
-                problems += [Problem(file, resource_id(doc), "kubernetes-schema", e, "fix the field")
-                             for e in kubernetes_errors(doc, version)]
+                problems += [
+                    Problem(file, resource_id(doc), "kubernetes-schema", e, "fix the field")
+                    for e in kubernetes_errors(doc, version)
+                ]
     return problems
 
 
@@ -354,8 +463,11 @@ def _changed(root: Path, since: str) -> list[str]:
 
 
 def _is_shared(path: str) -> bool:
-    return path == "n2a.yaml" or path.startswith(BASE_DIR + "/") or (
-        path.startswith("argocd/") and not path.startswith(CHILD_APPS_DIR + "/"))
+    return (
+        path == "n2a.yaml"
+        or path.startswith(BASE_DIR + "/")
+        or (path.startswith("argocd/") and not path.startswith(CHILD_APPS_DIR + "/"))
+    )
 
 
 def _touched_apps(changed: list[str]) -> set[str]:
@@ -373,6 +485,9 @@ def _existing_apps(root: Path, names: set[str]) -> set[str]:
     """Which of ``names`` app_names() or _child_apps() would list, asked of those names only:
     a change to one app should not cost a listing of thousands."""
     base = Path(BASE_DIR).name
-    return {n for n in names
-            if (n != base and not n.startswith(".") and (root / APPS_DIR / n).is_dir())
-            or (root / CHILD_APPS_DIR / f"{n}.yaml").exists()}
+    return {
+        n
+        for n in names
+        if (n != base and not n.startswith(".") and (root / APPS_DIR / n).is_dir())
+        or (root / CHILD_APPS_DIR / f"{n}.yaml").exists()
+    }

@@ -33,10 +33,18 @@ def serve(root: Path, user: str, password: str) -> tuple[str, ThreadingHTTPServe
         def _handle(self):
             path, _, query = self.path.partition("?")
             pushing = "git-receive-pack" in path or "service=git-receive-pack" in query
-            env = {"GIT_PROJECT_ROOT": str(root), "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path,
-                   "QUERY_STRING": query, "REQUEST_METHOD": self.command, "REMOTE_ADDR": "127.0.0.1",
-                   "CONTENT_TYPE": self.headers.get("Content-Type", ""), "PATH": "/usr/bin:/bin",
-                   "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root)}
+            env = {
+                "GIT_PROJECT_ROOT": str(root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "REQUEST_METHOD": self.command,
+                "REMOTE_ADDR": "127.0.0.1",
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "PATH": "/usr/bin:/bin",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": str(root),
+            }
             if pushing:
                 if self.headers.get("Authorization") != expected:
                     self.send_response(401)

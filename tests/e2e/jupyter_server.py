@@ -20,8 +20,10 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
 }
 
 
@@ -34,8 +36,17 @@ def free_port() -> int:
 def seed_remote(base: Path, run) -> Path:
     """`n2a init` a GitOps repository in BASE/seed and make BASE/remote.git, a bare copy of it
     that stands in for the git host. ``run(*argv)`` runs a command in the test's environment."""
-    run(sys.executable, "-m", "n2a_gitops", "init", str(base / "seed"), "--repo-url",
-        "https://git.example.com/platform/gitops.git", "--apps-domain", "apps.example.com")
+    run(
+        sys.executable,
+        "-m",
+        "n2a_gitops",
+        "init",
+        str(base / "seed"),
+        "--repo-url",
+        "https://git.example.com/platform/gitops.git",
+        "--apps-domain",
+        "apps.example.com",
+    )
     run("git", "clone", "-q", "--bare", str(base / "seed"), str(base / "remote.git"))
     return base / "remote.git"
 
@@ -89,9 +100,15 @@ def start(root: Path, env: dict[str, str], log: Path, lab: bool = False, timeout
     port, token = free_port(), secrets.token_hex(16)
     module = "jupyterlab" if lab else "jupyter_server"
     cmd = [
-        sys.executable, "-m", module, "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        sys.executable,
+        "-m",
+        module,
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
         # No network from tests: no update checks or news fetching.
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.news_url=None",

@@ -10,18 +10,31 @@ Ingress (its backend's Service port) and the NetworkPolicy (its ports).
 
 from __future__ import annotations
 
-from n2a_gitops.pod import access as acc
 from n2a_gitops.errors import N2AError
+from n2a_gitops.pod import access as acc
 from n2a_gitops.validation.checks.problem import Problem, resource_id
 from n2a_gitops.validation.checks.proxyconfig import option_problems
 
 # The proxy options n2a writes. Anything else could open the app (skip_auth_routes, trusted_ips,
 # skip_jwt_bearer_tokens, a second upstream ...) or leak it (a client secret in git).
 WRITTEN = {
-    "provider", "oidc_issuer_url", "client_id", "code_challenge_method", "redirect_url",
-    "oidc_email_claim", "oidc_groups_claim", "authenticated_emails_file", "email_domains",
-    "allowed_groups", "http_address", "upstreams", "reverse_proxy", "cookie_secure", "cookie_name",
-    "skip_provider_button", "silence_ping_logging",
+    "provider",
+    "oidc_issuer_url",
+    "client_id",
+    "code_challenge_method",
+    "redirect_url",
+    "oidc_email_claim",
+    "oidc_groups_claim",
+    "authenticated_emails_file",
+    "email_domains",
+    "allowed_groups",
+    "http_address",
+    "upstreams",
+    "reverse_proxy",
+    "cookie_secure",
+    "cookie_name",
+    "skip_provider_button",
+    "silence_ping_logging",
 }
 SECRET_OPTIONS = {"client_secret", "cookie_secret", "client_secret_file", "cookie_secret_file"}
 
@@ -39,13 +52,20 @@ def check_access(settings, app: str, manifests: list[dict], file: str) -> list[P
     annotations = (deployment.get("metadata") or {}).get("annotations") or {}
     declared = _declared(annotations.get(acc.ACCESS_ANNOTATION), bad)
     if declared is not None and declared.kind not in settings.accessAllowed:
-        bad("access-choice", f"access {declared.kind!r} is not allowed by n2a.yaml (accessAllowed: {', '.join(settings.accessAllowed)})",
-            f"publish again with --access {settings.accessDefault} (or another allowed choice)")
+        bad(
+            "access-choice",
+            f"access {declared.kind!r} is not allowed by n2a.yaml (accessAllowed: {', '.join(settings.accessAllowed)})",
+            f"publish again with --access {settings.accessDefault} (or another allowed choice)",
+        )
     if declared is not None and declared.kind in ("users", "groups"):
         if declared.kind == "users":  # as publish resolves them (a bare name gets the e-mail domain)
             declared = acc.Access("users", tuple(acc.identity(settings).user(n) for n in declared.names), declared.raw)
         for message in acc.name_problems(settings, declared):
-            bad("access-name", message, "publish again with well-formed names (e-mail addresses or user names; group names)")
+            bad(
+                "access-name",
+                message,
+                "publish again with well-formed names (e-mail addresses or user names; group names)",
+            )
     if declared is None and not settings.requires_auth:
         return problems  # an unreadable choice is reported above; nothing to enforce it against
     if declared is not None and not declared.proxied and not settings.requires_auth:
@@ -54,9 +74,16 @@ def check_access(settings, app: str, manifests: list[dict], file: str) -> list[P
     pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
     proxy = next((c for c in pod.get("containers") or [] if c.get("name") == acc.PROXY_CONTAINER), None)
     if proxy is None:
-        why = f"access is {declared.spec!r}" if declared is not None and declared.proxied else "n2a.yaml requires sign-in for every app"
-        bad("access-proxy", f"{why}, but the pod has no sign-in proxy (container {acc.PROXY_CONTAINER!r})",
-            "publish the app again with n2a (it adds the proxy); do not remove it from the overlay")
+        why = (
+            f"access is {declared.spec!r}"
+            if declared is not None and declared.proxied
+            else "n2a.yaml requires sign-in for every app"
+        )
+        bad(
+            "access-proxy",
+            f"{why}, but the pod has no sign-in proxy (container {acc.PROXY_CONTAINER!r})",
+            "publish the app again with n2a (it adds the proxy); do not remove it from the overlay",
+        )
     else:
         problems += _check_proxy(settings, app, proxy, pod, manifests, declared, file, res)
     problems += _check_paths(settings, app, pod, proxy, manifests, file)
@@ -83,19 +110,28 @@ def _check_proxy(settings, app, proxy, pod, manifests, declared, file, res) -> l
         problems.append(Problem(file, res, rule, message, fix))
 
     if proxy.get("image") != settings.oauth2ProxyImage:
-        bad("access-proxy", f"the proxy's image is {proxy.get('image')!r}, not n2a.yaml's oauth2ProxyImage {settings.oauth2ProxyImage!r}")
+        bad(
+            "access-proxy",
+            f"the proxy's image is {proxy.get('image')!r}, not n2a.yaml's oauth2ProxyImage {settings.oauth2ProxyImage!r}",
+        )
     config_path = f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_CONFIG_FILE}"
     if proxy.get("command") or proxy.get("args") != [f"--config={config_path}"]:
         # Flags outrank the config file: any other argument could switch the checks off.
-        bad("access-proxy", f"the proxy must run with exactly args [--config={config_path}] and no command "
-            f"(got command {proxy.get('command')!r}, args {proxy.get('args')!r})")
+        bad(
+            "access-proxy",
+            f"the proxy must run with exactly args [--config={config_path}] and no command "
+            f"(got command {proxy.get('command')!r}, args {proxy.get('args')!r})",
+        )
     problems += _check_env(settings, proxy, file, res)
     ports = [(p.get("name"), p.get("containerPort")) for p in proxy.get("ports") or []]
     if ports != [(acc.PROXY_PORT_NAME, acc.PROXY_PORT)]:
         bad("access-proxy", f"the proxy must expose exactly port {acc.PROXY_PORT_NAME} ({acc.PROXY_PORT}), got {ports}")
 
     cm_name = _mounted_configmap(pod, proxy, acc.PROXY_CONFIG_DIR)
-    configmap = next((d for d in manifests if d.get("kind") == "ConfigMap" and (d.get("metadata") or {}).get("name") == cm_name), None)
+    configmap = next(
+        (d for d in manifests if d.get("kind") == "ConfigMap" and (d.get("metadata") or {}).get("name") == cm_name),
+        None,
+    )
     if configmap is None:
         bad("access-config", f"no ConfigMap of this app is mounted at {acc.PROXY_CONFIG_DIR} in the proxy")
         return problems
@@ -106,43 +142,98 @@ def _check_proxy(settings, app, proxy, pod, manifests, declared, file, res) -> l
     try:
         config = loads(str(data.get(acc.PROXY_CONFIG_FILE, "")))
     except TOMLDecodeError as exc:
-        problems.append(Problem(file, cm_res, "access-config", f"{acc.PROXY_CONFIG_FILE} is not TOML: {exc}", "publish the app again"))
+        problems.append(
+            Problem(
+                file, cm_res, "access-config", f"{acc.PROXY_CONFIG_FILE} is not TOML: {exc}", "publish the app again"
+            )
+        )
         return problems
     for message in option_problems(config):
-        problems.append(Problem(file, cm_res, "proxy-option", message, "publish the app again (n2a writes only options of the pinned release)"))
-    users = [line.strip().lower() for line in str(data.get(acc.PROXY_USERS_FILE, "")).splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+        problems.append(
+            Problem(
+                file,
+                cm_res,
+                "proxy-option",
+                message,
+                "publish the app again (n2a writes only options of the pinned release)",
+            )
+        )
+    users = [
+        line.strip().lower()
+        for line in str(data.get(acc.PROXY_USERS_FILE, "")).splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     owner = ((deployment_labels(manifests)) or {}).get("n2a.dev/owner", "")
-    for rule, message in _config_mismatches(settings, app, owner, config, users, declared, proxy_port=acc.PROXY_PORT,
-                                            app_port=_app_port(pod)):
-        problems.append(Problem(file, cm_res, rule, message, "publish the app again with n2a; who may open it changes with --access"))
+    for rule, message in _config_mismatches(
+        settings, app, owner, config, users, declared, proxy_port=acc.PROXY_PORT, app_port=_app_port(pod)
+    ):
+        problems.append(
+            Problem(
+                file, cm_res, rule, message, "publish the app again with n2a; who may open it changes with --access"
+            )
+        )
     return problems
 
 
 def _check_env(settings, proxy, file, res) -> list[Problem]:
     problems = []
     if proxy.get("envFrom"):
-        problems.append(Problem(file, res, "access-proxy", "the proxy takes envFrom: variables outrank its configuration file",
-                                "remove envFrom; publish the app again"))
+        problems.append(
+            Problem(
+                file,
+                res,
+                "access-proxy",
+                "the proxy takes envFrom: variables outrank its configuration file",
+                "remove envFrom; publish the app again",
+            )
+        )
     seen = {}
     for item in proxy.get("env") or []:
         name = item.get("name")
         ref = ((item.get("valueFrom") or {}).get("secretKeyRef")) or {}
         if name not in acc.SECRET_KEYS:
-            problems.append(Problem(file, res, "access-proxy", f"the proxy sets {name!r}: variables outrank its configuration file",
-                                    f"set only {', '.join(acc.SECRET_KEYS)}; publish the app again"))
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "access-proxy",
+                    f"the proxy sets {name!r}: variables outrank its configuration file",
+                    f"set only {', '.join(acc.SECRET_KEYS)}; publish the app again",
+                )
+            )
         elif "value" in item:
-            problems.append(Problem(file, res, "access-secret", f"{name} is written into git as a plain value",
-                                    f"take it from the admin's Secret {settings.oauth2ProxySecret!r} (secretKeyRef); rotate the leaked secret"))
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "access-secret",
+                    f"{name} is written into git as a plain value",
+                    f"take it from the admin's Secret {settings.oauth2ProxySecret!r} (secretKeyRef); rotate the leaked secret",
+                )
+            )
         elif ref.get("name") != settings.oauth2ProxySecret or ref.get("key") != acc.SECRET_KEYS[name]:
-            problems.append(Problem(file, res, "access-secret",
-                                    f"{name} comes from Secret {ref.get('name')!r} key {ref.get('key')!r}, not n2a.yaml's "
-                                    f"{settings.oauth2ProxySecret!r} key {acc.SECRET_KEYS[name]!r}", "publish the app again"))
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "access-secret",
+                    f"{name} comes from Secret {ref.get('name')!r} key {ref.get('key')!r}, not n2a.yaml's "
+                    f"{settings.oauth2ProxySecret!r} key {acc.SECRET_KEYS[name]!r}",
+                    "publish the app again",
+                )
+            )
         seen[name] = True
     missing = [n for n in acc.SECRET_KEYS if n not in seen]
     if missing:
-        problems.append(Problem(file, res, "access-secret", f"the proxy gets no {', '.join(missing)} from the admin's Secret",
-                                "publish the app again"))
+        problems.append(
+            Problem(
+                file,
+                res,
+                "access-secret",
+                f"the proxy gets no {', '.join(missing)} from the admin's Secret",
+                "publish the app again",
+            )
+        )
     return problems
 
 
@@ -150,40 +241,79 @@ def _config_mismatches(settings, app, owner, config, users, declared, proxy_port
     """(rule, message) for every way the proxy's configuration differs from what n2a writes."""
     found = []
     for key in sorted(set(config) & SECRET_OPTIONS):
-        found.append(("access-secret", f"{key} is in the app's configuration, i.e. in git; secrets come only from the admin's Secret"))
+        found.append(
+            (
+                "access-secret",
+                f"{key} is in the app's configuration, i.e. in git; secrets come only from the admin's Secret",
+            )
+        )
     for key in sorted(set(config) - WRITTEN - SECRET_OPTIONS):
-        found.append(("access-config", f"option {key!r} is not one n2a writes; it could let people in around the access choice"))
+        found.append(
+            ("access-config", f"option {key!r} is not one n2a writes; it could let people in around the access choice")
+        )
     host = f"{app}.{settings.appsDomain}"
     expected = {
-        "provider": "oidc", "oidc_issuer_url": settings.oidcIssuerURL, "client_id": settings.oidcClientID,
-        "redirect_url": f"https://{host}/oauth2/callback", "oidc_email_claim": settings.accessIdentity,
-        "oidc_groups_claim": settings.accessGroupsClaim, "http_address": f"0.0.0.0:{proxy_port}",
-        "upstreams": [f"http://127.0.0.1:{app_port}/"], "reverse_proxy": True, "cookie_secure": True,
+        "provider": "oidc",
+        "oidc_issuer_url": settings.oidcIssuerURL,
+        "client_id": settings.oidcClientID,
+        "redirect_url": f"https://{host}/oauth2/callback",
+        "oidc_email_claim": settings.accessIdentity,
+        "oidc_groups_claim": settings.accessGroupsClaim,
+        "http_address": f"0.0.0.0:{proxy_port}",
+        "upstreams": [f"http://127.0.0.1:{app_port}/"],
+        "reverse_proxy": True,
+        "cookie_secure": True,
     }
     for key, want in expected.items():
         if config.get(key) != want:
-            found.append(("access-config", f"{key} is {config.get(key)!r}, not {want!r} (n2a.yaml and the app's port decide it)"))
+            found.append(
+                ("access-config", f"{key} is {config.get(key)!r}, not {want!r} (n2a.yaml and the app's port decide it)")
+            )
     if declared is None:
         return found
     ident = acc.identity(settings)
     users_file = f"{acc.PROXY_CONFIG_DIR}/{acc.PROXY_USERS_FILE}"
     if declared.kind in ("users", "private"):
-        if config.get("authenticated_emails_file") != users_file or "email_domains" in config or "allowed_groups" in config:
-            found.append(("access-config", f"access {declared.spec!r} needs authenticated_emails_file = {users_file!r} and neither "
-                          "email_domains nor allowed_groups"))
+        if (
+            config.get("authenticated_emails_file") != users_file
+            or "email_domains" in config
+            or "allowed_groups" in config
+        ):
+            found.append(
+                (
+                    "access-config",
+                    f"access {declared.spec!r} needs authenticated_emails_file = {users_file!r} and neither "
+                    "email_domains nor allowed_groups",
+                )
+            )
         if declared.kind == "users":
             want_users = sorted({ident.user(n) for n in declared.names})
             if sorted(set(users)) != want_users:
-                found.append(("access-config", f"the proxy lets in {sorted(set(users))}, but the access choice names {want_users}"))
+                found.append(
+                    (
+                        "access-config",
+                        f"the proxy lets in {sorted(set(users))}, but the access choice names {want_users}",
+                    )
+                )
         else:
             found += _private(owner, users)
     else:
         if config.get("email_domains") != ["*"] or "authenticated_emails_file" in config:
-            found.append(("access-config", f"access {declared.spec!r} needs email_domains = [\"*\"] and no authenticated_emails_file"))
+            found.append(
+                (
+                    "access-config",
+                    f'access {declared.spec!r} needs email_domains = ["*"] and no authenticated_emails_file',
+                )
+            )
         want_groups = list(declared.names) if declared.kind == "groups" else None
         if config.get("allowed_groups") != want_groups:
-            found.append(("access-config", f"allowed_groups is {config.get('allowed_groups')!r}, but the access choice "
-                          + (f"names {want_groups}" if want_groups else "names no groups")))
+            found.append(
+                (
+                    "access-config",
+                    f"allowed_groups is {config.get('allowed_groups')!r}, but the access choice "
+                    + (f"names {want_groups}" if want_groups else "names no groups"),
+                )
+            )
     return found
 
 
@@ -193,7 +323,9 @@ def _private(owner, users) -> list[tuple[str, str]]:
     from n2a_gitops.names import normalise
 
     if len(users) != 1:
-        return [("access-private", f"a private app lets in exactly its owner, but the proxy lists {len(users)} identities")]
+        return [
+            ("access-private", f"a private app lets in exactly its owner, but the proxy lists {len(users)} identities")
+        ]
     user = users[0]
     candidates = set()
     for text in (user, user.split("@", 1)[0]):
@@ -212,7 +344,9 @@ def _private(owner, users) -> list[tuple[str, str]]:
 def _check_paths(settings, app, pod, proxy, manifests, file) -> list[Problem]:
     """Service targetPorts, route/Ingress backends and NetworkPolicy ports reach only the proxy."""
     problems: list[Problem] = []
-    proxy_ports = {p.get("name") for p in (proxy or {}).get("ports") or []} | {p.get("containerPort") for p in (proxy or {}).get("ports") or []}
+    proxy_ports = {p.get("name") for p in (proxy or {}).get("ports") or []} | {
+        p.get("containerPort") for p in (proxy or {}).get("ports") or []
+    }
     proxy_ports.discard(None)
     fix = "publish the app again with n2a: traffic must reach the app only through its sign-in proxy"
 
@@ -229,12 +363,18 @@ def _check_paths(settings, app, pod, proxy, manifests, file) -> list[Problem]:
             target = port.get("targetPort", port.get("port"))
             services[name][port.get("port")] = services[name][port.get("name")] = target
             if target not in proxy_ports:
-                bypass(doc, f"port {port.get('port')} sends traffic to {_container_of(pod, target)} port {target!r}, around the sign-in proxy")
+                bypass(
+                    doc,
+                    f"port {port.get('port')} sends traffic to {_container_of(pod, target)} port {target!r}, around the sign-in proxy",
+                )
     for doc in manifests:
         for service, port in _backends(doc):
             target = services.get(service, {}).get(port)
             if service in services and target is not None and target not in proxy_ports:
-                bypass(doc, f"its backend {service}:{port} reaches {_container_of(pod, target)} port {target!r}, around the sign-in proxy")
+                bypass(
+                    doc,
+                    f"its backend {service}:{port} reaches {_container_of(pod, target)} port {target!r}, around the sign-in proxy",
+                )
     problems += _check_network_policy(app, pod, proxy_ports, manifests, file, fix)
     return problems
 
@@ -243,7 +383,9 @@ def _backends(doc: dict):
     """(Service name, port) of every backend of an Ingress or HTTPRoute."""
     spec = doc.get("spec") or {}
     if doc.get("kind") == "Ingress":
-        backends = [spec.get("defaultBackend")] + [p.get("backend") for r in spec.get("rules") or [] for p in ((r or {}).get("http") or {}).get("paths") or []]
+        backends = [spec.get("defaultBackend")] + [
+            p.get("backend") for r in spec.get("rules") or [] for p in ((r or {}).get("http") or {}).get("paths") or []
+        ]
         for b in backends:
             svc = (b or {}).get("service")
             if svc:
@@ -263,27 +405,54 @@ def _check_network_policy(app, pod, proxy_ports, manifests, file, fix) -> list[P
     problems = []
     if not policies:
         deployment = next(d for d in manifests if d.get("kind") == "Deployment")
-        return [Problem(file, resource_id(deployment), "access-bypass",
-                        "no NetworkPolicy of the app selects its pods: any pod could reach the app's own port",
-                        fix)]
+        return [
+            Problem(
+                file,
+                resource_id(deployment),
+                "access-bypass",
+                "no NetworkPolicy of the app selects its pods: any pod could reach the app's own port",
+                fix,
+            )
+        ]
     for policy in policies:
         spec = policy.get("spec") or {}
         types = spec.get("policyTypes")
         if types is not None and "Ingress" not in types:
-            problems.append(Problem(file, resource_id(policy), "access-bypass",
-                                    "policyTypes leaves out Ingress: any pod could reach the app's own port", fix))
+            problems.append(
+                Problem(
+                    file,
+                    resource_id(policy),
+                    "access-bypass",
+                    "policyTypes leaves out Ingress: any pod could reach the app's own port",
+                    fix,
+                )
+            )
             continue
         for rule in spec.get("ingress") or []:
             ports = rule.get("ports") or []
             if not ports:
-                problems.append(Problem(file, resource_id(policy), "access-bypass",
-                                        "an ingress rule admits every port, the app's own included", fix))
+                problems.append(
+                    Problem(
+                        file,
+                        resource_id(policy),
+                        "access-bypass",
+                        "an ingress rule admits every port, the app's own included",
+                        fix,
+                    )
+                )
             for port in ports:
                 if port.get("endPort") is not None or port.get("port") not in proxy_ports:
-                    problems.append(Problem(file, resource_id(policy), "access-bypass",
-                                            f"an ingress rule admits port {port.get('port')!r}"
-                                            + (f"-{port['endPort']}" if port.get("endPort") is not None else "")
-                                            + f" ({_container_of(pod, port.get('port'))}), not only the sign-in proxy's", fix))
+                    problems.append(
+                        Problem(
+                            file,
+                            resource_id(policy),
+                            "access-bypass",
+                            f"an ingress rule admits port {port.get('port')!r}"
+                            + (f"-{port['endPort']}" if port.get("endPort") is not None else "")
+                            + f" ({_container_of(pod, port.get('port'))}), not only the sign-in proxy's",
+                            fix,
+                        )
+                    )
     return problems
 
 

@@ -27,8 +27,15 @@ KNOWN = {
 
 def check_application(settings, app: str, doc, file: str) -> list[Problem]:
     if not isinstance(doc, dict):
-        return [Problem(file, "", "application-missing", f"no child Application for app {app}",
-                        f"re-publish the app (n2a publish) to write {file}")]
+        return [
+            Problem(
+                file,
+                "",
+                "application-missing",
+                f"no child Application for app {app}",
+                f"re-publish the app (n2a publish) to write {file}",
+            )
+        ]
     res = resource_id(doc)
     problems: list[Problem] = []
 
@@ -40,39 +47,72 @@ def check_application(settings, app: str, doc, file: str) -> list[Problem]:
     source = spec.get("source") or {}
     dest = spec.get("destination") or {}
     if doc.get("kind") != "Application" or doc.get("apiVersion") != "argoproj.io/v1alpha1":
-        bad("application-kind", f"expected an argoproj.io/v1alpha1 Application, found {doc.get('apiVersion')} {doc.get('kind')}",
-            "re-publish the app to regenerate it")
+        bad(
+            "application-kind",
+            f"expected an argoproj.io/v1alpha1 Application, found {doc.get('apiVersion')} {doc.get('kind')}",
+            "re-publish the app to regenerate it",
+        )
     if meta.get("name") != app:
-        bad("application-name", f"metadata.name is {meta.get('name')!r}, but the file and folder are for {app!r}",
-            f"set metadata.name: {app}")
+        bad(
+            "application-name",
+            f"metadata.name is {meta.get('name')!r}, but the file and folder are for {app!r}",
+            f"set metadata.name: {app}",
+        )
     if meta.get("namespace") != settings.argocdNamespace:
-        bad("application-namespace", f"metadata.namespace is {meta.get('namespace')!r}, not Argo CD's {settings.argocdNamespace!r}",
-            f"set metadata.namespace: {settings.argocdNamespace}")
+        bad(
+            "application-namespace",
+            f"metadata.namespace is {meta.get('namespace')!r}, not Argo CD's {settings.argocdNamespace!r}",
+            f"set metadata.namespace: {settings.argocdNamespace}",
+        )
     if spec.get("project") != settings.project:
-        bad("application-project", f"spec.project is {spec.get('project')!r}; every app must be pinned to AppProject {settings.project!r}",
-            f"set spec.project: {settings.project}")
+        bad(
+            "application-project",
+            f"spec.project is {spec.get('project')!r}; every app must be pinned to AppProject {settings.project!r}",
+            f"set spec.project: {settings.project}",
+        )
     if dest.get("namespace") != settings.namespace:
-        bad("application-destination", f"spec.destination.namespace is {dest.get('namespace')!r}, not the apps namespace {settings.namespace!r}",
-            f"set spec.destination.namespace: {settings.namespace}")
+        bad(
+            "application-destination",
+            f"spec.destination.namespace is {dest.get('namespace')!r}, not the apps namespace {settings.namespace!r}",
+            f"set spec.destination.namespace: {settings.namespace}",
+        )
     if dest.get("server", IN_CLUSTER) != IN_CLUSTER or dest.get("name", "in-cluster") != "in-cluster":
-        bad("application-destination", f"spec.destination points at another cluster ({dest.get('server') or dest.get('name')})",
-            f"set spec.destination.server: {IN_CLUSTER}")
+        bad(
+            "application-destination",
+            f"spec.destination points at another cluster ({dest.get('server') or dest.get('name')})",
+            f"set spec.destination.server: {IN_CLUSTER}",
+        )
     if "sources" in spec or "sourceHydrator" in spec:
-        bad("application-source", "spec.sources / sourceHydrator are not allowed: an app has exactly its own folder as source",
-            "use spec.source only")
+        bad(
+            "application-source",
+            "spec.sources / sourceHydrator are not allowed: an app has exactly its own folder as source",
+            "use spec.source only",
+        )
     if source.get("path") != app_dir(app):
-        bad("application-source", f"spec.source.path is {source.get('path')!r}, not the app's folder apps/{app}",
-            f"set spec.source.path: apps/{app}")
+        bad(
+            "application-source",
+            f"spec.source.path is {source.get('path')!r}, not the app's folder apps/{app}",
+            f"set spec.source.path: apps/{app}",
+        )
     if settings.repoURL and source.get("repoURL") != settings.repoURL:
-        bad("application-source", f"spec.source.repoURL is {source.get('repoURL')!r}, not this repository ({settings.repoURL})",
-            f"set spec.source.repoURL: {settings.repoURL}")
+        bad(
+            "application-source",
+            f"spec.source.repoURL is {source.get('repoURL')!r}, not this repository ({settings.repoURL})",
+            f"set spec.source.repoURL: {settings.repoURL}",
+        )
     overrides = sorted(k for k in ("helm", "kustomize", "plugin", "directory", "chart") if k in source)
     if overrides:
-        bad("application-source", f"spec.source carries {', '.join(overrides)} overrides; everything must be in the committed kustomization",
-            f"remove spec.source.{overrides[0]}")
+        bad(
+            "application-source",
+            f"spec.source carries {', '.join(overrides)} overrides; everything must be in the committed kustomization",
+            f"remove spec.source.{overrides[0]}",
+        )
     if FINALIZER not in (meta.get("finalizers") or []):
-        bad("application-finalizer", "the resources finalizer is missing: deleting the app would leave its pods running",
-            f"add metadata.finalizers: [{FINALIZER}]")
+        bad(
+            "application-finalizer",
+            "the resources finalizer is missing: deleting the app would leave its pods running",
+            f"add metadata.finalizers: [{FINALIZER}]",
+        )
     return problems
 
 
@@ -85,18 +125,51 @@ def own_field_checks(doc: dict, file: str) -> list[Problem]:
         if node is None:
             continue
         if not isinstance(node, dict):
-            problems.append(Problem(file, res, "argocd-schema", f"{path or '(root)'} must be a mapping", "see the Argo CD Application reference"))
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "argocd-schema",
+                    f"{path or '(root)'} must be a mapping",
+                    "see the Argo CD Application reference",
+                )
+            )
             continue
         extra = sorted(set(node) - allowed)
         if extra:
-            problems.append(Problem(file, res, "argocd-schema", f"{path or '(root)'}: unknown field(s) {', '.join(extra)}",
-                                    f"remove them or use one of: {', '.join(sorted(allowed))}"))
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "argocd-schema",
+                    f"{path or '(root)'}: unknown field(s) {', '.join(extra)}",
+                    f"remove them or use one of: {', '.join(sorted(allowed))}",
+                )
+            )
     for item in _get(doc, "spec.info") or []:
-        if not (isinstance(item, dict) and set(item) <= {"name", "value"} and all(isinstance(v, str) for v in item.values())):
-            problems.append(Problem(file, res, "argocd-schema", f"spec.info entry {item!r} must be {{name, value}} strings", "quote the values"))
+        if not (
+            isinstance(item, dict) and set(item) <= {"name", "value"} and all(isinstance(v, str) for v in item.values())
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    res,
+                    "argocd-schema",
+                    f"spec.info entry {item!r} must be {{name, value}} strings",
+                    "quote the values",
+                )
+            )
     options = _get(doc, "spec.syncPolicy.syncOptions")
     if options is not None and not (isinstance(options, list) and all(isinstance(o, str) for o in options)):
-        problems.append(Problem(file, res, "argocd-schema", "spec.syncPolicy.syncOptions must be a list of strings", "e.g. [ServerSideApply=true]"))
+        problems.append(
+            Problem(
+                file,
+                res,
+                "argocd-schema",
+                "spec.syncPolicy.syncOptions must be a list of strings",
+                "e.g. [ServerSideApply=true]",
+            )
+        )
     return problems
 
 

@@ -39,18 +39,22 @@ def hosts_of(doc: dict) -> set[str]:
     return hosts
 
 
-def check_manifests(settings, app: str, manifests: list[dict], project: dict, k8s_version: str, file: str) -> list[Problem]:
+def check_manifests(
+    settings, app: str, manifests: list[dict], project: dict, k8s_version: str, file: str
+) -> list[Problem]:
     problems: list[Problem] = []
     owners: dict[str, set[str]] = {}
     expected_host = f"{app}.{settings.appsDomain}"
     for doc in manifests:
         if not isinstance(doc, dict):
-            problems.append(Problem(file, "", "manifest", "kustomize produced a document that is not a mapping", "fix the overlay"))
+            problems.append(
+                Problem(file, "", "manifest", "kustomize produced a document that is not a mapping", "fix the overlay")
+            )
             continue
         res = resource_id(doc)
 
-        def bad(rule, message, fix):
-            problems.append(Problem(file, res, rule, message, fix))
+        def bad(rule, message, fix, _res=res):
+            problems.append(Problem(file, _res, rule, message, fix))
 
         meta = doc.get("metadata") or {}
         labels = meta.get("labels") or {}
@@ -63,30 +67,48 @@ def check_manifests(settings, app: str, manifests: list[dict], project: dict, k8
         if refusal:
             bad("appproject-kind", refusal, "remove the resource from the overlay; an admin must allow the kind first")
         if meta.get("namespace") not in (None, settings.namespace):
-            bad("namespace", f"namespace {meta.get('namespace')!r} is not the apps namespace {settings.namespace!r}",
-                f"remove metadata.namespace (the overlay sets {settings.namespace})")
+            bad(
+                "namespace",
+                f"namespace {meta.get('namespace')!r} is not the apps namespace {settings.namespace!r}",
+                f"remove metadata.namespace (the overlay sets {settings.namespace})",
+            )
         if not str(meta.get("name", "")).startswith(f"{app}-"):
-            bad("resource-name", f"name {meta.get('name')!r} does not start with '{app}-', so it could collide with another app's",
-                f"keep namePrefix: {app}- in apps/{app}/kustomization.yaml")
+            bad(
+                "resource-name",
+                f"name {meta.get('name')!r} does not start with '{app}-', so it could collide with another app's",
+                f"keep namePrefix: {app}- in apps/{app}/kustomization.yaml",
+            )
         if labels.get(INSTANCE_LABEL) != app:
-            bad("labels", f"label {INSTANCE_LABEL} is {labels.get(INSTANCE_LABEL)!r}, not {app!r}", "re-publish the app; do not edit its labels")
+            bad(
+                "labels",
+                f"label {INSTANCE_LABEL} is {labels.get(INSTANCE_LABEL)!r}, not {app!r}",
+                "re-publish the app; do not edit its labels",
+            )
         owners.setdefault(str(labels.get(OWNER_LABEL, "")), set()).add(res)
 
         if doc.get("kind") == "ConfigMap":
             size = configmap_bytes(doc)
             if size > CONFIGMAP_LIMIT:
-                bad("configmap-size", f"holds {size:,} bytes; a ConfigMap may hold at most {CONFIGMAP_LIMIT:,} (1 MiB)",
-                    "re-publish with n2a (it splits code over several ConfigMaps) or ship fewer/smaller --include files")
+                bad(
+                    "configmap-size",
+                    f"holds {size:,} bytes; a ConfigMap may hold at most {CONFIGMAP_LIMIT:,} (1 MiB)",
+                    "re-publish with n2a (it splits code over several ConfigMaps) or ship fewer/smaller --include files",
+                )
         host_rule = "route-host" if doc.get("kind") == "HTTPRoute" else "ingress-host"
         for host in sorted(hosts_of(doc)):
             if host != expected_host:
-                bad(host_rule, f"host {host!r} is not the app's own host {expected_host!r}", f"use host {expected_host}")
+                bad(
+                    host_rule, f"host {host!r} is not the app's own host {expected_host!r}", f"use host {expected_host}"
+                )
         if doc.get("kind") == "Ingress":
             for message in routing.ingress_backend_problems(app, doc):
                 bad("route-backend", message, f"send traffic only to the app's own Service {app}-web")
         if doc.get("kind") == "Service" and (doc.get("spec") or {}).get("type", "ClusterIP") != "ClusterIP":
-            bad("service-type", f"Service type {(doc.get('spec') or {}).get('type')} exposes the app outside its route",
-                "use type ClusterIP; the HTTPRoute or Ingress publishes the app")
+            bad(
+                "service-type",
+                f"Service type {(doc.get('spec') or {}).get('type')} exposes the app outside its route",
+                "use type ClusterIP; the HTTPRoute or Ingress publishes the app",
+            )
         spec = podsecurity.pod_spec(doc)
         if spec is not None:
             for message, fix in podsecurity.violations(spec):
@@ -102,15 +124,31 @@ def _ownership(app: str, owners: dict[str, set[str]], file: str) -> list[Problem
         return [Problem(file, "", "empty", "the overlay builds no resources", "re-publish the app")]
     if len(owners) > 1 or "" in owners:
         shown = ", ".join(f"{o or '(none)'}: {len(r)} resource(s)" for o, r in sorted(owners.items()))
-        return [Problem(file, "", "ownership", f"resources disagree about {OWNER_LABEL} ({shown})",
-                        "re-publish the app; do not edit its labels")]
+        return [
+            Problem(
+                file,
+                "",
+                "ownership",
+                f"resources disagree about {OWNER_LABEL} ({shown})",
+                "re-publish the app; do not edit its labels",
+            )
+        ]
     owner = next(iter(owners))
     if not app.endswith(f"-{owner}"):
-        return [Problem(file, "", "ownership", f"folder {app!r} is not '<name>-{owner}', but its resources say owner {owner!r}",
-                        "publish under your own name (the folder is <name>-<owner>); do not move or relabel other users' apps")]
+        return [
+            Problem(
+                file,
+                "",
+                "ownership",
+                f"folder {app!r} is not '<name>-{owner}', but its resources say owner {owner!r}",
+                "publish under your own name (the folder is <name>-<owner>); do not move or relabel other users' apps",
+            )
+        ]
     return []
 
 
 def owner_of(manifests: list[dict]) -> str | None:
-    owners = {((d.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL) for d in manifests if isinstance(d, dict)}
+    owners = {
+        ((d.get("metadata") or {}).get("labels") or {}).get(OWNER_LABEL) for d in manifests if isinstance(d, dict)
+    }
     return owners.pop() if len(owners) == 1 else None

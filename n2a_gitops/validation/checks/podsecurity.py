@@ -8,12 +8,27 @@ report the Deployment as synced while its ReplicaSet silently fails to create po
 from __future__ import annotations
 
 RULE = "pod-security"
-ALLOWED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+ALLOWED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
 SAFE_SYSCTLS = {
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
     "net.ipv4.tcp_keepalive_probes",
 }
 SELINUX_TYPES = {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
@@ -45,8 +60,10 @@ def violations(spec: dict) -> list[tuple[str, str]]:
     pod_sc = spec.get("securityContext") or {}
 
     if spec.get("automountServiceAccountToken") is not False:
-        add("automountServiceAccountToken is not false: the pod would get a Kubernetes API token",
-            "set spec.template.spec.automountServiceAccountToken: false")
+        add(
+            "automountServiceAccountToken is not false: the pod would get a Kubernetes API token",
+            "set spec.template.spec.automountServiceAccountToken: false",
+        )
     for field in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(field):
             add(f"{field} is true", f"remove {field}")
@@ -54,8 +71,10 @@ def violations(spec: dict) -> list[tuple[str, str]]:
         kinds = [k for k in vol if k != "name"]
         bad = [k for k in kinds if k not in ALLOWED_VOLUMES]
         if bad:
-            add(f"volume {vol.get('name')!r} is of type {', '.join(bad)}, not allowed by the restricted profile",
-                f"use one of: {', '.join(sorted(ALLOWED_VOLUMES))}")
+            add(
+                f"volume {vol.get('name')!r} is of type {', '.join(bad)}, not allowed by the restricted profile",
+                f"use one of: {', '.join(sorted(ALLOWED_VOLUMES))}",
+            )
     for sysctl in pod_sc.get("sysctls") or []:
         if sysctl.get("name") not in SAFE_SYSCTLS:
             add(f"sysctl {sysctl.get('name')!r} is not in the safe set", "remove it from securityContext.sysctls")
@@ -72,7 +91,10 @@ def violations(spec: dict) -> list[tuple[str, str]]:
         if sc.get("privileged"):
             add(f"{who} is privileged", "remove securityContext.privileged")
         if sc.get("allowPrivilegeEscalation") is not False:
-            add(f"{who} does not set allowPrivilegeEscalation: false", "set securityContext.allowPrivilegeEscalation: false")
+            add(
+                f"{who} does not set allowPrivilegeEscalation: false",
+                "set securityContext.allowPrivilegeEscalation: false",
+            )
         caps = sc.get("capabilities") or {}
         if "ALL" not in (caps.get("drop") or []):
             add(f"{who} does not drop ALL capabilities", "set securityContext.capabilities.drop: [ALL]")
@@ -80,15 +102,24 @@ def violations(spec: dict) -> list[tuple[str, str]]:
         if added:
             add(f"{who} adds capabilities {', '.join(sorted(added))}", "add none (only NET_BIND_SERVICE is allowed)")
         if sc.get("runAsNonRoot") is False or not (pod_non_root or sc.get("runAsNonRoot") is True):
-            add(f"{who} may run as root (runAsNonRoot is not true)", "set securityContext.runAsNonRoot: true on the pod")
+            add(
+                f"{who} may run as root (runAsNonRoot is not true)", "set securityContext.runAsNonRoot: true on the pod"
+            )
         if not (pod_seccomp or _seccomp_ok(sc)) or _seccomp_unconfined(sc):
-            add(f"{who} has no seccomp profile RuntimeDefault or Localhost",
-                "set spec.template.spec.securityContext.seccompProfile.type: RuntimeDefault")
+            add(
+                f"{who} has no seccomp profile RuntimeDefault or Localhost",
+                "set spec.template.spec.securityContext.seccompProfile.type: RuntimeDefault",
+            )
         if sc.get("readOnlyRootFilesystem") is not True:
-            add(f"{who} has a writable root filesystem", "set securityContext.readOnlyRootFilesystem: true (write to /app/work, /tmp or HOME)")
+            add(
+                f"{who} has a writable root filesystem",
+                "set securityContext.readOnlyRootFilesystem: true (write to /app/work, /tmp or HOME)",
+            )
         for port in c.get("ports") or []:
             if port.get("hostPort"):
-                add(f"{who} uses hostPort {port['hostPort']}", "remove hostPort; the Service and Ingress expose the app")
+                add(
+                    f"{who} uses hostPort {port['hostPort']}", "remove hostPort; the Service and Ingress expose the app"
+                )
         if (sc.get("windowsOptions") or {}).get("hostProcess"):
             add(f"{who} is a Windows host process", "remove windowsOptions.hostProcess")
         if sc.get("procMount") not in (None, "Default"):

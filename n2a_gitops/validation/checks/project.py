@@ -7,11 +7,28 @@ from fnmatch import fnmatchcase
 # Kinds that live outside any namespace (the common ones; an unknown kind counts as namespaced,
 # so it still has to be on the namespaced whitelist).
 CLUSTER_SCOPED = {
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
-    "CustomResourceDefinition", "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass",
-    "CSIDriver", "CSINode", "VolumeAttachment", "APIService", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "CertificateSigningRequest", "ClusterIssuer", "FlowSchema", "PriorityLevelConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "APIService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "CertificateSigningRequest",
+    "ClusterIssuer",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
 }
 
 
@@ -36,7 +53,9 @@ def kind_refusal(project: dict, doc: dict) -> str | None:
     shown = f"{group or 'core'}/{kind}"
     name = (project.get("metadata") or {}).get("name", "?")
     if kind in CLUSTER_SCOPED:
-        if not _matches(spec.get("clusterResourceWhitelist"), group, kind) or _matches(spec.get("clusterResourceBlacklist"), group, kind):
+        if not _matches(spec.get("clusterResourceWhitelist"), group, kind) or _matches(
+            spec.get("clusterResourceBlacklist"), group, kind
+        ):
             return f"cluster-scoped kind {shown} is not allowed by AppProject {name} (its clusterResourceWhitelist is empty)"
         return None
     if "namespaceResourceWhitelist" in spec and not _matches(spec.get("namespaceResourceWhitelist"), group, kind):

@@ -62,5 +62,7 @@ def image_note(image: str) -> str | None:
     tag = name.rsplit(":", 1)[-1] if ":" in name else ""
     if tag == PINNED_VERSION:
         return None
-    return (f"oauth2ProxyImage {image!r} is not oauth2-proxy {PINNED_VERSION}: the proxy's configuration was "
-            f"checked against the options of {PINNED_VERSION}")
+    return (
+        f"oauth2ProxyImage {image!r} is not oauth2-proxy {PINNED_VERSION}: the proxy's configuration was "
+        f"checked against the options of {PINNED_VERSION}"
+    )

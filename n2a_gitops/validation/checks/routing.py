@@ -44,7 +44,10 @@ def schema_problems(doc: dict, crds: Path | None) -> list[tuple[str, str]]:
     if crds is not None:
         from n2a_gitops.validation.crdschema import validate_against_crds
 
-        return [("gateway-crd", line.split(": ", 1)[1] if ": " in line else line) for line in validate_against_crds(doc, crds)]
+        return [
+            ("gateway-crd", line.split(": ", 1)[1] if ": " in line else line)
+            for line in validate_against_crds(doc, crds)
+        ]
     found = []
     if doc.get("apiVersion") != f"{GROUP}/{VERSION}":
         found.append(("gateway-schema", f"apiVersion {doc.get('apiVersion')!r} is not {GROUP}/{VERSION}"))
@@ -53,7 +56,12 @@ def schema_problems(doc: dict, crds: Path | None) -> list[tuple[str, str]]:
             if isinstance(node, dict):
                 extra = sorted(set(node) - allowed)
                 if extra:
-                    found.append(("gateway-schema", f"{where or '(root)'}: unknown field(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}"))
+                    found.append(
+                        (
+                            "gateway-schema",
+                            f"{where or '(root)'}: unknown field(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}",
+                        )
+                    )
     if str(doc.get("kind")) not in KNOWN:
         found.append(("gateway-schema", f"kind {doc.get('kind')!r} is not one n2a writes"))
     return found
@@ -103,8 +111,8 @@ def check_routes(settings, app: str, manifests: list[dict], crds: Path | None, f
             continue
         res = resource_id(doc)
 
-        def bad(rule, message, fix):
-            problems.append(Problem(file, res, rule, message, fix))
+        def bad(rule, message, fix, _res=res):
+            problems.append(Problem(file, _res, rule, message, fix))
 
         for rule, message in schema_problems(doc, crds):
             bad(rule, message, "fix the field (see the Gateway API CRD); `n2a publish` writes valid routes")
@@ -117,25 +125,40 @@ def check_routes(settings, app: str, manifests: list[dict], crds: Path | None, f
             bad("route-parent", "the route attaches to no Gateway", f"attach it to the platform's {platform}")
         for ref in parents:
             if not _is_platform_parent(settings, ref):
-                bad("route-parent", f"parentRef {_show(ref)} is not the platform's {platform}",
-                    "attach routes only to the platform Gateway (apps/_base/httproute.yaml sets it)")
+                bad(
+                    "route-parent",
+                    f"parentRef {_show(ref)} is not the platform's {platform}",
+                    "attach routes only to the platform Gateway (apps/_base/httproute.yaml sets it)",
+                )
         host = f"{app}.{settings.appsDomain}"
         if not spec.get("hostnames"):
-            bad("route-host", "the route names no hostnames, so it would take every host of the Gateway's listener",
-                f"set hostnames: [{host}]")
+            bad(
+                "route-host",
+                "the route names no hostnames, so it would take every host of the Gateway's listener",
+                f"set hostnames: [{host}]",
+            )
         for ref in backend_refs(doc):
             message = _backend_problem(settings, app, ref)
             if message:
-                bad("route-backend", message, f"send traffic only to the app's own Service {app}-web port {SERVICE_PORT}")
+                bad(
+                    "route-backend",
+                    message,
+                    f"send traffic only to the app's own Service {app}-web port {SERVICE_PORT}",
+                )
     return problems
 
 
 def _is_platform_parent(settings, ref) -> bool:
     if not isinstance(ref, dict):
         return False
-    return (ref.get("group", GROUP) == GROUP and ref.get("kind", "Gateway") == "Gateway"
-            and ref.get("name") == settings.gatewayName and ref.get("namespace") == settings.gatewayNamespace
-            and ref.get("sectionName") == settings.gatewayListener and ref.get("port") is None)
+    return (
+        ref.get("group", GROUP) == GROUP
+        and ref.get("kind", "Gateway") == "Gateway"
+        and ref.get("name") == settings.gatewayName
+        and ref.get("namespace") == settings.gatewayNamespace
+        and ref.get("sectionName") == settings.gatewayListener
+        and ref.get("port") is None
+    )
 
 
 def _backend_problem(settings, app: str, ref: dict) -> str | None:
@@ -153,8 +176,13 @@ def _backend_problem(settings, app: str, ref: dict) -> str | None:
 def ingress_backend_problems(app: str, doc: dict) -> list[str]:
     """An Ingress, too, may send traffic only to its own app's Service."""
     spec = doc.get("spec") or {}
-    backends = [spec.get("defaultBackend")] + [p.get("backend") for r in spec.get("rules") or [] if isinstance(r, dict)
-                                               for p in ((r.get("http") or {}).get("paths") or []) if isinstance(p, dict)]
+    backends = [spec.get("defaultBackend")] + [
+        p.get("backend")
+        for r in spec.get("rules") or []
+        if isinstance(r, dict)
+        for p in ((r.get("http") or {}).get("paths") or [])
+        if isinstance(p, dict)
+    ]
     found = []
     for backend in backends:
         if not backend:
@@ -183,16 +211,24 @@ def check_gateway(settings, docs: dict[str, list[dict]], crds: Path | None, note
             if not is_gateway_api(doc):
                 continue
             for rule, message in schema_problems(doc, crds):
-                problems.append(Problem(file, resource_id(doc), rule, message, "fix the field (see the Gateway API CRD)"))
+                problems.append(
+                    Problem(file, resource_id(doc), rule, message, "fix the field (see the Gateway API CRD)")
+                )
             meta = doc.get("metadata") or {}
-            if doc.get("kind") == "Gateway" and meta.get("name") == settings.gatewayName and meta.get("namespace") == settings.gatewayNamespace:
+            if (
+                doc.get("kind") == "Gateway"
+                and meta.get("name") == settings.gatewayName
+                and meta.get("namespace") == settings.gatewayNamespace
+            ):
                 found = (file, doc)
     if settings.routing != "gateway":
         return problems
     if found is None:
         if notes is not None:
-            notes.append(f"the platform Gateway {settings.gatewayNamespace}/{settings.gatewayName} is not in argocd/: "
-                         "its listener was not checked (an admin-owned Gateway elsewhere is fine)")
+            notes.append(
+                f"the platform Gateway {settings.gatewayNamespace}/{settings.gatewayName} is not in argocd/: "
+                "its listener was not checked (an admin-owned Gateway elsewhere is fine)"
+            )
         return problems
     file, gateway = found
     res = resource_id(gateway)
@@ -203,22 +239,34 @@ def check_gateway(settings, docs: dict[str, list[dict]], crds: Path | None, note
     listeners = [item for item in (gateway.get("spec") or {}).get("listeners") or [] if isinstance(item, dict)]
     listener = next((item for item in listeners if item.get("name") == settings.gatewayListener), None)
     if listener is None:
-        bad(f"no listener {settings.gatewayListener!r}, which every app's route attaches to",
-            "add it (see `n2a init`) or set gatewayListener in n2a.yaml")
+        bad(
+            f"no listener {settings.gatewayListener!r}, which every app's route attaches to",
+            "add it (see `n2a init`) or set gatewayListener in n2a.yaml",
+        )
         return problems
     wildcard = f"*.{settings.appsDomain}"
     if listener.get("protocol") != "HTTPS" or listener.get("hostname") != wildcard:
-        bad(f"listener {settings.gatewayListener!r} is {listener.get('protocol')} for {listener.get('hostname')!r}, not HTTPS for {wildcard!r}",
-            f"protocol: HTTPS, hostname: {wildcard!r}")
+        bad(
+            f"listener {settings.gatewayListener!r} is {listener.get('protocol')} for {listener.get('hostname')!r}, not HTTPS for {wildcard!r}",
+            f"protocol: HTTPS, hostname: {wildcard!r}",
+        )
     tls = listener.get("tls") or {}
     if tls.get("mode", "Terminate") != "Terminate" or not tls.get("certificateRefs"):
-        bad("the listener does not terminate TLS with a certificate", "set tls.mode Terminate and certificateRefs (the wildcard certificate's Secret)")
+        bad(
+            "the listener does not terminate TLS with a certificate",
+            "set tls.mode Terminate and certificateRefs (the wildcard certificate's Secret)",
+        )
     namespaces = (listener.get("allowedRoutes") or {}).get("namespaces") or {"from": "Same"}
     allowed = namespaces.get("from", "Same")
     labels = ((namespaces.get("selector") or {}).get("matchLabels")) or {}
-    only_apps = (allowed == "Selector" and labels == {"kubernetes.io/metadata.name": settings.namespace}
-                 and not (namespaces.get("selector") or {}).get("matchExpressions"))
+    only_apps = (
+        allowed == "Selector"
+        and labels == {"kubernetes.io/metadata.name": settings.namespace}
+        and not (namespaces.get("selector") or {}).get("matchExpressions")
+    )
     if not only_apps and not (allowed == "Same" and settings.gatewayNamespace == settings.namespace):
-        bad(f"routes may attach from {allowed} namespaces, not only the apps namespace {settings.namespace!r}",
-            f"allowedRoutes.namespaces: from Selector, matchLabels kubernetes.io/metadata.name: {settings.namespace}")
+        bad(
+            f"routes may attach from {allowed} namespaces, not only the apps namespace {settings.namespace!r}",
+            f"allowedRoutes.namespaces: from Selector, matchLabels kubernetes.io/metadata.name: {settings.namespace}",
+        )
     return problems

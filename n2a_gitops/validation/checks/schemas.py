@@ -3,14 +3,22 @@ CRDs (crdschema), for the Kubernetes version named in n2a.yaml."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 # jsonschema imports these only for its format checkers, and none of our validators is given a
 # format checker (nor are nbformat's): rfc3987_syntax builds a grammar at import (0.7 s),
 # isoduration pulls in arrow, the others cost 10-20 ms each. A process that owns its imports
 # (the CLI) skips them. Not idna or jsonpointer: other libraries (requests) import them too.
-FORMAT_ONLY_MODULES = ("rfc3987_syntax", "isoduration", "fqdn", "rfc3986_validator", "rfc3339_validator",
-                       "webcolors", "uri_template", "rfc3987")
+FORMAT_ONLY_MODULES = (
+    "rfc3987_syntax",
+    "isoduration",
+    "fqdn",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "webcolors",
+    "uri_template",
+    "rfc3987",
+)
 
 
 def skip_format_checker_imports() -> None:
@@ -23,11 +31,11 @@ def skip_format_checker_imports() -> None:
         sys.modules.setdefault(name, None)  # `import name` now raises ImportError, which jsonschema expects
 
 
-@lru_cache(maxsize=None)
+@cache
 def bundled_version(wanted: str) -> tuple[str, str | None]:
     """(version to validate against, note) — the nearest bundled version when ``wanted`` is not."""
-    from packaging.version import InvalidVersion, Version
     from kubernetes_validate.utils import all_versions, major_minor
+    from packaging.version import InvalidVersion, Version
 
     versions = sorted({major_minor(v) for v in all_versions()}, key=Version)
     want = str(wanted).lstrip("v")
@@ -45,8 +53,10 @@ def bundled_version(wanted: str) -> tuple[str, str | None]:
         return (abs(a[0] - b[0]) * 1000 + abs(a[1] - (b[1] if len(b) > 1 else 0)), -Version(v).release[1])
 
     nearest = min(versions, key=distance)
-    return nearest, (f"Kubernetes {want_mm} schemas are not bundled with kubernetes-validate; "
-                     f"validated against the nearest, {nearest}")
+    return nearest, (
+        f"Kubernetes {want_mm} schemas are not bundled with kubernetes-validate; "
+        f"validated against the nearest, {nearest}"
+    )
 
 
 def kubernetes_errors(doc: dict, version: str) -> list[str]:
@@ -78,7 +88,7 @@ def _describe(error) -> str:
     return f"{where}: {message}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_validator(version: str, api_version: str, kind: str):
     """The validator kubernetes_validate.validate(doc, version, strict=True) builds, built once.
 
@@ -111,7 +121,7 @@ def _cached_validator(version: str, api_version: str, kind: str):
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _definitions(folder: str):
     import json
     from pathlib import Path
