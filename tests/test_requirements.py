@@ -195,7 +195,7 @@ def test_table_names_distributions_the_kernel_lacks_and_never_asks_the_index(ind
 def test_the_table_is_data_shipped_with_the_package_and_says_where_it_comes_from():
     from n2a_gitops.deps import inference
 
-    path = Path(inference.__file__).with_name("data") / "import_names.yaml"
+    path = Path(inference.__file__).resolve().parents[1] / "data" / "import_names.yaml"
     text = path.read_text()
     assert "Where the entries come from" in text
     names, builds = inference.table()
