@@ -121,3 +121,14 @@ def test_demo_on_a_bare_machine_ends_with_its_commit(tmp_path):
     # The identity lives in the demo repository alone: the empty HOME got no global config.
     assert not (home / ".gitconfig").exists() and not (home / ".config" / "git").exists()
     assert git(repo, "config", "--local", "user.email").strip() == "demo@n2a.invalid"
+
+
+def test_a_new_repo_validates_against_a_supported_kubernetes_release(gitops):
+    from packaging.version import Version
+
+    from n2a_gitops import yamlio
+    from n2a_gitops.validation.checks.schemas import bundled_version
+
+    version = yamlio.load((gitops / "n2a.yaml").read_text())["kubernetesVersion"]
+    assert Version(version) >= Version("1.34")  # 1.32 and 1.33 are past the project's support window
+    assert bundled_version(version) == (version, None)  # its own schemas, not the nearest with a note
