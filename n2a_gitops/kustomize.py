@@ -71,12 +71,23 @@ def build_text(path: Path) -> str:
             f"`{shlex.join(argv)}` did not finish in 120 s", "check the overlay for remote resources"
         ) from None
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
+        detail = _without_error_prefix((proc.stderr or proc.stdout).strip())
         raise N2AError(
             f"kustomize build of {path} failed (`{shlex.join(argv)}` exited {proc.returncode}):\n{detail}",
             "fix the overlay or the shared base; nothing was committed",
         )
     return proc.stdout
+
+
+def _without_error_prefix(detail: str) -> str:
+    """kustomize's own lines, without their "error: " (kubectl) or "Error: " (kustomize) prefix:
+    n2a's message already says the build failed, and a second "error:" would read as a second error."""
+    lines = detail.splitlines()
+    for i, line in enumerate(lines):
+        for prefix in ("error: ", "Error: "):
+            if line.startswith(prefix):
+                lines[i] = line[len(prefix) :]
+    return "\n".join(lines)
 
 
 def build(path: Path) -> list[dict]:
