@@ -87,7 +87,7 @@ def cli_reference() -> str:
 
     # argparse wraps to the terminal's width: fix it, so every machine builds the same page.
     saved = {key: os.environ.get(key) for key in ("COLUMNS", "NO_COLOR")}
-    os.environ.update(COLUMNS="100", NO_COLOR="1")
+    os.environ.update(COLUMNS="90", NO_COLOR="1")
     try:
         parser = build_parser()
         subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
