@@ -115,7 +115,10 @@ class Settings:
     secretStoreKind: str = "ClusterSecretStore"  # or SecretStore (in the apps namespace)
     secretStoreKeys: list = field(default_factory=lambda: ["{app}/*"])  # keys an app may read: globs, {app}, {owner}
     secretRefreshInterval: str = "1h"
-    kubernetesVersion: str = "1.32"
+    # The schemas `n2a validate` checks against. 1.36: a release the Kubernetes project supports
+    # today (1.34 reached end of life in October 2026), one behind the newest, so that clusters
+    # that lag a release (managed offerings) are on it too; kubernetes-validate bundles it.
+    kubernetesVersion: str = "1.36"
     applicationSet: bool = False  # True: an ApplicationSet owns the child Applications
     argocdNamespace: str = "argocd"
     argocdURL: str = ""

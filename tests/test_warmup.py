@@ -273,9 +273,9 @@ def test_exit_code_7_is_documented():
     from n2a_gitops.cli import EXIT_CODES_HELP
 
     assert "11  the app failed its check run" in EXIT_CODES_HELP
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert "| 11 | the app failed its check run" in readme
-    assert "--check" in readme and "--no-warmup" in readme and '"warmup": false' in readme
+    assert "| 11 | the app failed its check run" in (REPO_ROOT / "docs" / "users" / "exit-codes.md").read_text()
+    guide = (REPO_ROOT / "docs" / "users" / "publish.md").read_text()
+    assert "--check" in guide and "--no-warmup" in guide and '"warmup": false' in guide
 
 
 # -- fast: the check's rules, on a pod whose image is this Python -------------------------------
