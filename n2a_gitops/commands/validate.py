@@ -95,12 +95,8 @@ def run(args, out) -> int:
         out.info(f"{len(problems)} problem(s)")
     else:
         out.info("ok: no problems")
-    out.result(
-        {
-            "ok": not problems,
-            "problems": [p.to_dict() for p in problems],
-            "notes": notes,
-            "ownership": {"checked": checked, "actor": actor},
-        }
-    )
+    result = {"ok": not problems, "problems": [p.to_dict() for p in problems], "notes": notes}
+    if args.changed_since:  # a change to judge: whose it was, and whether that was checked
+        result["ownership"] = {"checked": checked, "actor": actor}
+    out.result(result)
     return EXIT_POLICY if problems else 0

@@ -34,9 +34,13 @@ def is_admin(actor: str | None, settings) -> bool:
     return bool(actor) and actor.strip().lower() in {a.strip().lower() for a in settings.admins}
 
 
-def may_own(actor: str, owner: str | None) -> bool:
-    """Is ``actor`` the identity whose DNS form is the owner label ``owner``?"""
-    return owner is None or dns(actor) == owner
+def may_own(actor: str, owner: str | None, settings=None) -> bool:
+    """Is ``actor`` the identity whose DNS form is the owner label ``owner`` (or, with
+    accessEmailDomain in n2a.yaml, ``owner@that-domain``: publish --owner jane)?"""
+    if owner is None or dns(actor) == owner:
+        return True
+    domain = getattr(settings, "accessEmailDomain", "") if settings is not None else ""
+    return bool(domain) and actor.strip().lower() == f"{owner}@{domain.lower()}"
 
 
 def _owner_in(text: bytes | None) -> str | None:
@@ -94,20 +98,24 @@ def check_changes(root: Path, rev: str, changed: list[str], actor: str, settings
     for app in apps:
         owner_before, owner_now = recorded_owner(before, app), recorded_owner(now, app)
         deleted = owner_now is None and not (root / app_dir(app)).exists()
-        if may_own(actor, owner_before) and may_own(actor, owner_now) and (owner_before or owner_now):
+        if (
+            may_own(actor, owner_before, settings)
+            and may_own(actor, owner_now, settings)
+            and (owner_before or owner_now)
+        ):
             continue
         whose = owner_before or owner_now or "nobody (no owner label)"
         problems.append(
             Problem(
                 app_dir(app),
                 "",
-                "ownership",
+                "app-owner",
                 f"{actor} may not {'delete' if deleted else 'change'} app {app}: it belongs to {whose}",
                 "only the app's owner or an admin (admins: in n2a.yaml) may change or delete it",
             )
         )
     admin_paths = [p for p in changed if app_of(p) is None]
-    if CODEOWNERS in admin_paths and _codeowners_own_lines_only(before, now, actor):
+    if CODEOWNERS in admin_paths and _codeowners_own_lines_only(before, now, actor, settings):
         admin_paths.remove(CODEOWNERS)
     for path in admin_paths:
         problems.append(
@@ -137,6 +145,10 @@ def handle(settings, identity: str) -> str:
     return value
 
 
+def _admins_line(settings) -> str:
+    return "* " + " ".join(handle(settings, a) for a in settings.admins)
+
+
 def _app_lines(app: str, owner_handle: str) -> list[str]:
     return [f"/{app_dir(app)}/ {owner_handle}", f"/{application_file(app)} {owner_handle}"]
 
@@ -149,7 +161,6 @@ def _line_app(line: str) -> str | None:
 def render_codeowners(settings, existing: str, app: str, identity: str, apps: set[str]) -> str:
     """CODEOWNERS with ``app``'s lines owned by ``identity``; other apps keep theirs (those still
     in ``apps``); everything else (the first, catch-all line) is the admins'."""
-    admins = " ".join(handle(settings, a) for a in settings.admins)
     kept = []
     for line in existing.splitlines():
         owner_app = _line_app(line) if line.strip() and not line.startswith("#") else None
@@ -160,13 +171,14 @@ def render_codeowners(settings, existing: str, app: str, identity: str, apps: se
         "# Who reviews what: written by `n2a publish` (n2a.yaml: admins, codeowners).",
         "# The last matching line wins: each app's folder and child Application are its owner's,",
         "# everything else (n2a.yaml, apps/_base/, argocd/, this file, CI) the admins'.",
-        f"* {admins}",
+        _admins_line(settings),
     ]
     return "\n".join(head + sorted(lines, key=lambda line: (_line_app(line) or "", line))) + "\n"
 
 
-def _codeowners_own_lines_only(before, now, actor: str) -> bool:
-    """A non-admin may change CODEOWNERS only in the lines of apps they own (as publish does)."""
+def _codeowners_own_lines_only(before, now, actor: str, settings) -> bool:
+    """A non-admin may change CODEOWNERS only in the lines of apps they own (as publish does),
+    and write the admins' line only as n2a.yaml's admins make it."""
     old, new = (
         (before(CODEOWNERS) or b"").decode("utf-8", "replace"),
         (now(CODEOWNERS) or b"").decode("utf-8", "replace"),
@@ -175,8 +187,14 @@ def _codeowners_own_lines_only(before, now, actor: str) -> bool:
     for line in changed:
         if line.startswith("#") or not line.strip():
             continue
+        if line.split()[0] == "*":
+            if line in new.splitlines() and settings.admins and line == _admins_line(settings):
+                continue
+            return False
         app = _line_app(line)
-        if not app or not (may_own(actor, recorded_owner(before, app)) and may_own(actor, recorded_owner(now, app))):
+        if not app or not (
+            may_own(actor, recorded_owner(before, app), settings) and may_own(actor, recorded_owner(now, app), settings)
+        ):
             return False
     return True
 
@@ -184,36 +202,44 @@ def _codeowners_own_lines_only(before, now, actor: str) -> bool:
 # -- publish ---------------------------------------------------------------------------------
 
 
-def signed_in_identity(root: Path | None, given_owner: str) -> str | None:
-    """Who is publishing: the JupyterHub user, the hub service's user (it passes the signed-in
-    user as the owner, never what the request claims), else git's identity (user.email)."""
+def signed_in_identity(root: Path | None, given_owner: str) -> tuple[str | None, bool]:
+    """Who is publishing, and whether a platform vouches for it: the JupyterHub user, the hub
+    service's user (it passes the signed-in user as the owner, never what the request claims),
+    else git's identity (user.email: the user's own word)."""
     import subprocess
 
     if os.environ.get("JUPYTERHUB_USER"):
-        return os.environ["JUPYTERHUB_USER"]
-    if os.environ.get("JUPYTERHUB_SERVICE_NAME") and not os.environ.get("JUPYTERHUB_USER"):
-        return given_owner
+        return os.environ["JUPYTERHUB_USER"], True
+    if os.environ.get("JUPYTERHUB_SERVICE_NAME"):
+        return given_owner, True
     done = subprocess.run(["git", "config", "user.email"], cwd=root or None, capture_output=True, text=True)
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None, False
 
 
 def claim(prepared, paths: list[str], given_owner: str | None = None) -> tuple[list[str], dict[str, bytes]]:
-    """Before publish writes: refuse (PolicyError, exit 3) an app someone else owns, and add
-    CODEOWNERS to what is written. Returns the paths and files to write."""
+    """Before publish writes: refuse (PolicyError, exit 3) to take over an app someone else owns
+    (and, signed in to JupyterHub, to publish in another user's name); add CODEOWNERS to what is
+    written. Returns the paths and files to write."""
     from n2a_gitops.errors import PolicyError
     from n2a_gitops.lifecycle import app_names
 
     settings, root, app = prepared.settings, prepared.repo_root, prepared.app
     owner = prepared.result.owner
-    identity = signed_in_identity(root, given_owner or owner)
+    identity, vouched = signed_in_identity(root, given_owner or owner)
     admin = is_admin(identity, settings)
     existing = recorded_owner(_reader_now(root), app) if root else None
-    if not admin and existing is not None and existing != owner:
+    # git's identity is the user's own word: jane@corp.com may re-publish the apps of --owner jane.
+    mine = (
+        identity is None
+        or may_own(identity, existing, settings)
+        or (not vouched and dns(identity.split("@")[0]) == existing)
+    )
+    if not admin and existing is not None and (existing != owner or not mine):
         raise PolicyError(
-            f"[ownership] app {app} belongs to {existing}; publishing it as {owner} would take it over",
-            "publish under another --name, or ask the owner or an admin",
+            f"[ownership] app {app} belongs to {existing}; {identity or owner} may not publish over it",
+            "publish under another --name, or ask the owner or an admin (admins: in n2a.yaml)",
         )
-    if identity and not admin and dns(identity) != owner:
+    if vouched and identity and not admin and dns(identity) != owner:
         raise PolicyError(
             f"[ownership] you are signed in as {identity}, but the app would belong to {owner}",
             "publish without --owner (the owner is who is signed in), or ask an admin",

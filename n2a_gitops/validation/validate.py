@@ -154,8 +154,8 @@ def validate_repo(
         selected = list(apps)
     else:
         selected = scope.select(root, ["n2a.yaml"])[0]
-    if not (actor and changed_since):
-        notes.append(ownership.NOT_CHECKED + ("" if changed_since else " (it needs --changed-since)"))
+    if changed_since and not actor:
+        notes.append(ownership.NOT_CHECKED)
 
     schemas = _schemas_in_background(settings)
     crds = crds_folder(root, settings, crds_dir)
@@ -177,7 +177,21 @@ def validate_repo(
     problems += _check_apps(
         root, settings, selected, crds, project, notes, conflicts=not apps, batch=batch, schemas=schemas
     )
-    return problems
+    return most_specific(problems)
+
+
+def most_specific(problems: list[Problem]) -> list[Problem]:
+    """Where a specific rule already refuses an app (or an admin file), its generic allowlist
+    problems ("not what n2a renders") are left out: the one that says what is wrong is named.
+    The app stays refused either way; what is left shows up once the specific one is fixed."""
+    from n2a_gitops.layout import app_of
+    from n2a_gitops.validation.gate import GATE_RULES
+
+    def key(p: Problem) -> str:
+        return app_of(p.file) or app_of(p.file + "/x") or p.file
+
+    explained = {key(p) for p in problems if p.rule not in GATE_RULES and p.rule not in ("app-owner", "admin-path")}
+    return [p for p in problems if p.rule not in GATE_RULES or key(p) not in explained]
 
 
 def _schemas_in_background(settings):
@@ -207,6 +221,7 @@ def _check_apps(root, settings, selected, crds, project, notes, conflicts: bool,
         kustomize.find_kustomize()  # no binary: one clear error, not one problem per app
     # Nothing remote is ever fetched: an app (or a base) that names a URL or Helm is not built.
     refused = {app: sources.check_sources(root, app) for app in selected}
+    blocking = {app: [p for p in found if p.rule in sources.BLOCKING] for app, found in refused.items()}
     if selected and not sources.base_is_local(root):
         refused = {
             app: [
@@ -220,7 +235,8 @@ def _check_apps(root, settings, selected, crds, project, notes, conflicts: bool,
             ]
             for app in selected
         }
-    buildable = [app for app in selected if not refused[app]]
+        blocking = refused
+    buildable = [app for app in selected if not blocking[app]]
     # Many apps per kustomize process, on every core (batchbuild.py): the same manifests and
     # errors per app as one build each, at a fraction of the cost on a repo of many apps.
     built = batchbuild.build_all(root, buildable, batch=batch)

@@ -129,6 +129,7 @@ def compare_app(settings, root: Path, app: str) -> tuple[list[Problem], Recovere
             rule = "proxy-config" if name.startswith("access/") else "not-rendered"
             problems.append(Problem(folder, name, rule, f"{name}: {where} is not what n2a renders", FIX))
     problems += folder_problems(root, app, set(rendered), recovered)
+    problems += secrets_in_files(root, app, recovered)
     if not settings.applicationSet:
         problems += _compare_application(root, app, render.render_application(recovered.ctx))
     return problems, recovered
@@ -190,4 +191,34 @@ def folder_problems(root: Path, app: str, rendered: set[str] | None, recovered: 
         else:
             rule, message = "folder-allowlist", f"{rel} is not a file n2a writes for the app"
         problems.append(Problem(folder, rel, rule, message, f"delete {folder}/{rel}; {FIX}"))
+    return problems
+
+
+def secrets_in_files(root: Path, app: str, recovered: Recovered) -> list[Problem]:
+    """The files its ConfigMaps carry (code, and extra ones) are scanned as publish scans them:
+    a token in git is a token leaked, whether publish or a hand edit put it there."""
+    from n2a_gitops.notebook import secrets_scan
+
+    folder = root / app_dir(app)
+    sources = [f["source"] for cm in recovered.ctx["configmaps"] for f in cm["files"]]
+    sources += [f.partition("=")[2] for e in recovered.extra_maps for f in e["files"]]
+    problems = []
+    for rel in sources:
+        try:
+            text = (folder / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # binary data files
+        findings = secrets_scan.scan(text)
+        if findings:
+            where = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:3])
+            problems.append(
+                Problem(
+                    app_dir(app),
+                    rel,
+                    "secret-in-git",
+                    f"{rel} seems to hold a secret ({where}); it would be in a ConfigMap, readable by anyone "
+                    "who can read the namespace, and in git",
+                    "remove it and use --secret-env NAME=SECRET/KEY (the value stays in the cluster)",
+                )
+            )
     return problems

@@ -83,7 +83,7 @@ def _probe(value, what: str) -> dict:
     ok_http = ok_http and isinstance(handler["httpGet"]["path"], str) and handler["httpGet"]["path"].startswith("/")
     ok_tcp = handler == {"tcpSocket": {"port": "http"}}
     if not (ok_http or ok_tcp) or not all(isinstance(probe[k], int) and probe[k] > 0 for k in PROBE_KEYS & set(probe)):
-        raise Refused("probe", f"{what} is not an httpGet or tcpSocket check of port http with whole counts")
+        raise Refused("probe-shape", f"{what} is not an httpGet or tcpSocket check of port http with whole counts")
     return probe
 
 
@@ -101,7 +101,7 @@ def _env(container: dict) -> tuple[dict, list]:
                 refs.append(SimpleNamespace(env=name, secret=ref["name"], key=ref["key"]))
                 continue
         raise Refused(
-            "env",
+            "env-shape",
             f"env {name!r} of the app container is neither a value nor a Secret key reference",
             "set env values (or --secret-env NAME=SECRET/KEY) with `n2a publish`",
         )
@@ -164,7 +164,7 @@ def _configmaps(kustomization: dict, pod: dict, folder: Path, app_container: dic
             extra.append(_extra_map(name, files, folder, app_container))
         else:
             raise Refused(
-                "configmap",
+                "configmap-not-rendered",
                 f"ConfigMap {name!r} is not one n2a writes (code, access) nor an extra one (extra-NAME)",
                 "name an extra ConfigMap extra-NAME, with its files in config/ (docs/gate.md)",
             )
@@ -187,7 +187,7 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
     """The ctx publish would have rendered ``app`` from, read back from its folder in ``root``.
     ``load``: path -> parsed YAML document."""
     from n2a_gitops.model import CONTAINER_PORT
-    from n2a_gitops.names import app_id
+    from n2a_gitops.names import normalise
     from n2a_gitops.pod import access as access_mod
     from n2a_gitops.pod.resources import app_resources
 
@@ -197,14 +197,12 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
     pairs = _labels(kustomization)
     name, owner = _str(pairs.get("app.kubernetes.io/name"), "the name label"), _str(pairs.get("n2a.dev/owner"), "owner")
     framework = _str(pairs.get("n2a.dev/framework"), "the framework label")
-    try:
-        ident = app_id(name, owner)
-    except Exception as exc:  # UsageError: a name that publish would never have written
-        raise Refused("app-id", f"name {name!r} and owner {owner!r} do not make an app id: {exc}") from None
-    if ident.app != app or ident.name != name or ident.owner != owner:
-        raise Refused("app-id", f"the folder is {app!r} but its labels make the app {ident.app!r}")
+    # The id ends in its owner (`<name>-<owner>`, names.app_id): an app cannot be filed under
+    # another user's id, and its owner label is the owner its id names.
+    if not app.endswith("-" + owner) or normalise(owner, "owner")[0] != owner:
+        raise Refused("app-id-owner", f"the folder is {app!r} but its owner label is {owner!r} (ids end in -<owner>)")
     if framework not in settings.frameworks:
-        raise Refused("framework", f"framework {framework!r} is not one n2a.yaml allows")
+        raise Refused("framework-not-allowed", f"framework {framework!r} is not one n2a.yaml allows")
 
     annotations = _dict(
         _dict(patch.get("metadata"), "the Deployment patch's metadata").get("annotations"), "annotations"
@@ -233,7 +231,7 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
             replicas=replicas,
         )
     except Exception as exc:  # PolicyError/UsageError: above a maximum, or malformed
-        raise Refused("resources", f"the app's resources are not ones publish allows: {exc}") from None
+        raise Refused("resources-not-rendered", f"the app's resources are not ones publish allows: {exc}") from None
     command = app_container.get("command")
     if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
         raise Refused("overlay-shape", "the app container's command is not a list of strings")
@@ -300,11 +298,13 @@ def _access(settings, spec: str, owner: str, folder: Path):
                 if line.strip() and not line.startswith("#")
             ]
             ident = access_mod.identity(settings)
-            if len(users) != 1 or owner not in (normalise(users[0], "owner")[0], ident.user(owner)):
-                raise Refused("access-private", "a private app lets in exactly one identity, its owner's")
+            if len(users) != 1 or (normalise(users[0], "owner")[0] != owner and ident.user(owner) != users[0]):
+                raise Refused("private-owner", "a private app lets in exactly one identity, its owner's")
             return access_mod.resolve(settings, "private", users[0])
         return access_mod.resolve(settings, spec, owner)
     except Refused:
         raise
     except Exception as exc:  # UsageError/PolicyError from parse/resolve: not a choice n2a.yaml allows
-        raise Refused("access-choice", str(getattr(exc, "message", exc)), "publish with an allowed --access") from None
+        raise Refused(
+            "access-not-rendered", str(getattr(exc, "message", exc)), "publish with an allowed --access"
+        ) from None
