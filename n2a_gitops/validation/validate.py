@@ -180,6 +180,16 @@ def validate_repo(
     return most_specific(problems)
 
 
+def _malformed(folder: str, exc: Exception) -> Problem:
+    return Problem(
+        folder,
+        "",
+        "malformed",
+        f"a field of the app's manifests has the wrong type or shape ({type(exc).__name__}: {exc})",
+        "re-publish the app with `n2a publish`; `kubectl kustomize " + folder + "` shows the manifests",
+    )
+
+
 def most_specific(problems: list[Problem]) -> list[Problem]:
     """Where a specific rule already refuses an app (or an admin file), its generic allowlist
     problems ("not what n2a renders") are left out: the one that says what is wrong is named.
@@ -283,19 +293,23 @@ def _check_built(root, settings, built, crds, project, notes, conflicts: bool) -
                 )
             )
             continue
-        problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
+        try:
+            problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
+            problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # A field of the wrong type (a hand edit) that a rule met before the schema check
+            # named it: one problem for the app, never a traceback.
+            problems.append(_malformed(folder, exc))
         problems += compare_app(settings, root, app)[0]
-        problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
         for doc in manifests:
-            if isinstance(doc, dict):
-                for host in overlay.hosts_of(doc):
+            try:
+                for host in overlay.hosts_of(doc) if isinstance(doc, dict) else ():
                     hosts.setdefault(host, set()).add(app)
-                key = (
-                    doc.get("kind"),
-                    (doc.get("metadata") or {}).get("namespace"),
-                    (doc.get("metadata") or {}).get("name"),
-                )
-                names.setdefault(key, set()).add(app)
+                meta = doc.get("metadata") if isinstance(doc, dict) else None
+                meta = meta if isinstance(meta, dict) else {}
+                names.setdefault((doc.get("kind"), meta.get("namespace"), meta.get("name")), set()).add(app)
+            except (AttributeError, TypeError):
+                continue  # a malformed resource: the app's own checks name it
     if conflicts:
         for host, owners in sorted(hosts.items()):
             if len(owners) > 1:
