@@ -581,3 +581,111 @@ def test_rules_come_from_the_revision_a_change_is_judged_against(repo, capsys):
     assert code == EXIT_POLICY and "framework-not-allowed" in rules(result)  # the admin's new rules
     code, result = validate(repo, capsys, "--changed-since", "HEAD~1")
     assert any("judged by n2a.yaml as of HEAD~1" in n for n in result["notes"])
+
+
+# -- Ingress fields and store-key globs: a repo routed by Ingress, apps reading a secret store ---
+
+STORE_APP = "store-alice-example-com"
+
+
+@pytest.fixture(scope="session")
+def ingress_store(tmp_path_factory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("gate-ingress")
+    root = base / "gitops"
+    nb = write_notebook(base / "nb" / "greeter.ipynb", GRADIO_CELLS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("N2A_NO_LOCK", "1")
+        init = ["init", str(root), "--repo-url", "https://git.example.com/platform/gitops.git", "--routing", "ingress"]
+        assert main([*init, "--secret-store", "vault"]) == 0
+        mp.setenv("JUPYTERHUB_USER", "alice@example.com")
+        args = ["publish", str(nb), "--repo", str(root), "--name", "store", "--access", "public", "-q"]
+        assert main([*args, "--secret-env", f"API_KEY={STORE_APP}/api-key"]) == 0
+    return root, nb
+
+
+@pytest.fixture
+def ingress_repo(ingress_store, tmp_path) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(ingress_store[0], copy, symlinks=True)
+    return copy
+
+
+def ingress_extra_host(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "patch-ingress.yaml",
+        lambda i: i["spec"]["rules"].append({**i["spec"]["rules"][0], "host": "login.apps.example.com"}),
+    )
+
+
+def ingress_snippet_annotation(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "patch-ingress.yaml",
+        lambda i: (
+            i["metadata"]
+            .setdefault("annotations", {})
+            .__setitem__("nginx.ingress.kubernetes.io/server-snippet", "location / { proxy_pass http://10.0.0.1; }")
+        ),
+    )
+
+
+def ingress_backend_elsewhere(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "patch-ingress.yaml",
+        lambda i: i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].__setitem__("name", "kubernetes"),
+    )
+
+
+def ingress_class_changed(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "patch-ingress.yaml", lambda i: i["spec"].__setitem__("ingressClassName", "public")
+    )
+
+
+def store_key_glob(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "externalsecret.yaml",
+        lambda e: e["spec"]["data"][0]["remoteRef"].__setitem__("key", "*"),
+    )
+
+
+def store_key_of_another_app(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "externalsecret.yaml",
+        lambda e: e["spec"]["data"][0]["remoteRef"].__setitem__("key", "other-bob/api-key"),
+    )
+
+
+def store_key_prefix_trick(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "externalsecret.yaml",
+        lambda e: e["spec"]["data"][0]["remoteRef"].__setitem__("key", f"{STORE_APP}/../other-bob/api-key"),
+    )
+
+
+def store_whole_secret_extracted(root):
+    edit_yaml(
+        root / "apps" / STORE_APP / "externalsecret.yaml",
+        lambda e: e["spec"].__setitem__("dataFrom", [{"extract": {"key": f"{STORE_APP}/api-key"}}]),
+    )
+
+
+INGRESS_CASES = {
+    ingress_extra_host: {"ingress-host", "route-host", "not-rendered"},
+    ingress_snippet_annotation: {"not-rendered", "ingress-annotation"},
+    ingress_backend_elsewhere: {"ingress-backend", "route-backend", "not-rendered", "access-bypass"},
+    ingress_class_changed: {"not-rendered", "ingress-class"},
+    store_key_glob: {"secret-not-allowed", "externalsecret", "not-rendered"},
+    store_key_of_another_app: {"secret-not-allowed", "externalsecret", "not-rendered"},
+    store_key_prefix_trick: {"secret-not-allowed", "externalsecret", "not-rendered"},
+    store_whole_secret_extracted: {"externalsecret", "not-rendered", "secret-not-allowed"},
+}
+
+
+@pytest.mark.shared("external-secrets")
+@pytest.mark.parametrize("edit", list(INGRESS_CASES), ids=[f.__name__ for f in INGRESS_CASES])
+def test_ingress_and_store_hand_edits_are_refused(ingress_repo, crds, capsys, edit):
+    code, result = validate(ingress_repo, capsys, "--crds", str(crds))
+    assert_ok(code, result)
+    edit(ingress_repo)
+    commit(ingress_repo)
+    assert_refused(ingress_repo, crds, capsys, INGRESS_CASES[edit])
