@@ -158,7 +158,7 @@ def mutations(draw, docs):
 def test_no_mutation_of_a_rendered_overlay_validates_and_changes_what_the_pod_may_do(world, crds):
     root, originals, docs, baseline = world
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     @given(mutations(docs))
     def check(case):
         file, path, kind, value, extra = case
