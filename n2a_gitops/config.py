@@ -125,6 +125,13 @@ class Settings:
     crdsDir: str = ""  # Argo CD CRDs for `n2a validate` (repo-relative or absolute)
     notify: str = ""  # e.g. "slack" to subscribe owners to Argo CD notifications
     pushTimeout: float = 120  # seconds --push keeps retrying while other publishers win the race
+    # -- who may change what (`n2a validate --actor`, docs/gate.md) --------------------------
+    # Identities (as CI names the actor, e.g. e-mail addresses) that may change admin paths
+    # (n2a.yaml, apps/_base/, argocd/ but child Applications, CODEOWNERS, CI files) and any app.
+    admins: list = field(default_factory=list)
+    # CODEOWNERS handle of an identity: {identity} as signed in, {user} its part before "@",
+    # {owner} the app id's owner part. Publish keeps CODEOWNERS when admins are listed; "" = off.
+    codeowners: str = "{identity}"
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -176,6 +183,10 @@ class Settings:
                 "set accessIdentity: email (or preferred_username)",
             )
         _check_limits(self, source)
+        if not isinstance(self.admins, list) or not all(isinstance(a, str) and a.strip() for a in self.admins):
+            bad(f"admins {self.admins!r} must be a list of identities", 'e.g. admins: ["platform@example.com"]')
+        if not isinstance(self.codeowners, str):
+            bad(f'codeowners {self.codeowners!r} must be a handle pattern or ""', 'e.g. codeowners: "@{user}"')
 
     @property
     def requires_auth(self) -> bool:

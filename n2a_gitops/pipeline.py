@@ -544,7 +544,10 @@ def publish(
     with repo.locked(budget, out):
         result.warnings += repo.recovered
         out.step(f"writing {prepared.app_dir} and committing")
-        result.commit = repo.replace_paths(paths, prepared.files, f"publish {prepared.app} from {Path(notebook).name}")
+        from n2a_gitops.validation.ownership import claim  # refuses a takeover; adds CODEOWNERS
+
+        paths, files = claim(prepared, paths, options.get("owner"))
+        result.commit = repo.replace_paths(paths, files, f"publish {prepared.app} from {Path(notebook).name}")
         result.changed = result.commit is not None
         if push:
             outcome = repo.push(out, budget, app=prepared.app)

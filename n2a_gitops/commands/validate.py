@@ -17,6 +17,14 @@ pod's own; only the Secrets and secret-store keys n2a.yaml's rule lets the app r
 (secretsAllowed, secretStoreKeys), ExternalSecrets only against its store. Prints one line per
 problem (file, resource, rule, fix) and exits 3 when there is any.
 
+The gate is an allowlist (docs/gate.md): each app's folder holds only what `n2a publish` writes,
+its overlay and child Application are exactly what n2a renders from its recorded inputs (plus
+the documented hand edits), its kustomization names no remote source, and the shared base and
+argocd/ are what `n2a init` renders. With --changed-since REV the rules come from n2a.yaml at REV,
+and --actor (or N2A_ACTOR: the pusher, or the pull request's author) is held to ownership: only
+an app's owner or an admin (admins: in n2a.yaml) changes or deletes an app, only admins change
+anything else.
+
 The CRDs come from one folder, crdsDir in n2a.yaml or --crds DIR (export them with `kubectl get
 crd applications.argoproj.io appprojects.argoproj.io applicationsets.argoproj.io
 httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io
@@ -27,6 +35,7 @@ examples:
   n2a validate
   n2a validate sales-dashboard-jane
   n2a validate --changed-since origin/main        # in a pre-push hook or a merge request
+  n2a validate --changed-since origin/main --actor "$GITHUB_ACTOR"   # in CI
   n2a validate --crds ci/argocd-crds --json
 """
 
@@ -44,11 +53,17 @@ def add_arguments(parser) -> None:
         metavar="DIR",
         help="folder with the Argo CD (and Gateway API, ExternalSecret) CRDs (overrides crdsDir of n2a.yaml)",
     )
+    parser.add_argument(
+        "--actor",
+        metavar="NAME",
+        help="who made the change, as CI names them (default: N2A_ACTOR); checked with --changed-since",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object: ok, problems, notes")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the problems")
 
 
 def run(args, out) -> int:
+    import os
     from pathlib import Path
 
     from n2a_gitops.config import find_repo, load_settings
@@ -60,6 +75,7 @@ def run(args, out) -> int:
     root = find_repo(args.repo)
     settings = load_settings(root)
     notes: list[str] = []
+    actor = (args.actor or os.environ.get("N2A_ACTOR") or "").strip() or None
     out.step(f"validating {root}")
     problems = validate_repo(
         root,
@@ -68,7 +84,9 @@ def run(args, out) -> int:
         changed_since=args.changed_since,
         crds_dir=Path(args.crds).resolve() if args.crds else None,
         notes=notes,
+        actor=actor,
     )
+    checked = bool(actor and args.changed_since)
     for note in notes:
         out.info(f"note: {note}")
     for problem in problems:
@@ -77,5 +95,8 @@ def run(args, out) -> int:
         out.info(f"{len(problems)} problem(s)")
     else:
         out.info("ok: no problems")
-    out.result({"ok": not problems, "problems": [p.to_dict() for p in problems], "notes": notes})
+    result = {"ok": not problems, "problems": [p.to_dict() for p in problems], "notes": notes}
+    if args.changed_since:  # a change to judge: whose it was, and whether that was checked
+        result["ownership"] = {"checked": checked, "actor": actor}
+    out.result(result)
     return EXIT_POLICY if problems else 0

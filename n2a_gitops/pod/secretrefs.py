@@ -53,6 +53,9 @@ def secret_allowed(settings, app: str, owner: str, name: str) -> bool:
 
 
 def store_key_allowed(settings, app: str, owner: str, key: str) -> bool:
+    # Store keys are paths in most stores: the glob "{app}/*" must not reach "{app}/../other/key".
+    if key.startswith("/") or "//" in key or any(part in (".", "..") for part in key.split("/")):
+        return False
     return any(fnmatchcase(key, p) for p in _patterns(settings.secretStoreKeys, app, owner))
 
 

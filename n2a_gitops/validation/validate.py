@@ -16,28 +16,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from n2a_gitops.errors import NotFoundError, UsageError
-from n2a_gitops.layout import APPS_DIR, BASE_DIR, CHILD_APPS_DIR, app_dir, application_file
+from n2a_gitops.errors import NotFoundError
+from n2a_gitops.layout import app_dir, application_file
+from n2a_gitops.validation import scope
 from n2a_gitops.validation.checks import access, bootstrap, overlay, resources, routing, secrets
 from n2a_gitops.validation.checks import application as app_checks
 from n2a_gitops.validation.checks.problem import Problem, resource_id
+from n2a_gitops.validation.repofiles import (
+    CRD_SKIPPED,
+    EXTERNAL_SECRET_CRD_SKIPPED,
+    argocd_schema,
+    check_bootstrap,
+    crds_folder,
+    crds_with,
+    gateway_crds,
+    load_argocd,
+    repo_project,
+)
 
-__all__ = ["Problem", "check_app", "validate_repo", "crds_folder"]
+__all__ = ["Problem", "check_app", "validate_repo", "crds_folder", "repo_project"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-CRD_SKIPPED = (
-    "CRDs not given (crdsDir in n2a.yaml or --crds DIR): checked only the Argo CD "
-    "fields n2a writes (and the ExternalSecret fields n2a allows); the full CRD check was skipped"
-)
-GATEWAY_CRD_SKIPPED = (
-    "Gateway API CRDs not found (add them to the folder of crdsDir in n2a.yaml or --crds DIR): "
-    "checked only the HTTPRoute and Gateway fields n2a writes; the full CRD check was skipped"
-)
-EXTERNAL_SECRET_CRD_SKIPPED = (
-    "the ExternalSecret CRD was not found (add it to the folder of crdsDir in n2a.yaml or "
-    "--crds DIR: kubectl get crd externalsecrets.external-secrets.io -o yaml): checked only "
-    "the ExternalSecret fields n2a allows; the full CRD check was skipped"
-)
 
 
 def check_app(
@@ -74,7 +73,7 @@ def check_app(
     project = project or default_project(settings)
     problems += overlay.check_manifests(settings, app, manifests, project, version, folder)
     if any(isinstance(d, dict) and routing.is_gateway_api(d) for d in manifests):
-        problems += routing.check_routes(settings, app, manifests, _gateway_crds(crds_dir, notes), folder)
+        problems += routing.check_routes(settings, app, manifests, gateway_crds(crds_dir, notes), folder)
     problems += access.check_access(settings, app, manifests, folder)
     problems += resources.check_resources(settings, manifests, folder)
     external = any(isinstance(d, dict) and secrets.is_external_secret(d) for d in manifests)
@@ -84,7 +83,7 @@ def check_app(
         overlay.owner_of(manifests) or "",
         manifests,
         folder,
-        _crds_with(crds_dir, secrets.GROUP, secrets.KIND, EXTERNAL_SECRET_CRD_SKIPPED, notes) if external else None,
+        crds_with(crds_dir, secrets.GROUP, secrets.KIND, EXTERNAL_SECRET_CRD_SKIPPED, notes) if external else None,
     )
 
     if settings.applicationSet:
@@ -101,7 +100,7 @@ def check_app(
         return problems
     problems += app_checks.check_application(settings, app, application, app_file)
     if isinstance(application, dict):
-        problems += _argocd_schema(application, app_file, crds_dir)
+        problems += argocd_schema(application, app_file, crds_dir)
         problems += _application_owner(application, overlay.owner_of(manifests), app_file)
     return problems
 
@@ -115,15 +114,49 @@ def validate_repo(
     notes: list[str] | None = None,
     *,
     batch: bool = True,
+    actor: str | None = None,
 ) -> list[Problem]:
-    """Problems of the whole repo (or of ``apps``, or of the apps touched since ``changed_since``).
+    """Problems of the whole repo (or of ``apps``, or of what a change since ``changed_since``
+    touches). ``actor``: who made the change (ownership is checked with ``changed_since``).
 
     ``batch=False`` builds each app in a kustomize process of its own (as Argo CD does); the
     problems are the same either way, batching is only faster."""
-    from n2a_gitops.lifecycle import app_names
+    from n2a_gitops.validation import ownership
+    from n2a_gitops.validation.gate import admin
 
     root = Path(root)
     notes = notes if notes is not None else []
+    problems: list[Problem] = []
+    everything = not apps
+    if changed_since:
+        changed = scope.changed(root, changed_since)
+        rules = admin.rules_at(root, changed_since) or settings
+        if actor:
+            problems += ownership.check_changes(root, changed_since, changed, actor, rules)
+        if not (actor and ownership.is_admin(actor, rules)):
+            # A commit cannot loosen the rules it is judged by: n2a.yaml (and so the base) at REV.
+            if rules.to_dict() != settings.to_dict():
+                notes.append(f"judged by n2a.yaml as of {changed_since} (only an admin's commit may change it)")
+            settings = rules
+        selected, everything = scope.select(root, changed)
+        notes.append(
+            f"changed since {changed_since}: {len(selected)} app(s)"
+            + (", the bootstrap and the shared base" if everything else "")
+        )
+    elif apps:
+        known = set(scope.select(root, ["n2a.yaml"])[0])
+        missing = [a for a in apps if a not in known]
+        if missing:
+            raise NotFoundError(
+                f"no app {', '.join(missing)} in {root}",
+                f"pick from: {', '.join(sorted(known))}" if known else "publish an app first",
+            )
+        selected = list(apps)
+    else:
+        selected = scope.select(root, ["n2a.yaml"])[0]
+    if changed_since and not actor:
+        notes.append(ownership.NOT_CHECKED)
+
     schemas = _schemas_in_background(settings)
     crds = crds_folder(root, settings, crds_dir)
     if crds is None:
@@ -134,40 +167,41 @@ def validate_repo(
         note = image_note(settings.oauth2ProxyImage)
         if note:
             notes.append(note)
-    argocd_docs, problems = _load_argocd(root)
-
+    argocd_docs, loaded = load_argocd(root)
+    problems += loaded
     found = bootstrap.find_project(argocd_docs, settings.project)
     project = found[1] if found else None
-    check_bootstrap = not apps
-    if changed_since:
-        changed = _changed(root, changed_since)
-        touched = _touched_apps(changed)
-        selected = sorted(touched & _existing_apps(root, touched))
-        check_bootstrap = any(_is_shared(p) for p in changed)
-        if check_bootstrap:  # the base or the settings changed: every app is affected
-            selected = sorted(set(app_names(root)) | set(_child_apps(root)))
-        notes.append(
-            f"changed since {changed_since}: {len(selected)} app(s)"
-            + (", the bootstrap and the shared base" if check_bootstrap else "")
-        )
-    elif apps:
-        known = set(app_names(root)) | set(_child_apps(root))
-        missing = [a for a in apps if a not in known]
-        if missing:
-            raise NotFoundError(
-                f"no app {', '.join(missing)} in {root}",
-                f"pick from: {', '.join(sorted(known))}" if known else "publish an app first",
-            )
-        selected = list(apps)
-    else:
-        selected = sorted(set(app_names(root)) | set(_child_apps(root)))
-
-    if check_bootstrap:
-        problems += _check_bootstrap(root, settings, argocd_docs, crds, found, notes)
+    if everything:
+        problems += check_bootstrap(root, settings, argocd_docs, crds, found, notes)
+        problems += admin.check_admin_files(root, settings)
     problems += _check_apps(
-        root, settings, selected, crds, project, notes, full=not (apps or changed_since), batch=batch, schemas=schemas
+        root, settings, selected, crds, project, notes, conflicts=not apps, batch=batch, schemas=schemas
     )
-    return problems
+    return most_specific(problems)
+
+
+def _malformed(folder: str, exc: Exception) -> Problem:
+    return Problem(
+        folder,
+        "",
+        "malformed",
+        f"a field of the app's manifests has the wrong type or shape ({type(exc).__name__}: {exc})",
+        "re-publish the app with `n2a publish`; `kubectl kustomize " + folder + "` shows the manifests",
+    )
+
+
+def most_specific(problems: list[Problem]) -> list[Problem]:
+    """Where a specific rule already refuses an app (or an admin file), its generic allowlist
+    problems ("not what n2a renders") are left out: the one that says what is wrong is named.
+    The app stays refused either way; what is left shows up once the specific one is fixed."""
+    from n2a_gitops.layout import app_of
+    from n2a_gitops.validation.gate import GATE_RULES
+
+    def key(p: Problem) -> str:
+        return app_of(p.file) or app_of(p.file + "/x") or p.file
+
+    explained = {key(p) for p in problems if p.rule not in GATE_RULES and p.rule not in ("app-owner", "admin-path")}
+    return [p for p in problems if p.rule not in GATE_RULES or key(p) not in explained]
 
 
 def _schemas_in_background(settings):
@@ -188,72 +222,44 @@ def _schemas_in_background(settings):
     return thread
 
 
-def _gateway_crds(crds: Path | None, notes: list[str] | None) -> Path | None:
-    """The CRD folder for Gateway API kinds; None (and a note) when it holds none of them."""
-    if crds is not None:
-        from n2a_gitops.validation.crdschema import has_kind
-
-        if has_kind(crds, routing.GROUP, "HTTPRoute"):
-            return crds
-    if notes is not None and GATEWAY_CRD_SKIPPED not in notes:
-        notes.append(GATEWAY_CRD_SKIPPED)
-    return None
-
-
-def _crds_with(crds: Path | None, group: str, kind: str, skipped: str, notes: list[str] | None) -> Path | None:
-    """The CRD folder when it defines ``kind``; None (and the note ``skipped``) otherwise."""
-    if crds is not None:
-        from n2a_gitops.validation.crdschema import has_kind
-
-        if has_kind(crds, group, kind):
-            return crds
-    if notes is not None and skipped not in notes:
-        notes.append(skipped)
-    return None
-
-
-def repo_project(root: Path, settings) -> dict | None:
-    """The apps AppProject in the repo's argocd/, None when there is none (or it is unreadable)."""
-    found = bootstrap.find_project(_load_argocd(Path(root))[0], settings.project)
-    return found[1] if found else None
-
-
-def crds_folder(root: Path, settings, explicit: Path | None) -> Path | None:
-    chosen = explicit or (settings.crdsDir or None)
-    if not chosen:
-        return None
-    path = Path(chosen)
-    if not path.is_absolute() and not explicit:
-        path = root / path
-    if not path.is_dir():
-        raise UsageError(
-            f"the CRDs folder {path} does not exist",
-            "export them: kubectl get crd applications.argoproj.io appprojects.argoproj.io "
-            "applicationsets.argoproj.io -o yaml > DIR/argocd-crds.yaml (with routing gateway also "
-            "httproutes.gateway.networking.k8s.io gateways.gateway.networking.k8s.io > DIR/gateway-api.yaml)",
-        )
-    return path
-
-
-# -- per app ---------------------------------------------------------------------------------
-
-
-def _check_apps(root, settings, selected, crds, project, notes, full: bool, batch: bool, schemas) -> list[Problem]:
+def _check_apps(root, settings, selected, crds, project, notes, conflicts: bool, batch: bool, schemas) -> list[Problem]:
     from n2a_gitops import kustomize
     from n2a_gitops.validation import batchbuild
+    from n2a_gitops.validation.gate import sources
 
     if selected:
         kustomize.find_kustomize()  # no binary: one clear error, not one problem per app
+    # Nothing remote is ever fetched: an app (or a base) that names a URL or Helm is not built.
+    refused = {app: sources.check_sources(root, app) for app in selected}
+    blocking = {app: [p for p in found if p.rule in sources.BLOCKING] for app, found in refused.items()}
+    if selected and not sources.base_is_local(root):
+        refused = {
+            app: [
+                Problem(
+                    app_dir(app),
+                    "",
+                    "remote-source",
+                    "the shared base names a remote source",
+                    "restore apps/_base (what `n2a init` renders)",
+                )
+            ]
+            for app in selected
+        }
+        blocking = refused
+    buildable = [app for app in selected if not blocking[app]]
     # Many apps per kustomize process, on every core (batchbuild.py): the same manifests and
     # errors per app as one build each, at a fraction of the cost on a repo of many apps.
-    built = batchbuild.build_all(root, selected, batch=batch)
+    built = batchbuild.build_all(root, buildable, batch=batch)
     schemas.join()
-    return _check_built(root, settings, built, crds, project, notes, full)
+    problems = [p for app in selected for p in refused[app]]
+    return problems + _check_built(root, settings, built, crds, project, notes, conflicts)
 
 
-def _check_built(root, settings, built, crds, project, notes, full: bool) -> list[Problem]:
-    """Check each app as its build arrives (in order), then the conflicts between apps."""
+def _check_built(root, settings, built, crds, project, notes, conflicts: bool) -> list[Problem]:
+    """Check each app as its build arrives (in order), then the conflicts between the apps
+    checked (every app, or those a change touches and those it could clash with)."""
     from n2a_gitops.lifecycle import app_names
+    from n2a_gitops.validation.gate.compare import compare_app
 
     problems: list[Problem] = []
     hosts: dict[str, set[str]] = {}
@@ -287,19 +293,24 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
                 )
             )
             continue
-        problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
-        problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
+        try:
+            problems += check_app(settings, app, manifests, application, crds, project=project, notes=notes)
+            problems += secrets.check_other_apps_secrets(app, manifests, known, folder)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # A field of the wrong type (a hand edit) that a rule met before the schema check
+            # named it: one problem for the app, never a traceback.
+            problems.append(_malformed(folder, exc))
+        problems += compare_app(settings, root, app)[0]
         for doc in manifests:
-            if isinstance(doc, dict):
-                for host in overlay.hosts_of(doc):
+            try:
+                for host in overlay.hosts_of(doc) if isinstance(doc, dict) else ():
                     hosts.setdefault(host, set()).add(app)
-                key = (
-                    doc.get("kind"),
-                    (doc.get("metadata") or {}).get("namespace"),
-                    (doc.get("metadata") or {}).get("name"),
-                )
-                names.setdefault(key, set()).add(app)
-    if full:
+                meta = doc.get("metadata") if isinstance(doc, dict) else None
+                meta = meta if isinstance(meta, dict) else {}
+                names.setdefault((doc.get("kind"), meta.get("namespace"), meta.get("name")), set()).add(app)
+            except (AttributeError, TypeError):
+                continue  # a malformed resource: the app's own checks name it
+    if conflicts:
         for host, owners in sorted(hosts.items()):
             if len(owners) > 1:
                 for app in sorted(owners):
@@ -326,24 +337,6 @@ def _check_built(root, settings, built, crds, project, notes, full: bool) -> lis
                         )
                     )
     return problems
-
-
-def _argocd_schema(doc: dict, file: str, crds: Path | None) -> list[Problem]:
-    if crds is None:
-        return app_checks.own_field_checks(doc, file)
-    from n2a_gitops.validation.crdschema import validate_against_crds
-
-    res = resource_id(doc)
-    return [
-        Problem(
-            file,
-            res,
-            "argocd-crd",
-            line.split(": ", 1)[1] if ": " in line else line,
-            "fix the field (see the Argo CD CRD); `n2a publish` writes valid ones",
-        )
-        for line in validate_against_crds(doc, crds)
-    ]
 
 
 def _application_owner(application: dict, owner: str | None, file: str) -> list[Problem]:
@@ -386,108 +379,3 @@ def _read_application(root: Path, app_file: str) -> tuple[dict | None, Problem |
             "one file per app; re-publish the app",
         )
     return docs[0], None
-
-
-# -- the bootstrap in argocd/ ----------------------------------------------------------------
-
-
-def _load_argocd(root: Path) -> tuple[dict[str, list[dict]], list[Problem]]:
-    import yaml
-
-    from n2a_gitops import yamlio
-
-    docs: dict[str, list[dict]] = {}
-    problems = []
-    folder = root / "argocd"
-    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
-        rel = str(path.relative_to(root))
-        try:
-            items = [d for d in yamlio.load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)]
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(Problem(rel, "", "yaml", f"not valid YAML: {exc}".replace("\n", " "), "fix the syntax"))
-            continue
-        docs[rel] = [d for d in items if d.get("kind") != "Kustomization"]
-    return docs, problems
-
-
-def _check_bootstrap(root, settings, docs, crds, found, notes) -> list[Problem]:
-    from n2a_gitops.validation.checks.schemas import bundled_version, kubernetes_errors
-
-    problems = []
-    if found is None:
-        problems.append(
-            Problem(
-                "argocd/",
-                "",
-                "appproject-missing",
-                f"no AppProject {settings.project!r} in argocd/",
-                "restore argocd/project-apps.yaml (see `n2a init`)",
-            )
-        )
-    else:
-        problems += bootstrap.check_project(settings, *found)
-    problems += bootstrap.check_mode(settings, docs)
-    if settings.routing == "gateway" or any(routing.is_gateway_api(d) for items in docs.values() for d in items):
-        problems += routing.check_gateway(settings, docs, _gateway_crds(crds, notes), notes)
-    problems += bootstrap.check_limits(settings, docs)
-    version, _note = bundled_version(settings.kubernetesVersion)
-    for file, items in docs.items():
-        for doc in items:
-            if routing.is_gateway_api(doc):
-                continue  # checked above, against the Gateway API CRDs
-            if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
-                if crds is not None:
-                    problems += _argocd_schema(doc, file, crds)
-                elif doc.get("kind") == "Application":
-                    problems += app_checks.own_field_checks(doc, file)
-            else:
-                problems += [
-                    Problem(file, resource_id(doc), "kubernetes-schema", e, "fix the field")
-                    for e in kubernetes_errors(doc, version)
-                ]
-    return problems
-
-
-# -- which apps ------------------------------------------------------------------------------
-
-
-def _child_apps(root: Path) -> list[str]:
-    folder = root / CHILD_APPS_DIR
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
-
-
-def _changed(root: Path, since: str) -> list[str]:
-    from n2a_gitops.gitrepo.repo import changed_since
-
-    return changed_since(root, since)
-
-
-def _is_shared(path: str) -> bool:
-    return (
-        path == "n2a.yaml"
-        or path.startswith(BASE_DIR + "/")
-        or (path.startswith("argocd/") and not path.startswith(CHILD_APPS_DIR + "/"))
-    )
-
-
-def _touched_apps(changed: list[str]) -> set[str]:
-    touched = set()
-    for path in changed:
-        parts = path.split("/")
-        if len(parts) >= 3 and parts[0] == "apps" and parts[1] != "_base":
-            touched.add(parts[1])
-        elif path.startswith(CHILD_APPS_DIR + "/") and path.endswith(".yaml"):
-            touched.add(Path(path).stem)
-    return touched
-
-
-def _existing_apps(root: Path, names: set[str]) -> set[str]:
-    """Which of ``names`` app_names() or _child_apps() would list, asked of those names only:
-    a change to one app should not cost a listing of thousands."""
-    base = Path(BASE_DIR).name
-    return {
-        n
-        for n in names
-        if (n != base and not n.startswith(".") and (root / APPS_DIR / n).is_dir())
-        or (root / CHILD_APPS_DIR / f"{n}.yaml").exists()
-    }
