@@ -199,3 +199,29 @@ def test_preview_of_an_app_that_scales_to_zero_serves_its_page(tmp_path, capsys)
     with localpod.serve(prepared.manifests, cache_dir=base / "cache") as app:
         with urllib.request.urlopen(app.url, timeout=30) as resp:
             assert resp.read().decode() == "awake and well"
+
+
+# -- the cost model in the docs is what the rendered pods reserve ---------------------------------
+
+
+def test_the_docs_cost_model_matches_the_rendered_requests(root, tmp_path):
+    from conftest import REPO_ROOT
+
+    from n2a_gitops import kustomize
+    from n2a_gitops.pipeline import prepare
+    from n2a_gitops.pod.scaling import pod_reservation
+
+    def reserved(manifests) -> dict:
+        deployment = next(d for d in manifests if d["kind"] == "Deployment")
+        return pod_reservation(deployment["spec"]["template"]["spec"])
+
+    proxied = reserved(kustomize.build(root / "apps" / "sleepy-jane"))
+    nb = write_notebook(tmp_path / "nb" / "open.ipynb", GRADIO_CELLS)
+    public = reserved(prepare(nb, repo=str(root), owner="jane", access="public").manifests)
+    assert proxied == public  # the install step outweighs the app with or without its proxy
+    cpu, memory = f"{round(proxied['cpu'] * 1000)}m", f"{round(proxied['memory'] / 2**20)}Mi"
+    docs = (REPO_ROOT / "docs" / "scale-to-zero.md").read_text()
+    assert f"| reserved while awake (with or without the sign-in proxy) | {cpu} | {memory} |" in docs
+    apps = 2000
+    cpus, gib = proxied["cpu"] * apps, proxied["memory"] * apps / 2**30
+    assert f"| {apps:,} | {cpus:g} CPUs, {gib:,.0f} GiB | 0 + the add-on |" in docs

@@ -134,3 +134,20 @@ def app_scaling(root, app: str) -> dict:
         if isinstance(doc, dict) and doc.get("kind") == "Deployment":
             return from_annotation(((doc.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION))
     return from_annotation(None)
+
+
+def pod_reservation(pod_spec: dict) -> dict[str, float]:
+    """What the scheduler reserves for one pod, per resource: the larger of the largest init
+    container's request and the sum of the running containers' requests ({"cpu": cores,
+    "memory": bytes}). An app that sleeps reserves nothing; this is what it holds while awake."""
+    from n2a_gitops.pod.quantity import parse
+
+    def requests(container) -> dict:
+        return ((container or {}).get("resources") or {}).get("requests") or {}
+
+    reserved = {}
+    for key in ("cpu", "memory"):
+        running = sum(parse(requests(c).get(key, 0)) for c in pod_spec.get("containers") or [])
+        init = max([parse(requests(c).get(key, 0)) for c in pod_spec.get("initContainers") or []] or [0])
+        reserved[key] = float(max(running, init))
+    return reserved
