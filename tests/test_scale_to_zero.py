@@ -238,6 +238,10 @@ HAND_EDITS = {
         "scaling-trigger",
         *_so(lambda d: d["spec"]["triggers"].append({"type": "cpu", "metadata": {"value": "50"}})),
     ),
+    "a fallback of 40 replicas": (
+        "scaling-fields",
+        *_so(lambda d: d["spec"].update(fallback={"failureThreshold": 3, "replicas": 40})),
+    ),
     "a minimum of 2": ("scaling-replicas", *_so(lambda d: d["spec"].update(minReplicaCount=2))),
     "too many replicas": ("scaling-replicas", *_so(lambda d: d["spec"].update(maxReplicaCount=50))),
     "a fallback Service": (

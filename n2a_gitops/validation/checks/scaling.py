@@ -23,6 +23,18 @@ CRD_SKIPPED = (
     "folder of crdsDir in n2a.yaml or --crds DIR): checked only the fields n2a relies on"
 )
 SERVICE_PORT = 80
+# The ScaledObject fields an app may set: `fallback` and `advanced` could run more replicas than
+# maxResources allows (a fallback count, scaling modifiers) or rename the HPA KEDA creates.
+SCALED_FIELDS = {
+    "scaleTargetRef",
+    "minReplicaCount",
+    "maxReplicaCount",
+    "idleReplicaCount",
+    "cooldownPeriod",
+    "initialCooldownPeriod",
+    "pollingInterval",
+    "triggers",
+}
 HOST_REWRITES = ("nginx.ingress.kubernetes.io/upstream-vhost", "nginx.ingress.kubernetes.io/server-snippet")
 
 
@@ -142,6 +154,14 @@ def check_scaling(
 
 def _check_scaled_object(settings, app, doc, own, bad) -> None:
     spec = doc.get("spec") or {}
+    extra = sorted(set(spec) - SCALED_FIELDS)
+    if extra:
+        bad(
+            doc,
+            "scaling-fields",
+            f"field(s) {', '.join(extra)} are not among those an app may set: {', '.join(sorted(SCALED_FIELDS))}",
+            "remove them (re-publish the app)",
+        )
     ref = spec.get("scaleTargetRef") or {}
     if (
         ref.get("name") != own
