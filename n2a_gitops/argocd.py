@@ -249,6 +249,21 @@ def summary(application: dict) -> dict:
     }
 
 
+def scaling_of(application: dict) -> dict:
+    """{"scaleToZero", "idleAfter"} from the Application's info (`n2a publish` writes "scaling")."""
+    from n2a_gitops.pod.scaling import from_annotation
+
+    info = {
+        i.get("name"): i.get("value") for i in (application.get("spec") or {}).get("info") or [] if isinstance(i, dict)
+    }
+    return from_annotation(info.get("scaling"))
+
+
+def running_pods(tree: dict) -> list[str]:
+    """The app's pods in a resource tree (v1alpha1ApplicationTree): none while it sleeps."""
+    return [n.get("name", "") for n in tree.get("nodes") or [] if isinstance(n, dict) and n.get("kind") == "Pod"]
+
+
 def _not_ready(app: str, revision: str, last: dict | None, why: str) -> N2AError:
     if last is None:
         state = "Argo CD does not know the app yet"

@@ -7,6 +7,7 @@ Precedence: command-line flags, then N2A_* environment variables, then the user'
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -132,6 +133,15 @@ class Settings:
     # CODEOWNERS handle of an identity: {identity} as signed in, {user} its part before "@",
     # {owner} the app id's owner part. Publish keeps CODEOWNERS when admins are listed; "" = off.
     codeowners: str = "{identity}"
+    # Scale to zero (`n2a init --scale-to-zero`, docs/scale-to-zero.md): idle apps keep no pod.
+    # The KEDA HTTP add-on (v0.15) must run in the cluster: its interceptor receives every app's
+    # traffic, wakes the app on the first request and answers with a "starting" page meanwhile.
+    scaleToZero: bool = False
+    idleAfter: str = "15m"  # the platform's default; `n2a publish --idle 1h` or --always-on per app
+    interceptorNamespace: str = "keda"  # where the add-on runs (NetworkPolicy, ReferenceGrant)
+    interceptorService: str = "keda-add-ons-http-interceptor-proxy"  # its proxy Service there
+    interceptorPort: int = 8080
+    scalerAddress: str = "keda-add-ons-http-external-scaler.keda:9090"  # the add-on's external scaler
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -187,6 +197,7 @@ class Settings:
             bad(f"admins {self.admins!r} must be a list of identities", 'e.g. admins: ["platform@example.com"]')
         if not isinstance(self.codeowners, str):
             bad(f'codeowners {self.codeowners!r} must be a handle pattern or ""', 'e.g. codeowners: "@{user}"')
+        _check_scaling(self, source)
 
     @property
     def requires_auth(self) -> bool:
@@ -251,6 +262,30 @@ def _check_limits(settings: Settings, source: str) -> None:
         bad(
             f"secretStoreKind {settings.secretStoreKind!r} is neither {' nor '.join(STORE_KINDS)}",
             "use ClusterSecretStore or SecretStore",
+        )
+
+
+def _check_scaling(settings: Settings, source: str) -> None:
+    """The scale-to-zero keys: a bad idle time or interceptor name would break every publish."""
+    from n2a_gitops.pod import scaling
+
+    if not isinstance(settings.scaleToZero, bool):
+        raise N2AError(f"{source}: scaleToZero must be true or false", "e.g. scaleToZero: true")
+    try:
+        scaling.seconds(settings.idleAfter, "idleAfter")
+    except UsageError as exc:
+        raise N2AError(f"{source}: {exc.message}", exc.fix) from None
+    label = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    for key in ("interceptorNamespace", "interceptorService"):
+        if not isinstance(getattr(settings, key), str) or not label.match(getattr(settings, key)):
+            raise N2AError(f"{source}: {key} must be a Kubernetes name", f"e.g. {key}: keda")
+    port = settings.interceptorPort
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise N2AError(f"{source}: interceptorPort {port!r} is not a port number", "e.g. interceptorPort: 8080")
+    if not isinstance(settings.scalerAddress, str) or not re.fullmatch(r"[a-z0-9.-]+:\d+", settings.scalerAddress):
+        raise N2AError(
+            f"{source}: scalerAddress {settings.scalerAddress!r} is not HOST:PORT",
+            "e.g. scalerAddress: keda-add-ons-http-external-scaler.keda:9090",
         )
 
 

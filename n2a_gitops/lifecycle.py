@@ -82,6 +82,9 @@ def app_summary(root: Path, settings, app: str) -> dict:
     else:
         info.update({k: v for k, v in _overlay_labels(root, app).items() if v})
     info["resources"] = app_resources(root, app)
+    from n2a_gitops.pod.scaling import app_scaling
+
+    info.update(app_scaling(root, app))  # scaleToZero, idleAfter
     return info
 
 
@@ -124,7 +127,8 @@ def app_resources(root: Path, app: str) -> dict:
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
     container = next((c for c in containers if isinstance(c, dict) and c.get("name") == "app"), {})
     base_replicas = ((base.get("spec") or {}) if isinstance(base, dict) else {}).get("replicas", 1)
-    return summary(container.get("resources") or {}, spec.get("replicas", base_replicas))
+    replicas = spec.get("replicas", base_replicas)  # null: KEDA owns them (scale to zero), 1 when awake
+    return summary(container.get("resources") or {}, base_replicas if replicas is None else replicas)
 
 
 def _overlay_labels(root: Path, app: str) -> dict:

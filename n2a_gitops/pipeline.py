@@ -249,6 +249,8 @@ def prepare(
     gpu=None,
     replicas=None,
     warmup: bool | None = None,
+    idle: str | None = None,
+    always_on: bool = False,
     out: Output | None = None,
     need_repo: bool = True,
     kernel=None,
@@ -284,6 +286,9 @@ def prepare(
     user_env = _env(env)
     _refuse_secret_env_values(user_env)
     wanted = resources.app_resources(settings, cpu=cpu, memory=memory, gpu=gpu, replicas=replicas)
+    from n2a_gitops.pod import scaling as scaling_mod
+
+    scaling = scaling_mod.resolve(settings, idle, always_on)  # IDLE/ALWAYS_ON: --idle, --always-on
 
     # The kernel's environment is asked in the background (a subprocess, cached) while nbconvert works.
     kernel_env_job = notebook_env.start(nb_path, kernel)
@@ -407,6 +412,7 @@ def prepare(
         "access": chosen,
         "proxy": access_mod.proxy_context(chosen, host, launch.port),
         "conda": {"command": conda_env.command()} if conda_env else None,
+        "scaling": scaling_mod.context(settings, app, scaling, wanted.replicas),
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})
@@ -452,6 +458,12 @@ def prepare(
         lock=lock_info,
         warmup=bool(warm and declared.warmup),
     )
+    if settings.scaleToZero:
+        result.notes.append(
+            f"scale to zero: after {scaling.idle} without visitors the app stops; the next visit wakes it"
+            if scaling.enabled
+            else "always on: the app keeps its pod while nobody visits (--always-on)"
+        )
     if declared.warmup:
         result.notes.append(
             "start-up: the pod runs the code once before it serves, so broken code never looks healthy"

@@ -184,6 +184,8 @@ _ONLY_FOR = {
     "apps/_base/httproute.yaml": "gateway",
     "argocd/gateway.yaml": "gateway",
 }
+# Files of the repo skeleton that exist only when n2a.yaml turns on scale to zero.
+_ONLY_SCALING = {"argocd/interceptor.yaml"}
 
 
 def render_repo(settings) -> dict[str, bytes]:
@@ -200,6 +202,8 @@ def render_repo(settings) -> dict[str, bytes]:
         if out == "argocd/root-app.yaml" and settings.applicationSet:
             continue
         if _ONLY_FOR.get(out, settings.routing) != settings.routing:
+            continue
+        if out in _ONLY_SCALING and not settings.scaleToZero:
             continue
         files[out] = render(f"repo/{rel}", settings=settings).encode()
     if not settings.applicationSet:
@@ -218,8 +222,11 @@ def render_base(settings) -> dict[str, bytes]:
 def render_app(ctx: dict) -> dict[str, str]:
     """The overlay of one app: kustomization + patches (+ the proxy's configuration when the app
     has one); code files are added by the caller."""
+    ctx = _with_scaling(ctx)
     route = "patch-httproute.yaml" if ctx["settings"].routing == "gateway" else "patch-ingress.yaml"
     names = ["kustomization.yaml", "patch-deployment.yaml", route, "patch-networkpolicy.yaml"]
+    if ctx["scaling"]["enabled"]:
+        names += ["interceptorroute.yaml", "scaledobject.yaml"]
     access = ctx["access"]
     if access.proxied:
         names.append("patch-service.yaml")
@@ -236,4 +243,11 @@ def render_app(ctx: dict) -> dict[str, str]:
 
 
 def render_application(ctx: dict) -> str:
-    return render("app/application.yaml.j2", **ctx)
+    return render("app/application.yaml.j2", **_with_scaling(ctx))
+
+
+def _with_scaling(ctx: dict) -> dict:
+    """A context without ``scaling`` (callers from before scale to zero) renders an always-on app."""
+    from n2a_gitops.pod.scaling import DISABLED
+
+    return ctx if "scaling" in ctx else {**ctx, "scaling": DISABLED}

@@ -30,10 +30,16 @@ examples:
       --oidc-client-id notebook-apps
   n2a init ./gitops --routing ingress     # an Ingress per app (ingress controllers)
   n2a init ./gitops --secret-store vault  # apps fetch secrets from this ClusterSecretStore
+  n2a init ./gitops --scale-to-zero --idle-after 30m   # idle apps keep no pod (KEDA HTTP add-on)
 
 The apps namespace gets a ResourceQuota (quota: in n2a.yaml) and a LimitRange (defaults from
 resources:, maxima from maxResources:). With --secret-store, --secret-env NAME=KEY fetches KEY
 from that External Secrets Operator store and the apps AppProject allows ExternalSecret.
+
+With --scale-to-zero, every app stops after idleAfter without visitors (per app: n2a publish
+--idle 1h or --always-on) and its first visitor wakes it. The cluster needs KEDA (v2.20) and the
+KEDA HTTP add-on (v0.15); argocd/interceptor.yaml lets the apps' routes reach its interceptor,
+and the apps AppProject allows InterceptorRoute and ScaledObject. See docs/scale-to-zero.md.
 """
 
 
@@ -73,6 +79,16 @@ def add_arguments(p):
         default="ClusterSecretStore",
         help="kind of that store (default ClusterSecretStore; a SecretStore lives in the apps namespace)",
     )
+    p.add_argument(
+        "--scale-to-zero",
+        action="store_true",
+        help="idle apps scale to zero and wake on their first request (KEDA HTTP add-on; scaleToZero in n2a.yaml)",
+    )
+    p.add_argument(
+        "--idle-after",
+        metavar="DURATION",
+        help="with --scale-to-zero: the platform's idle time before an app stops (default 15m; idleAfter)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -99,6 +115,8 @@ def init(
     oidc_client_id=None,
     secret_store=None,
     secret_store_kind="ClusterSecretStore",
+    scale_to_zero=False,
+    idle_after=None,
 ) -> dict:
     from pathlib import Path
 
@@ -161,6 +179,14 @@ def init(
             warnings.append(
                 f"{field} is a placeholder ({placeholder}): set it in {where}, or run init again with {flag}"
             )
+    if idle_after and not scale_to_zero:
+        raise UsageError("--idle-after needs --scale-to-zero", "add --scale-to-zero")
+    settings.scaleToZero = bool(scale_to_zero)
+    if idle_after:
+        from n2a_gitops.pod.scaling import seconds
+
+        seconds(idle_after, "--idle-after")
+        settings.idleAfter = idle_after
     settings.check()
     repo = init_repo(root, branch)
     repo.check_ready()  # refuse a detached HEAD or a merge in progress before writing anything
@@ -181,6 +207,7 @@ def init(
         "repoURL": settings.repoURL,
         "applicationSet": applicationset,
         "routing": routing,
+        "scaleToZero": settings.scaleToZero,
         "warnings": warnings,
     }
 
@@ -202,6 +229,8 @@ def run(args, out) -> int:
         oidc_client_id=args.oidc_client_id,
         secret_store=args.secret_store,
         secret_store_kind=args.secret_store_kind,
+        scale_to_zero=args.scale_to_zero,
+        idle_after=args.idle_after,
     )
     for w in result["warnings"]:
         out.warn(w)
@@ -214,5 +243,7 @@ def run(args, out) -> int:
     out.info("next: n2a publish NOTEBOOK --repo " + result["path"])
     out.info("admin: kubectl apply -k " + result["path"] + "/argocd   (once, after pushing the repo)")
     out.info("admin: create the sign-in proxy's Secret in the apps namespace (see n2a.yaml: oauth2ProxySecret)")
+    if result["scaleToZero"]:
+        out.info("admin: install KEDA and the KEDA HTTP add-on v0.15 (namespace keda) before the apps sync")
     out.result(result)
     return 0

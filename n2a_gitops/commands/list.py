@@ -7,8 +7,9 @@ HELP = "list published apps: owner, framework, access, URL, resources, last comm
 ORDER = 50
 DESCRIPTION = """List the apps in the GitOps clone's working tree (apps/*/, except the shared base),
 with owner, framework and URL from each app's child Application, who may open it (access, from
-the app's overlay), the replicas, requests and limits of its container (--json: "resources"),
-and the last commit that touched the app.
+the app's overlay), the replicas, requests and limits of its container (--json: "resources"), whether it scales
+to zero when idle and after how long (SCALING; --json: "scaleToZero", "idleAfter"), and the last
+commit that touched the app. Whether an app is asleep right now: `n2a status APP`.
 
 examples:
   n2a list
@@ -37,7 +38,7 @@ def run(args, out) -> int:
             + "; publish one with `n2a publish NOTEBOOK`"
         )
     else:
-        table = [("APP", "OWNER", "FRAMEWORK", "ACCESS", "URL", "RESOURCES", "LAST COMMIT")]
+        table = [("APP", "OWNER", "FRAMEWORK", "ACCESS", "URL", "RESOURCES", "SCALING", "LAST COMMIT")]
         for r in rows:
             c = r["last_commit"]
             table.append(
@@ -48,12 +49,13 @@ def run(args, out) -> int:
                     r["access"] or "-",
                     r["url"],
                     _resources(r["resources"]),
+                    f"idle {r['idleAfter']}" if r.get("scaleToZero") else "always on",
                     f"{c['sha'][:12]} {c['date'][:10]} {c['message']}" if c else "(not committed)",
                 )
             )
-        widths = [max(len(row[i]) for row in table) for i in range(6)]
+        widths = [max(len(row[i]) for row in table) for i in range(7)]
         for row in table:
-            out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
+            out.text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:7])) + "  " + row[7])
     out.result({"apps": rows})
     return 0
 

@@ -66,6 +66,8 @@ examples:
   n2a publish sales.ipynb --no-lock             # no requirements.lock (not recommended)
   n2a publish sales.ipynb --check              # commit only if the app starts and its page loads
   n2a publish slow_dashboard.ipynb --no-warmup # its pod does not run the code before serving
+  n2a publish sales.ipynb --idle 1h            # scaleToZero in n2a.yaml: sleep after an idle hour
+  n2a publish api.ipynb --always-on            # scaleToZero in n2a.yaml: never sleep
   n2a publish sales.ipynb --json | jq .url
 """
 
@@ -145,6 +147,17 @@ def add_arguments(p):
         default=None,
         help="voila, panel, bokeh, streamlit: the pod does not run the code once before it serves "
         '(default: it does, unless the notebook\'s metadata says "n2a": {"warmup": false})',
+    )
+    p.add_argument(
+        "--idle",
+        metavar="DURATION",
+        help="with scaleToZero in n2a.yaml: stop the app after this long without visitors, e.g. 15m, 1h "
+        "(default: idleAfter of n2a.yaml); the next visit wakes it",
+    )
+    p.add_argument(
+        "--always-on",
+        action="store_true",
+        help="with scaleToZero in n2a.yaml: keep this app's pod running while nobody visits",
     )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
@@ -247,6 +260,8 @@ def run(args, out) -> int:
         dry_run=args.dry_run,
         check=args.check,
         warmup=args.warmup,
+        idle=args.idle,
+        always_on=args.always_on,
         out=out,
         push_timeout=args.push_timeout,
         environment=args.environment,

@@ -8,6 +8,7 @@ ORDER = 40
 DESCRIPTION = """Ask Argo CD how a published app is doing: sync status, the git revision it runs (and
 whether that is the last pushed commit), health, the last operation's message and the app's URLs;
 with a GitOps clone at hand, also who may open the app (its access, from the app's overlay).
+An app that scales to zero shows its idle time and whether it is asleep (no pod right now).
 When the app is Degraded or Progressing, it also shows the last Python traceback in its pods'
 logs, each app.py frame followed by the notebook's cell (`[code cell 2, line 1]`; the cell
 names need the GitOps clone).
@@ -55,6 +56,7 @@ def run(args, out) -> int:
         from n2a_gitops.lifecycle import app_access
 
         info["access"] = app_access(repo.root, args.app) or None
+    _scaling(client, args.app, application, repo, info)
     head = pushed_head(repo) if repo else None
     info["pushed"] = head
     info["current"] = (bool(info["revision"]) and info["revision"] == head) if head else None
@@ -74,6 +76,9 @@ def run(args, out) -> int:
         out.text(f"url       {url}")
     if info.get("access"):
         out.text(f"access    {info['access']}")
+    if info["scaleToZero"]:
+        state = "asleep: no pod; the next visit wakes it" if info["asleep"] else "awake"
+        out.text(f"scaling   scales to zero after {info['idleAfter']} idle; {state}")
     info["last_traceback"] = _last_error(client, args.app, application, repo, info, out)
     if info["last_traceback"]:
         err = info["last_traceback"]
@@ -85,6 +90,16 @@ def run(args, out) -> int:
         out.info(f"see the pods' output with `n2a logs {args.app}`")
     out.result(info)
     return 0
+
+
+def _scaling(client, app: str, application: dict, repo, info: dict) -> None:
+    """scaleToZero and idleAfter (the clone's overlay when at hand, else the Application), and
+    asleep: a scale-to-zero app with no pod in Argo CD's resource tree (null when always on)."""
+    from n2a_gitops.argocd import running_pods, scaling_of
+    from n2a_gitops.pod.scaling import app_scaling
+
+    info.update(app_scaling(repo.root, app) if repo else scaling_of(application))
+    info["asleep"] = not running_pods(client.resource_tree(app)) if info["scaleToZero"] else None
 
 
 def _last_error(client, app: str, application: dict, repo, info: dict, out) -> dict | None:

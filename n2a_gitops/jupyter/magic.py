@@ -19,7 +19,7 @@ from n2a_gitops.errors import N2AError, UsageError
 USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
             [--env KEY=VALUE ...] [--secret-env NAME=SECRET/KEY ...] [--include PATH ...] [--access WHO]
             [--cpu CPU] [--memory BYTES] [--gpu N] [--replicas N] [--repo DIR] [--check] [--no-warmup]
-            [--push] [--push-timeout SECONDS] [NOTEBOOK]
+            [--idle DURATION | --always-on] [--push] [--push-timeout SECONDS] [NOTEBOOK]
 %n2a plan    (same options: the dry run, nothing is committed)
 
 examples:
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None)
+    parser.add_argument("--idle")  # scaleToZero in n2a.yaml: publish() checks the duration
+    parser.add_argument("--always-on", action="store_true")
     return parser
 
 
@@ -196,6 +198,10 @@ def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
         kwargs["check"] = True
     if args.warmup is not None:
         kwargs["warmup"] = args.warmup
+    if args.idle is not None:
+        kwargs["idle"] = args.idle
+    if args.always_on:
+        kwargs["always_on"] = True
     dry_run = args.action == "plan" or args.dry_run
     kernel = ThisKernel(loaded, ignore=_loaded_by_n2a)  # the kernel is this process
     return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, kernel=kernel, **kwargs))

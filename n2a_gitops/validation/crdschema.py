@@ -7,7 +7,8 @@ lists ``properties`` and neither ``additionalProperties`` nor
 ``type: object`` by CRDs) is checked against the basics of ObjectMeta.
 
 The CRDs come from a folder of YAML files: the files Argo CD ships, or the output of
-``kubectl get crd ... -o yaml`` (a ``List`` of CRDs). Parsed schemas are cached per process:
+``kubectl get crd ... -o yaml`` (a ``List`` of CRDs). The CRDs' CEL rules are evaluated too, in
+the subset of CEL that cel.py knows (KEDA's rules). Parsed schemas are cached per process:
 the ApplicationSet CRD alone is 1.4 MB of YAML.
 """
 
@@ -67,6 +68,10 @@ def validate_against_crds(doc: dict, crds_dir: Path) -> list[str]:
     for err in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         where = ".".join(str(p) for p in err.absolute_path) or "(root)"
         problems.append(f"{label}: {where}: {_short(err)}")
+    # The CRD's CEL rules (x-kubernetes-validations), which the API server checks on apply.
+    from n2a_gitops.validation.cel import violations
+
+    problems += [f"{label}: {where}: {message}" for where, message in violations(validator.schema, doc)]
     return problems
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from n2a_gitops.errors import NotFoundError
 from n2a_gitops.layout import app_dir, application_file
 from n2a_gitops.validation import scope
-from n2a_gitops.validation.checks import access, bootstrap, overlay, resources, routing, secrets
+from n2a_gitops.validation.checks import access, bootstrap, overlay, resources, routing, scaling, secrets
 from n2a_gitops.validation.checks import application as app_checks
 from n2a_gitops.validation.checks.problem import Problem, resource_id
 from n2a_gitops.validation.repofiles import (
@@ -76,6 +76,7 @@ def check_app(
         problems += routing.check_routes(settings, app, manifests, gateway_crds(crds_dir, notes), folder)
     problems += access.check_access(settings, app, manifests, folder)
     problems += resources.check_resources(settings, manifests, folder)
+    problems += scaling.check_scaling(settings, app, manifests, crds_dir, folder, notes)
     external = any(isinstance(d, dict) and secrets.is_external_secret(d) for d in manifests)
     problems += secrets.check_secrets(
         settings,

@@ -13,7 +13,7 @@ from n2a_gitops.validation.checks.schemas import kubernetes_errors
 CONFIGMAP_LIMIT = 1024 * 1024  # data + binaryData, decoded: what the API server accepts
 OWNER_LABEL = "n2a.dev/owner"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
-CRD_GROUPS = {"external-secrets.io"}
+CRD_GROUPS = {"external-secrets.io", "keda.sh", "http.keda.sh"}  # KEDA's: checks/scaling.py
 
 
 def configmap_bytes(doc: dict) -> int:
@@ -101,7 +101,7 @@ def check_manifests(
                     host_rule, f"host {host!r} is not the app's own host {expected_host!r}", f"use host {expected_host}"
                 )
         if doc.get("kind") == "Ingress":
-            for message in routing.ingress_backend_problems(app, doc):
+            for message in routing.ingress_backend_problems(app, doc, settings):
                 bad("route-backend", message, f"send traffic only to the app's own Service {app}-web")
         if doc.get("kind") == "Service" and (doc.get("spec") or {}).get("type", "ClusterIP") != "ClusterIP":
             bad(

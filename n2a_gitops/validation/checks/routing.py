@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from n2a_gitops.validation.checks.problem import Problem, resource_id
+from n2a_gitops.validation.checks.scaling import is_interceptor_backend, is_interceptor_ingress_backend
 
 GROUP = "gateway.networking.k8s.io"
 VERSION = "v1"
@@ -32,7 +33,15 @@ KNOWN = {
         "spec.listeners[].tls": {"mode", "certificateRefs", "options"},
         "spec.listeners[].allowedRoutes": {"namespaces", "kinds"},
     },
+    # Scale to zero: the admin's grant that lets the apps' routes reach the interceptor (argocd/).
+    "ReferenceGrant": {
+        "": {"apiVersion", "kind", "metadata", "spec"},
+        "spec": {"from", "to"},
+        "spec.from[]": {"group", "kind", "namespace"},
+        "spec.to[]": {"group", "kind", "name"},
+    },
 }
+VERSIONS = {"ReferenceGrant": "v1beta1"}  # kinds n2a writes at another version than VERSION
 
 
 def is_gateway_api(doc: dict) -> bool:
@@ -49,8 +58,9 @@ def schema_problems(doc: dict, crds: Path | None) -> list[tuple[str, str]]:
             for line in validate_against_crds(doc, crds)
         ]
     found = []
-    if doc.get("apiVersion") != f"{GROUP}/{VERSION}":
-        found.append(("gateway-schema", f"apiVersion {doc.get('apiVersion')!r} is not {GROUP}/{VERSION}"))
+    version = VERSIONS.get(str(doc.get("kind")), VERSION)
+    if doc.get("apiVersion") != f"{GROUP}/{version}":
+        found.append(("gateway-schema", f"apiVersion {doc.get('apiVersion')!r} is not {GROUP}/{version}"))
     for path, allowed in KNOWN.get(str(doc.get("kind")), {}).items():
         for where, node in _walk(doc, path):
             if isinstance(node, dict):
@@ -162,6 +172,8 @@ def _is_platform_parent(settings, ref) -> bool:
 
 
 def _backend_problem(settings, app: str, ref: dict) -> str | None:
+    if is_interceptor_backend(settings, ref):
+        return None  # scale to zero: checks/scaling.py holds such a route to its own app's host
     if ref.get("group", "") != "" or ref.get("kind", "Service") != "Service":
         return f"backend {_show(ref)} is not a Service"
     if ref.get("namespace", settings.namespace) != settings.namespace:
@@ -173,8 +185,9 @@ def _backend_problem(settings, app: str, ref: dict) -> str | None:
     return None
 
 
-def ingress_backend_problems(app: str, doc: dict) -> list[str]:
-    """An Ingress, too, may send traffic only to its own app's Service."""
+def ingress_backend_problems(app: str, doc: dict, settings=None) -> list[str]:
+    """An Ingress, too, may send traffic only to its own app's Service (or, scaling to zero, the
+    interceptor: checks/scaling.py)."""
     spec = doc.get("spec") or {}
     backends = [spec.get("defaultBackend")] + [
         p.get("backend")
@@ -185,7 +198,7 @@ def ingress_backend_problems(app: str, doc: dict) -> list[str]:
     ]
     found = []
     for backend in backends:
-        if not backend:
+        if not backend or (settings and is_interceptor_ingress_backend(settings, backend)):
             continue
         service = (backend.get("service") or {}).get("name")
         if service != f"{app}-web":
