@@ -32,7 +32,7 @@ class Follower:
     """Follows the %run lines of the app's notebook and, in turn, of what they bring in."""
 
     def __init__(self, notebook: Path, included: Mapping[str, Path]):
-        from n2a_gitops.notebook.convert import _Findings
+        from n2a_gitops.notebook.findings import Findings as _Findings
 
         self.base = Path(os.path.abspath(Path(notebook).parent))
         self.included = {Path(p).resolve(): rel for rel, p in included.items()}
