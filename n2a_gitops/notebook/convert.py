@@ -32,6 +32,10 @@ from n2a_gitops.notebook.magics import (  # noqa: F401  (LINE_MAGICS, CELL_MAGIC
     QUIET_MAGICS,
     RUNNING_CELL_MAGICS,
     SHELL_CELL_MAGICS,
+    automagic,
+    automagic_call,
+    automagic_names,
+    bound_names,
 )
 from n2a_gitops.notebook.script import (  # noqa: F401  (STAND_IN_FILE: re-exported)
     STAND_IN,
@@ -107,12 +111,14 @@ def convert_part(path: Path, on_run, label: str = "") -> Part:
     kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
     pieces: list[tuple] = []  # ("markdown", text) or ("code", code cell, source, python)
     served_sources: dict[int, str] = {}
+    bound: set[str] = set()  # names earlier cells define: they shadow automagics, as in a kernel
     for number, cell in kept:
         if cell.cell_type == "markdown":
             pieces.append(("markdown", cell.source))
         if cell.cell_type != "code" or not cell.source.strip():
             continue  # raw cells are not run by Jupyter either
-        source, python = cell.source, _python_source(number, cell.source)
+        source, python = cell.source, _python_source(number, cell.source, bound, findings.warnings)
+        bound |= bound_names(parse(python))
         findings.code_cell, seen = numbers[number], len(findings.runs)
         _scan(number, python, findings)
         for k, line in findings.runs[seen:]:
@@ -162,8 +168,9 @@ def _skipped(cell) -> bool:
     return bool(SKIP_TAGS & set(cell.get("metadata", {}).get("tags", [])))
 
 
-def _python_source(number: int, source: str) -> str:
-    """The cell as Python, the way PythonExporter converts it (and checked to parse)."""
+def _python_source(number: int, source: str, bound: set[str], warnings: list[str]) -> str:
+    """The cell as Python, the way PythonExporter converts it, then as IPython's automagic runs a
+    one-line cell (and checked to parse)."""
     from nbconvert.filters import ipython2python
 
     stripped = source.lstrip("\n")
@@ -171,10 +178,10 @@ def _python_source(number: int, source: str) -> str:
     magic, _, line = head[2:].partition(" ") if head.startswith("%%") else ("", "", "")
     if magic in RUNNING_CELL_MAGICS:
         # IPython would run the body as IPython code; convert it now so the stand-in can exec it.
-        inner = _python_source(number, body)
+        inner = _python_source(number, body, bound, warnings)
         python = f"get_ipython().run_cell_magic({magic!r}, {line.strip()!r}, {inner!r})\n"
     else:
-        python = ipython2python(source)
+        python = _automagic(number, ipython2python(source), bound, warnings)
     try:
         parse(python)
     except SyntaxError as exc:
@@ -182,6 +189,29 @@ def _python_source(number: int, source: str) -> str:
             f"cell {number} is not valid Python: {exc.msg} (line {exc.lineno} of the cell)",
             "fix the cell, or tag it n2a-skip to leave it out of the app",
         ) from None
+    return python
+
+
+def _automagic(number: int, python: str, bound: set[str], warnings: list[str]) -> str:
+    """IPython runs a cell that is one line after its input transformers through its prefilter,
+    whose automagic makes `pip install x` the magic `%pip install x` (InteractiveShell.transform_cell).
+    n2a does so only when the line is not valid Python: valid Python keeps its meaning (`env = 3`,
+    `cd(x)`), with a warning where IPython would have run the magic instead (`pwd`, `cd /tmp`)."""
+    lines = python.splitlines()
+    magic = automagic(lines[0], bound) if len(lines) == 1 else None
+    if magic is None:
+        return python
+    try:
+        parse(python)
+    except SyntaxError:
+        return automagic_call(*magic)
+    name, rest = magic
+    what = f"the magic %{name}" if automagic_names()[name] == "magic" else f"the shell alias {name}"
+    written = f"%{name} {rest}".strip()
+    warnings.append(
+        f"cell {number}: IPython runs `{lines[0].strip()}` as {what} (automagic), but it is also valid "
+        f"Python, so the app runs it as Python; write `{written}` if the magic is meant"
+    )
     return python
 
 

@@ -9,6 +9,7 @@ lines from the notebook voila serves, so that no page view runs pip.
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 
@@ -216,4 +217,13 @@ def is_install_line(text: str) -> bool:
         return name in INSTALLERS and rest.split(" ")[0] == "install"
     if line.startswith("!"):
         return bool(_SHELL_INSTALL.match(line.lstrip("!")))
-    return False
+    name, _, rest = line.partition(" ")  # `pip install x` that IPython's automagic runs
+    return name in INSTALLERS and rest.split(" ")[0] == "install" and not _valid_python(text)
+
+
+def _valid_python(text: str) -> bool:
+    try:
+        compile(text.strip(), "<line>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except SyntaxError:
+        return False
+    return True
