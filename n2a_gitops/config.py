@@ -122,6 +122,13 @@ class Settings:
     crdsDir: str = ""  # Argo CD CRDs for `n2a validate` (repo-relative or absolute)
     notify: str = ""  # e.g. "slack" to subscribe owners to Argo CD notifications
     pushTimeout: float = 120  # seconds --push keeps retrying while other publishers win the race
+    # Notebook limits (notebook/limits.py holds the defaults and what each one stops; None keeps
+    # the default). Sizes are quantities ("100Mi"), the others whole numbers.
+    maxNotebookSize: str | int | None = None  # the .ipynb file (default 100Mi)
+    maxNesting: int | None = None  # JSON nesting depth (default 100)
+    maxCellSize: str | int | None = None  # one code cell's source (default 512Ki)
+    maxCodeSize: str | int | None = None  # all code cells together (default 1Mi)
+    maxPathLength: int | None = None  # a file's path in the app, in bytes (default 200, at most 240)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -173,6 +180,12 @@ class Settings:
                 "set accessIdentity: email (or preferred_username)",
             )
         _check_limits(self, source)
+        from n2a_gitops.notebook import limits
+
+        try:
+            limits.from_settings(self)
+        except N2AError as exc:
+            bad(exc.message.removeprefix("n2a.yaml: "), exc.fix)
 
     @property
     def requires_auth(self) -> bool:

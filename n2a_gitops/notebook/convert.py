@@ -24,8 +24,11 @@ from pathlib import Path
 from n2a_gitops.errors import N2AError, UsageError
 from n2a_gitops.model import ConvertedNotebook
 from n2a_gitops.notebook import installs
+from n2a_gitops.notebook import limits as nblimits
 from n2a_gitops.notebook.cellmap import MAP_FILE, CellMap, dumps
 from n2a_gitops.notebook.findings import Findings, escape
+from n2a_gitops.notebook.limits import DEFAULT as DEFAULT_LIMITS
+from n2a_gitops.notebook.limits import Limits
 from n2a_gitops.notebook.magics import (  # noqa: F401  (LINE_MAGICS, CELL_MAGICS: re-exported for tests)
     CELL_MAGICS,
     LINE_MAGICS,
@@ -64,14 +67,14 @@ class Part:
     stand_in: bool  # the script imports the IPython stand-in
 
 
-def convert(path: Path, included: Mapping[str, Path] | None = None) -> ConvertedNotebook:
+def convert(path: Path, included: Mapping[str, Path] | None = None, limits: Limits | None = None) -> ConvertedNotebook:
     """``included``: files shipped with --include (path in the app -> file on disk), where a %run
-    of a file outside the notebook's folder may find it."""
+    of a file outside the notebook's folder may find it. ``limits``: n2a.yaml's (limits.py)."""
     from n2a_gitops.notebook.runs import Follower
 
     path = Path(path)
-    follower = Follower(path, included or {})
-    part = convert_part(path, follower.visitor(path))
+    follower = Follower(path, included or {}, limits or DEFAULT_LIMITS)
+    part = convert_part(path, follower.visitor(path), limits=limits)
     if not part.code_cells:
         why = f" ({part.skipped} cell(s) tagged n2a-skip)" if part.skipped else ""
         raise N2AError(
@@ -102,13 +105,15 @@ def convert(path: Path, included: Mapping[str, Path] | None = None) -> Converted
     )
 
 
-def convert_part(path: Path, on_run, label: str = "") -> Part:
+def convert_part(path: Path, on_run, label: str = "", limits: Limits | None = None) -> Part:
     """Convert one notebook. ``on_run(code cell, line)`` is called for each ``%run`` found and
     returns the line to run instead (the file's path in the app), or None to keep it."""
-    nb = read_notebook(path)
+    nb = read_notebook(path, limits)
     findings = Findings()
     numbers = _code_cell_numbers(nb)
     kept = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if not _skipped(cell)]
+    # Before anything compiles: the compiler's memory grows with the code (limits.py).
+    nblimits.check_code(path, [(n, c.source) for n, c in kept if c.cell_type == "code"], limits or DEFAULT_LIMITS)
     pieces: list[tuple] = []  # ("markdown", text) or ("code", code cell, source, python)
     served_sources: dict[int, str] = {}
     bound: set[str] = set()  # names earlier cells define: they shadow automagics, as in a kernel
@@ -140,24 +145,38 @@ def convert_part(path: Path, on_run, label: str = "") -> Part:
     )
 
 
-def read_notebook(path: Path):
-    """The notebook as nbformat v4, or one clear error saying what is wrong with the file."""
+def read_notebook(path: Path, limits: Limits | None = None):
+    """The notebook as nbformat v4, or one clear error saying what is wrong with the file. Its
+    size and nesting are held to LIMITS (n2a.yaml's, see limits.py) before any parser runs."""
     import nbformat
 
+    limits = limits or DEFAULT_LIMITS
+    path = Path(path)
+    nblimits.check_notebook_path(path)
     if not path.exists():
         raise UsageError(f"notebook {path} does not exist", "check the path (it is relative to the current directory)")
     if not path.is_file():
         raise UsageError(f"{path} is not a file", "pass the notebook's .ipynb file")
+    with path.open("rb") as handle:  # never more than the limit, even if the file grows meanwhile
+        raw = handle.read(limits.notebook_bytes + 1)
+        nblimits.check_notebook_size(path, max(len(raw), path.stat().st_size), limits)
+    nblimits.check_nesting(path, raw, limits)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
+        del raw
         data = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise N2AError(f"{path} is not a notebook: it is not valid JSON ({exc})", REOPEN_FIX) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise N2AError(f"{path} is JSON but not a Jupyter notebook (no 'nbformat' field)", REOPEN_FIX)
+    del data
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
+    except RecursionError:  # the nesting limit raised above what the parsers can take
+        raise N2AError(
+            f"{path} nests its JSON too deeply for the parser", "lower maxNesting in n2a.yaml, or fix the notebook"
+        ) from None
     except Exception as exc:  # nbformat raises assorted errors (ValidationError, KeyError, ...)
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise N2AError(f"{path} is not a valid notebook: {detail}", REOPEN_FIX) from None
@@ -188,6 +207,11 @@ def _python_source(number: int, source: str, bound: set[str], warnings: list[str
         raise N2AError(
             f"cell {number} is not valid Python: {exc.msg} (line {exc.lineno} of the cell)",
             "fix the cell, or tag it n2a-skip to leave it out of the app",
+        ) from None
+    except (RecursionError, MemoryError):  # e.g. `1+1+...` a hundred thousand times: CPython gives up
+        raise N2AError(
+            f"cell {number} nests its code too deeply for Python's compiler",
+            "split the expression (or move its data to a file the code reads), or tag the cell n2a-skip",
         ) from None
     return python
 
