@@ -323,10 +323,11 @@ def _served_notebook(nb, kept, sources: dict[int, str] | None = None, numbers: d
     gone, so a traceback's cell is named from it (the warm-up, preview, --check)."""
     import nbformat
 
-    served = copy.deepcopy(nb)
+    # Copied without the outputs, which can weigh most of a notebook and are cleared anyway.
+    served = nbformat.from_dict(copy.deepcopy({k: v for k, v in nb.items() if k != "cells"}))
     served.cells = []
     for number, cell in kept:
-        cell = copy.deepcopy(cell)
+        cell = nbformat.from_dict(copy.deepcopy({k: v for k, v in cell.items() if k != "outputs"}))
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             cell.source = installs.without_installs((sources or {}).get(number, cell.source))

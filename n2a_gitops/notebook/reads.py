@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from n2a_gitops.notebook.cellmap import MAP_FILE, CellMap, loads
-from n2a_gitops.notebook.limits import DEFAULT, Limits
+from n2a_gitops.notebook.limits import DEFAULT, Limits, check_app_path
 
 # Calls that read the file their first argument (or one of PATH_KEYWORDS) names: by the last
 # name of the function (`pd.read_csv` -> "read_csv"); any "read_*" and "scan_*" count too.
@@ -258,7 +258,7 @@ def _classify(text: str, base: Path, limits: Limits, max_file, how: str, is_read
             entry["status"] = "outside"
             return entry
         return None
-    if normal in (".", "") or len(normal.encode()) > limits.path_bytes:
+    if normal in (".", ""):
         return None
     path = base / normal
     if not _exists(path):
@@ -279,6 +279,7 @@ def _classify(text: str, base: Path, limits: Limits, max_file, how: str, is_read
         return None
     size = real.stat().st_size
     entry.update(path=normal, bytes=size, status="shipped")
+    check_app_path(normal, f"the code reads {normal}", limits)
     if max_file is not None and size > max_file:
         entry["status"] = "too-large"
     return entry

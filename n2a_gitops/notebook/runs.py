@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from n2a_gitops.errors import N2AError, UsageError
+from n2a_gitops.notebook.limits import check_app_path
 
 # IPython's %run options (its getopt spec; the stand-in reads them the same way).
 RUN_OPTIONS = "nidtN:b:pD:l:rs:T:em:G"
@@ -63,6 +64,7 @@ class Follower:
             return None
         path = self._find(by, written)
         shipped = self._place(by, written, path)
+        check_app_path(shipped, f"%run {written} in {by}", self.limits)
         resolved = path.resolve()
         if resolved in chain:
             loop = " -> ".join(p.name for p in chain[chain.index(resolved) :]) + f" -> {path.name}"
@@ -150,9 +152,6 @@ class Follower:
         self.stand_in |= part.stand_in
 
     def _script(self, path: Path, shipped: str) -> None:
-        from n2a_gitops.notebook import limits
-
-        limits.check_app_path(shipped, f"{path.name}, which %run brings in", self.limits)
         if path.stat().st_size > self.limits.code_bytes:  # before the compiler sees it (limits.py)
             raise N2AError(
                 f"{path}, which %run brings in, is {path.stat().st_size} bytes, above the limit of "
