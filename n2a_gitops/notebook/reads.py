@@ -66,6 +66,9 @@ READERS = {
     "GIF",
     "SVG",
     "PDF",
+    "listdir",  # folders: listed in the plan, shipped with --include
+    "scandir",
+    "walk",
 }
 READER_PREFIXES = ("read_", "scan_")
 WRITERS_PREFIXES = ("to_", "write", "save", "dump")
