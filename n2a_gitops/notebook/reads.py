@@ -285,6 +285,7 @@ def _classify(text: str, base: Path, limits: Limits, max_file, how: str, is_read
     check_app_path(normal, f"the code reads {normal}", limits)
     if max_file is not None and size > max_file:
         entry["status"] = "too-large"
+        return entry if is_read else None  # a mere mention of a big file is not worth a warning
     return entry
 
 
