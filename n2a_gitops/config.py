@@ -142,6 +142,13 @@ class Settings:
     interceptorService: str = "keda-add-ons-http-interceptor-proxy"  # its proxy Service there
     interceptorPort: int = 8080
     scalerAddress: str = "keda-add-ons-http-external-scaler.keda:9090"  # the add-on's external scaler
+    # Notebook limits (notebook/limits.py holds the defaults and what each one stops; None keeps
+    # the default). Sizes are quantities ("100Mi"), the others whole numbers.
+    maxNotebookSize: str | int | None = None  # the .ipynb file (default 100Mi)
+    maxNesting: int | None = None  # JSON nesting depth (default 100)
+    maxCellSize: str | int | None = None  # one code cell's source (default 512Ki)
+    maxCodeSize: str | int | None = None  # all code cells together (default 1Mi)
+    maxPathLength: int | None = None  # a file's path in the app, in bytes (default 200, at most 240)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -198,6 +205,12 @@ class Settings:
         if not isinstance(self.codeowners, str):
             bad(f'codeowners {self.codeowners!r} must be a handle pattern or ""', 'e.g. codeowners: "@{user}"')
         _check_scaling(self, source)
+        from n2a_gitops.notebook import limits
+
+        try:
+            limits.from_settings(self)
+        except N2AError as exc:
+            bad(exc.message.removeprefix("n2a.yaml: "), exc.fix)
 
     @property
     def requires_auth(self) -> bool:

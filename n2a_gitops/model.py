@@ -114,6 +114,9 @@ class PublishResult:
     evidence: list[str] = field(default_factory=list)
     requirement_sources: list[dict] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)  # [{"path": ..., "bytes": ...}]
+    # Files the code reads beside the notebook (notebook/reads.py): [{"path", "cell", "status", "bytes",
+    # "how"}], status shipped | included | missing | outside | folder | too-large | available.
+    data_files: list[dict] = field(default_factory=list)
     application: str | None = None  # repo-relative path of the child Application, if any
     dry_run: bool = False
     changed: bool = True

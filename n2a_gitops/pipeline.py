@@ -28,7 +28,6 @@ CONFIGMAP_BUDGET = 900 * 1024
 MAX_FILE = 1024 * 1024 - 4096
 RESERVED_ENV = {"PATH", "HOME", "VIRTUAL_ENV", "PORT", "PYTHONUNBUFFERED"}
 NOTIFY_TRIGGERS = ("on-deployed", "on-health-degraded", "on-sync-failed")
-IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
 
 @dataclass
@@ -72,29 +71,6 @@ def _env(pairs) -> dict[str, str]:
             )
         env[key] = value
     return env
-
-
-def _included(paths, notebook: Path) -> dict[str, Path]:
-    """Extra files shipped with the app: their path in the app (relative to the notebook's folder)
-    -> the file."""
-    files: dict[str, Path] = {}
-    base = notebook.parent.resolve()
-    for item in paths or ():
-        src = Path(item)
-        if not src.is_absolute() and not src.exists():  # relative to the cwd, else to the notebook
-            src = notebook.parent / item
-        if not src.exists():
-            raise UsageError(
-                f"--include {item}: no such file or directory", "give a path relative to the notebook or absolute"
-            )
-        src = src.resolve()
-        # Inside the notebook's folder the layout is kept; from elsewhere the item itself is the top.
-        top = base if src.is_relative_to(base) else src.parent
-        for f in [src] if src.is_file() else sorted(src.rglob("*")):
-            rel = f.relative_to(top)
-            if f.is_file() and not IGNORED_PARTS & set(rel.parts):
-                files[rel.as_posix()] = f
-    return files
 
 
 def _configmaps(app_files: dict[str, bytes]) -> list[dict]:
@@ -142,13 +118,13 @@ def _probes(launch) -> dict:
     }
 
 
-def _warmup_wanted(warmup: bool | None, path: Path) -> tuple[bool, str]:
+def _warmup_wanted(warmup: bool | None, path: Path, limits=None) -> tuple[bool, str]:
     """(run the warm-up?, why): --no-warmup, else the notebook's `metadata.n2a.warmup`, else on."""
     from n2a_gitops.notebook.convert import read_notebook
 
     if warmup is not None:
         return warmup, "--no-warmup" if not warmup else "asked for"
-    value = (read_notebook(path).metadata.get("n2a") or {}).get("warmup", True)
+    value = (read_notebook(path, limits).metadata.get("n2a") or {}).get("warmup", True)
     if not isinstance(value, bool):
         raise UsageError(
             f"the notebook's metadata n2a.warmup is {value!r}, not true or false",
@@ -157,13 +133,13 @@ def _warmup_wanted(warmup: bool | None, path: Path) -> tuple[bool, str]:
     return value, "metadata n2a.warmup: false" if not value else "default"
 
 
-def _source_notebook(path: Path) -> bytes:
+def _source_notebook(path: Path, limits=None) -> bytes:
     """The notebook as committed beside the app: outputs cleared (they can be large or sensitive)."""
     import nbformat
 
     from n2a_gitops.notebook.convert import read_notebook
 
-    nb = read_notebook(path)
+    nb = read_notebook(path, limits)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -273,14 +249,18 @@ def prepare(
     from n2a_gitops.deps import requirements as reqs
     from n2a_gitops.kernel import notebook_env
     from n2a_gitops.notebook import convert as nbconv
+    from n2a_gitops.notebook import includes, reads
+    from n2a_gitops.notebook import limits as nblimits
     from n2a_gitops.pod import access as access_mod
     from n2a_gitops.pod import envvars, resources, secretrefs
 
     out = out or Output(quiet=True)
     nb_path = Path(notebook).expanduser()
+    nblimits.check_notebook_path(nb_path)  # past the file system's limits, is_file() raises
     if not nb_path.is_file():
         raise UsageError(f"notebook {notebook} does not exist", "give the path of an .ipynb file")
     settings, root = _settings_for(repo, need_repo)
+    limits = nblimits.from_settings(settings)
     owner_given = _owner(owner, root)
     chosen = access_mod.resolve(settings, access, owner_given)  # a refused choice stops before any work
     user_env = _env(env)
@@ -292,10 +272,12 @@ def prepare(
 
     # The kernel's environment is asked in the background (a subprocess, cached) while nbconvert works.
     kernel_env_job = notebook_env.start(nb_path, kernel)
-    included = _included(include, nb_path)
+    included = includes.collect(include, nb_path, limits)
     out.step(f"converting {nb_path.name} with nbconvert")
-    converted = nbconv.convert(nb_path, included)
-    warnings = list(converted.warnings)
+    converted = nbconv.convert(nb_path, included, limits)
+    read = reads.find(converted, nb_path, included, limits, MAX_FILE)  # files the code reads beside it
+    included = {**read.ship, **included}
+    warnings = list(converted.warnings) + read.warnings
     if converted.shell_escapes and not settings.allowShellEscapes:
         raise PolicyError(
             f"the notebook runs shell commands, which n2a.yaml forbids: {', '.join(converted.shell_escapes[:3])}",
@@ -303,7 +285,7 @@ def prepare(
         )
 
     runtime, detection = runtimes.choose(converted.source, framework, settings.frameworks, converted.cellmap)
-    warm, why_warm = _warmup_wanted(warmup, nb_path)
+    warm, why_warm = _warmup_wanted(warmup, nb_path, limits)
     declared = runtime.launch(detection, CONTAINER_PORT)
     launch = declared.served(warm)
     ident = names.app_id(name or nb_path.stem, owner_given)
@@ -322,7 +304,7 @@ def prepare(
     extra = {rel: f.read_bytes() for rel, f in included.items()}
     served = launch.entry.endswith(".ipynb")  # voila: the notebook itself, and the notebooks %run brings in
     brought = {p: c.encode() for p, c in (converted.served_files if served else converted.files).items()}
-    source_notebook = _source_notebook(nb_path)
+    source_notebook = _source_notebook(nb_path, limits)
     _refuse_secrets(
         {"the notebook": source_notebook, "the converted code": converted.source.encode(), **extra, **brought},
         settings,
@@ -363,7 +345,7 @@ def prepare(
     app_files.update({p: c.encode() for p, c in launch.files.items()})
     if conda_env:
         app_files[conda.SHIPPED] = conda_env.render().encode()
-    lock_info, notes = None, list(ident.notes)
+    lock_info, notes = None, list(ident.notes) + read.notes
     unlocked = (
         "each pod resolves requirements.txt when it starts, so versions can change between restarts "
         "and nothing is installed only once"
@@ -446,6 +428,7 @@ def prepare(
         evidence=list(detection.evidence),
         requirement_sources=[{"spec": r.spec, "source": r.source, "origin": r.origin} for r in requirement_list],
         files=sizes,
+        data_files=read.entries,
         application=application_path,
         notes=notes,
         access=chosen.spec,

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from n2a_gitops.errors import N2AError, UsageError
+from n2a_gitops.notebook.limits import check_app_path
 
 # IPython's %run options (its getopt spec; the stand-in reads them the same way).
 RUN_OPTIONS = "nidtN:b:pD:l:rs:T:em:G"
@@ -31,8 +32,11 @@ CONVERTED_SUFFIX = ".py"  # helpers.ipynb ships as helpers.ipynb.py
 class Follower:
     """Follows the %run lines of the app's notebook and, in turn, of what they bring in."""
 
-    def __init__(self, notebook: Path, included: Mapping[str, Path]):
-        from n2a_gitops.notebook.convert import _Findings
+    def __init__(self, notebook: Path, included: Mapping[str, Path], limits=None):
+        from n2a_gitops.notebook.findings import Findings as _Findings
+        from n2a_gitops.notebook.limits import DEFAULT
+
+        self.limits = limits or DEFAULT
 
         self.base = Path(os.path.abspath(Path(notebook).parent))
         self.included = {Path(p).resolve(): rel for rel, p in included.items()}
@@ -60,6 +64,7 @@ class Follower:
             return None
         path = self._find(by, written)
         shipped = self._place(by, written, path)
+        check_app_path(shipped, f"%run {written} in {by}", self.limits)
         resolved = path.resolve()
         if resolved in chain:
             loop = " -> ".join(p.name for p in chain[chain.index(resolved) :]) + f" -> {path.name}"
@@ -138,7 +143,7 @@ class Follower:
     def _notebook(self, path: Path, shipped: str, chain: tuple[Path, ...]) -> None:
         from n2a_gitops.notebook.convert import convert_part
 
-        part = convert_part(path, self.visitor(path, chain, shipped), label=shipped)
+        part = convert_part(path, self.visitor(path, chain, shipped), label=shipped, limits=self.limits)
         script = shipped + CONVERTED_SUFFIX
         self.files[script] = self.code_sources[script] = part.script
         self.served_files[shipped] = part.served
@@ -147,6 +152,12 @@ class Follower:
         self.stand_in |= part.stand_in
 
     def _script(self, path: Path, shipped: str) -> None:
+        if path.stat().st_size > self.limits.code_bytes:  # before the compiler sees it (limits.py)
+            raise N2AError(
+                f"{path}, which %run brings in, is {path.stat().st_size} bytes, above the limit of "
+                f"{self.limits.code_bytes} bytes of code (maxCodeSize in n2a.yaml)",
+                "move data out of the script (a file it reads at run time), or raise maxCodeSize in n2a.yaml",
+            )
         try:
             text = path.read_text(encoding="utf-8")
             compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -156,6 +167,11 @@ class Follower:
             raise N2AError(
                 f"{path}, which %run brings in, is not valid Python: {exc.msg} (line {exc.lineno})",
                 f"fix {path.name}, or remove the %run line",
+            ) from None
+        except (RecursionError, MemoryError):
+            raise N2AError(
+                f"{path}, which %run brings in, nests its code too deeply for Python's compiler",
+                f"split the expression in {path.name}, or remove the %run line",
             ) from None
         self.files[shipped] = self.served_files[shipped] = self.code_sources[shipped] = text
 

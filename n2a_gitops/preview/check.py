@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 
 from n2a_gitops.errors import CheckError, N2AError
+from n2a_gitops.notebook.reads import missing_file_fix
 from n2a_gitops.output import Output
 
 PAGE_TIMEOUT = 120  # seconds: voila streams the page while its kernel runs the notebook
@@ -62,13 +63,14 @@ def run(manifests: list[dict], out: Output | None = None, cache_dir=None, wait: 
             elif app.printed_traceback(ready):
                 problem = f"it printed a traceback when its page was opened (HTTP {status})"
             if problem:
-                raise CheckError(f"the app failed its check run: {problem}" + app.output(ready), FIX)
+                message = f"the app failed its check run: {problem}" + app.output(ready)
+                raise CheckError(message, missing_file_fix(message) or FIX)
     except CheckError:
         raise
     except N2AError as exc:
         if exc.exit_code != 1:  # a usage problem (a busy port ...), not the app's code
             raise
-        raise CheckError(f"the app failed its check run: {exc.message}", FIX) from None
+        raise CheckError(f"the app failed its check run: {exc.message}", missing_file_fix(exc.message) or FIX) from None
     seconds = round(time.monotonic() - started, 1)
     out.info(f"check        passed: the app started and its page answered HTTP {status} ({seconds} s)")
     return {"passed": True, "seconds": seconds, "status": status}
