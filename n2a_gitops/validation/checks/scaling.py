@@ -71,7 +71,7 @@ def check_scaling(
 ) -> list[Problem]:
     """Every scale-to-zero rule for one app's built manifests (KEDA objects strictly against their
     CRDs when ``crds_dir`` holds them; else a note says the schema check was skipped)."""
-    from n2a_gitops.validation.checks import access
+    from n2a_gitops.validation.checks import accesspaths
 
     docs = [d for d in manifests if isinstance(d, dict)]
     problems: list[Problem] = []
@@ -131,9 +131,9 @@ def check_scaling(
                 continue
             for message in _route_host_problems(doc, host):
                 bad(doc, "scaling-route-host", message, f"the route carries only {host}, unchanged")
-        pod_labels = access._pod_labels(docs)
+        pod_labels = accesspaths._pod_labels(docs)
         for policy in docs:
-            if policy.get("kind") == "NetworkPolicy" and access._selects(policy, pod_labels):
+            if policy.get("kind") == "NetworkPolicy" and accesspaths._selects(policy, pod_labels):
                 for message in _policy_problems(settings, policy):
                     bad(
                         policy,
