@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,21 +68,32 @@ class GitRunner:
         self.recovered: list[str] = []  # what taking the lock put right after an interrupted run
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _run(self, *args: str, env: dict | None = None) -> tuple[int, str, str]:
-        """git ARGS without raising: (status, stdout, stderr), in the C locale (GitPython sets it)."""
-        status, out, err = self.git.execute(
-            [self.git.GIT_PYTHON_GIT_EXECUTABLE, *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            env={**GIT_ENV, **(env or {})},
-            strip_newline_in_stdout=False,
-        )
+    def _run(self, *args: str, env: dict | None = None, stdin: bytes | None = None) -> tuple[int, str, str]:
+        """git ARGS without raising: (status, stdout, stderr), in the C locale (GitPython sets it).
+        ``stdin``: what git reads on its standard input."""
+        feed = None
+        if stdin is not None:  # GitPython hands git a file as its stdin
+            feed = tempfile.TemporaryFile()
+            feed.write(stdin)
+            feed.seek(0)
+        try:
+            status, out, err = self.git.execute(
+                [self.git.GIT_PYTHON_GIT_EXECUTABLE, *args],
+                istream=feed,
+                with_extended_output=True,
+                with_exceptions=False,
+                env={**GIT_ENV, **(env or {})},
+                strip_newline_in_stdout=False,
+            )
+        finally:
+            if feed is not None:
+                feed.close()
         return status, out, err
 
-    def _out(self, *args: str, env: dict | None = None) -> str:
+    def _out(self, *args: str, env: dict | None = None, stdin: bytes | None = None) -> str:
         git = gitpython()
 
-        status, out, err = self._run(*args, env=env)
+        status, out, err = self._run(*args, env=env, stdin=stdin)
         if status:
             raise git.GitCommandError(["git", *args], status, err, out)
         return out.strip()
