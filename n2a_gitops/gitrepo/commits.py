@@ -69,7 +69,11 @@ class RepoCommits(RepoRecovery):
             # No refresh of the whole index after it (a stat of every file in the repo): the
             # next `git status` refreshes the entries of these paths when it looks at them.
             if paths:
-                self.git.reset("-q", "--no-refresh", "--", *paths)
+                status, _, err = self._run("reset", "-q", "--no-refresh", "--", *paths)
+                if status and "no-refresh" in err:  # git before 2.36 has no --no-refresh
+                    self.git.reset("-q", "--", *paths)
+                elif status:
+                    raise git_error("reset", git.GitCommandError(["git", "reset"], status, err))
             return sha
 
     def _level(self, tree: str | None) -> dict[str, str]:
