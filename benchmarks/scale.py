@@ -1,7 +1,7 @@
 """Validation and publishing at the scale of a company: a benchmark, not a test.
 
 Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100] [--only PART ...]
-     (PART: validate, changed, publish, server; all by default)
+     (PART: validate, changed, publish, publish-scale, server; all by default)
 
 - Repos of 1, 100 and 1,000 apps: one real `n2a publish` of a mid-sized notebook (42 cells),
   then copies of its folder and child Application under other ids (each a real n2a overlay).
@@ -15,6 +15,10 @@ Run: python benchmarks/scale.py [--sizes 1,100,1000] [--rounds 3] [--sample 100]
   edit (its lock kept), a new app with --no-lock. Also against a lean floor: the same import
   without the format-checker modules that the CLI skips (checks/schemas.py), so the ratio does
   not hide behind them.
+- Publish at scale (publish-scale): CLI `n2a publish` of a new app into a repo of --scale-apps
+  apps (2,000) against the same into a repo of one app, in pairs side by side (the order
+  alternating), 2 * --rounds + 1 pairs; the median of the pairs' ratios, wall and CPU (the
+  goal: at most 1.1). A repo's cost must not grow with its app count.
 - The server extension: a real Jupyter server; `POST /n2a/publish` of an edit to an app the repo
   holds, first (after --idle seconds, the time a user needs to open JupyterLab and a notebook;
   and also at once when the API first answers) and five times later, then a new app; the
@@ -46,7 +50,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 APP = "sales-bench"
-PARTS = ("validate", "changed", "publish", "server")
+PARTS = ("validate", "changed", "publish", "publish-scale", "server")
 OWNER = "bench"
 
 
@@ -421,6 +425,44 @@ def server_start_without_n2a(work: Path, seed: Path, notebook: Path, env, tag: s
 # -- the whole benchmark ---------------------------------------------------------------------
 
 
+def publish_at_scale(work: Path, seed: Path, notebook: Path, env, apps: int, pairs: int) -> dict:
+    """A new app published into a repo of ``apps`` apps against one into a repo of one app,
+    ``pairs`` times side by side (the order alternating, so that the load hits both alike)."""
+    start = time.perf_counter()
+    small, large = grow(seed, work / "scale-1", 1, env), grow(seed, work / f"scale-{apps}", apps, env)
+    print(f"repos of 1 and {apps} apps made in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    own = work / "nb-scale" / notebook.name
+    own.parent.mkdir()
+    shutil.copy(notebook, own)
+    for repo in (small, large):  # the first publish of a repo fills caches both share (uv, bytecode)
+        cli_publish(repo, own, "warm", env)
+    runs: list[tuple[Run, Run]] = []
+    for r in range(pairs):
+        one = lambda repo, r=r: cli_publish(repo, own, f"scale{r}", env)  # noqa: E731 - a new app each pair
+        if r % 2:
+            big = one(large)
+            runs.append((one(small), big))
+        else:
+            runs.append((one(small), one(large)))
+    ratio = median(b.seconds / s.seconds for s, b in runs)
+    ratio_cpu = median(b.cpu / s.cpu for s, b in runs)
+    small_s, large_s = median(s.seconds for s, _ in runs), median(b.seconds for _, b in runs)
+    print(
+        f"publish a new app: {small_s:.2f} s into 1 app, {large_s:.2f} s into {apps} apps; median of {pairs} "
+        f"paired ratios {ratio:.3f} (CPU {ratio_cpu:.3f})",
+        file=sys.stderr,
+    )
+    shutil.rmtree(large)
+    return {
+        "scale_apps": apps,
+        "publish_into_1_app_s": round(small_s, 3),
+        f"publish_into_{apps}_apps_s": round(large_s, 3),
+        "publish_at_scale_over_one_app": round(ratio, 3),
+        "publish_at_scale_over_one_app_cpu": round(ratio_cpu, 3),
+        "publish_at_scale_pairs": pairs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,100,1000")
@@ -431,6 +473,7 @@ def main() -> None:
     parser.add_argument(
         "--idle", type=float, default=5.0, help="seconds between the server's start and its first publish"
     )
+    parser.add_argument("--scale-apps", type=int, default=2000, help="apps in the large repo of the publish-scale part")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="measure only these parts")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -553,6 +596,9 @@ def main() -> None:
                 f"{cpu['imp'] + cpu['bld']:.2f} s, lean floor {cpu['lean'] + cpu['bld']:.2f} s",
                 file=sys.stderr,
             )
+
+        if "publish-scale" in args.only:
+            result.update(publish_at_scale(work, seed, notebook, env, args.scale_apps, 2 * rounds + 1))
 
         if "server" in args.only:
             starts, starts_without, firsts, immediate, later, first_cpu, later_cpu, new_apps = (

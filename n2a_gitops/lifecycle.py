@@ -3,6 +3,7 @@ files live in the GitOps repo, and reading the published apps from the working t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from n2a_gitops.errors import N2AError, NotFoundError, UsageError
@@ -14,7 +15,9 @@ def app_names(root: Path) -> list[str]:
     if not folder.is_dir():
         return []
     base = Path(BASE_DIR).name
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != base and not p.name.startswith("."))
+    # scandir: whether an entry is a folder comes with the listing, no stat per app (2,000 of them).
+    with os.scandir(folder) as entries:
+        return sorted(e.name for e in entries if e.is_dir() and e.name != base and not e.name.startswith("."))
 
 
 def list_apps(repo, settings, owner: str | None = None) -> list[dict]:

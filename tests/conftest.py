@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,10 +38,8 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path_factory):
+def _isolate(monkeypatch, home: Path) -> None:
     """Fixed git identity, no user config or JupyterHub leaking in from the machine."""
-    home = tmp_path_factory.mktemp("home")
     for key, value in {
         "GIT_AUTHOR_NAME": "Test Author",
         "GIT_AUTHOR_EMAIL": "author@example.com",
@@ -56,6 +55,12 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     # Locking asks the package index, and tests stay offline: publish as with --no-lock unless a
     # test unsets this (the lock tests do, with the loopback index of tests/local_index.py).
     monkeypatch.setenv("N2A_NO_LOCK", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """Fixed git identity, no user config or JupyterHub leaking in from the machine."""
+    _isolate(monkeypatch, tmp_path_factory.mktemp("home"))
 
 
 def git(cwd, *args) -> str:
@@ -93,25 +98,37 @@ def gradio_notebook(tmp_path) -> Path:
     return write_notebook(tmp_path / "nb" / "greeter.ipynb", GRADIO_CELLS)
 
 
-@pytest.fixture
-def gitops(tmp_path) -> Path:
-    """A GitOps repository created by the real `n2a init`."""
+@pytest.fixture(scope="session")
+def _gitops_made_once(tmp_path_factory) -> Path:
+    """One real `n2a init` per session (in the same isolated environment as every test), which
+    the ``gitops`` fixture copies: some sixty tests start from it."""
     from n2a_gitops.cli import main
 
-    root = tmp_path / "gitops"
-    assert (
-        main(
-            [
-                "init",
-                str(root),
-                "--repo-url",
-                "https://git.example.com/platform/gitops.git",
-                "--apps-domain",
-                "apps.example.com",
-            ]
+    root = tmp_path_factory.mktemp("gitops-once") / "gitops"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+        assert (
+            main(
+                [
+                    "init",
+                    str(root),
+                    "--repo-url",
+                    "https://git.example.com/platform/gitops.git",
+                    "--apps-domain",
+                    "apps.example.com",
+                ]
+            )
+            == 0
         )
-        == 0
-    )
+    return root
+
+
+@pytest.fixture
+def gitops(tmp_path, _gitops_made_once) -> Path:
+    """A GitOps repository created by the real `n2a init`: a private copy of the session's one
+    (git history included), for the test to change as it likes."""
+    root = tmp_path / "gitops"
+    shutil.copytree(_gitops_made_once, root, symlinks=True)
     return root
 
 

@@ -113,6 +113,7 @@ def test_environment_yml_becomes_a_micromamba_step_and_a_locked_pip_section(repo
     assert main(["validate", "--repo", str(repo), "-q"]) == 0
 
 
+@pytest.mark.slow
 def test_the_conda_python_is_what_the_pip_section_is_locked_for(repo, tmp_path, capsys):
     environment = {**ENVIRONMENT, "dependencies": ["python=3.12", {"pip": ["greeting"]}]}
     code, result, err = run(

@@ -195,6 +195,7 @@ def test_prepare_passes_preferences_to_the_lock(gitops, index, tmp_path):
     assert locking.pins(plain.files[f"apps/{APP}/src/requirements.lock"].decode())["wordlist"] == "1.16.0"
 
 
+@pytest.mark.slow
 def test_the_lock_targets_the_images_python_not_this_machines(gitops, index, tmp_path):
     from n2a_gitops.pipeline import prepare
 

@@ -612,6 +612,7 @@ def _preview_cli(n2a, repo, app, env) -> tuple[dict, str]:
     return result, err
 
 
+@pytest.mark.slow
 def test_cli_preview_installs_from_the_lock_then_a_venv_hit_installs_nothing(tmp_path, monkeypatch):
     """`n2a preview` of a published app installs its requirements.lock through the pod's own
     init script; the second preview of the unchanged app, with the same cache folder (standing in

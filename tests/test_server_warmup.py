@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import GRADIO_CELLS, write_notebook
 
 PROBE = r"""
@@ -26,6 +27,7 @@ print(json.dumps({"log": records, "new": sorted(set(sys.modules) - before), "app
 """
 
 
+@pytest.mark.slow
 def test_after_the_warm_up_a_publish_imports_nothing_new(tmp_path, gitops):
     notebook = write_notebook(tmp_path / "nb" / "greeter.ipynb", GRADIO_CELLS)
     proc = subprocess.run(

@@ -156,6 +156,7 @@ def runs(log: Path) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
+@pytest.mark.slow
 def test_batched_builds_give_each_app_exactly_its_own_build(many, counted):
     apps = sorted(p.name for p in (many / "apps").iterdir() if p.name != "_base")
     alone = {app: (manifests, error) for app, manifests, error in batchbuild.build_all(many, apps, batch=False)}
@@ -186,6 +187,7 @@ def test_batched_builds_give_each_app_exactly_its_own_build(many, counted):
     assert {"name": "PEER", "value": "$(SVC)"} in peer["spec"]["template"]["spec"]["containers"][0]["env"]
 
 
+@pytest.mark.slow
 def test_batched_validate_reports_exactly_what_one_build_per_app_reports(many):
     settings = load_settings(many)
     one_each = validate_repo(many, settings, batch=False)

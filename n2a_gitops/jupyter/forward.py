@@ -47,12 +47,14 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
         )
     checked = None
     if kwargs.get("check"):  # here, in the user's own server: the service never runs user code
+        from n2a_gitops.pipeline import prepare
         from n2a_gitops.preview import check
 
         options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements") if k in kwargs}
         # The service decides the owner; here it only names the app being run.
         options.setdefault("owner", os.environ.get("JUPYTERHUB_USER") or "check")
-        checked = check.notebook(notebook, **options)
+        # Check the notebook without a GitOps clone: build it as a publish would, then run it.
+        checked = check.run(prepare(notebook, need_repo=False, **options).manifests)
     payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
     for key in APP_OPTIONS:
         if key in kwargs:

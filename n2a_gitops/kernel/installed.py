@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from n2a_gitops.config import cache_root  # the one place n2a's cache lives
 from n2a_gitops.errors import N2AError
 
 PROBE_TIMEOUT = 60  # seconds; a cold conda env on a network disk can be slow
@@ -94,8 +95,6 @@ class Environment:
 
 
 def cache_dir() -> Path:
-    from n2a_gitops.preview.localpod import cache_root  # the one place n2a's cache lives
-
     return cache_root() / "environments"
 
 

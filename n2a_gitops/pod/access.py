@@ -21,6 +21,7 @@ from n2a_gitops.errors import PolicyError, UsageError
 
 # The sidecar contract (also read by checks/access.py and preview.py).
 PROXY_CONTAINER = "oauth2-proxy"
+PINNED_VERSION = "v7.15.3"  # the oauth2-proxy release whose options checks/proxyconfig.py knows
 PROXY_PORT = 4180
 PROXY_PORT_NAME = "proxy"
 PROXY_CONFIG_DIR = "/etc/oauth2-proxy"
@@ -181,8 +182,6 @@ def name_problems(settings, access: Access) -> list[str]:
 
 def proxy_context(access: Access, host: str, app_port: int) -> dict:
     """What the templates need to put the sign-in proxy in front of the app (the contract above)."""
-    from n2a_gitops.validation.checks.proxyconfig import PINNED_VERSION
-
     return {
         "container": PROXY_CONTAINER,
         "port": PROXY_PORT,

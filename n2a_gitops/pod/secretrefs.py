@@ -65,12 +65,20 @@ def rule_text(settings, app: str, owner: str, store: bool) -> str:
     return f"secretsAllowed: {', '.join(_patterns(settings.secretsAllowed, app, owner)) or '(none)'}"
 
 
+def foreign_owner(app: str, name: str, apps) -> str | None:
+    """The other app a Secret name belongs to although ``{app}-*`` matches it, None when none.
+
+    App ids are ``<name>-<owner>``, so one id can be a prefix of another's: app ``sales-bob``
+    (owner bob) must not read ``sales-bob-smith-secrets`` of app ``sales-bob-smith`` (owner
+    bob-smith). The Secret lies in the name space of the longest app id it starts with."""
+    claims = [o for o in apps if o != app and o.startswith(app + "-") and (name == o or name.startswith(o + "-"))]
+    return max(claims, key=len) if claims else None
+
+
 def parse(items, settings, app: str, owner: str, taken: set[str] = frozenset(), apps=()) -> list[SecretRef]:
     """``--secret-env`` values -> references; UsageError when malformed, PolicyError when the rule
     of n2a.yaml does not let this app read them. ``taken``: names already set with --env;
-    ``apps``: the repo's apps (a Secret of another app is refused, see checks.secrets.foreign_owner)."""
-    from n2a_gitops.validation.checks.secrets import foreign_owner
-
+    ``apps``: the repo's apps (a Secret of another app is refused, see foreign_owner)."""
     refs: list[SecretRef] = []
     seen: set[str] = set()
     store = bool(settings.secretStore)

@@ -74,12 +74,3 @@ def run(manifests: list[dict], out: Output | None = None, cache_dir=None, wait: 
     seconds = round(time.monotonic() - started, 1)
     out.info(f"check        passed: the app started and its page answered HTTP {status} ({seconds} s)")
     return {"passed": True, "seconds": seconds, "status": status}
-
-
-def notebook(path, out: Output | None = None, **options) -> dict:
-    """Check a notebook without a GitOps clone (the hub's publish service runs no user code, so
-    the user's own server checks before it sends the notebook there)."""
-    from n2a_gitops.pipeline import prepare
-
-    prepared = prepare(path, out=out, need_repo=False, **options)
-    return run(prepared.manifests, out)

@@ -12,7 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-PINNED_VERSION = "v7.15.3"
+from n2a_gitops.pod.access import PINNED_VERSION  # the proxy release the pod runs (pod/access.py)
+
 OPTIONS_FILE = Path(__file__).resolve().parents[2] / "data" / f"oauth2-proxy-{PINNED_VERSION}.options"
 # Go's time.ParseDuration: a sequence of decimal numbers, each with a unit.
 _DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^0$")

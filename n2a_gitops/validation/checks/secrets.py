@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from n2a_gitops.pod.secretrefs import rule_text, secret_allowed, store_key_allowed, store_secret
+from n2a_gitops.pod.secretrefs import foreign_owner, rule_text, secret_allowed, store_key_allowed, store_secret
 from n2a_gitops.validation.checks.podsecurity import pod_spec
 from n2a_gitops.validation.checks.problem import Problem, resource_id
 
@@ -99,16 +99,6 @@ def check_secrets(
             )
             problems.extend(_crd(doc, file, res, crds_dir))
     return problems
-
-
-def foreign_owner(app: str, name: str, apps) -> str | None:
-    """The other app a Secret name belongs to although ``{app}-*`` matches it, None when none.
-
-    App ids are ``<name>-<owner>``, so one id can be a prefix of another's: app ``sales-bob``
-    (owner bob) must not read ``sales-bob-smith-secrets`` of app ``sales-bob-smith`` (owner
-    bob-smith). The Secret lies in the name space of the longest app id it starts with."""
-    claims = [o for o in apps if o != app and o.startswith(app + "-") and (name == o or name.startswith(o + "-"))]
-    return max(claims, key=len) if claims else None
 
 
 def check_other_apps_secrets(app: str, manifests: list[dict], apps, file: str) -> list[Problem]:
