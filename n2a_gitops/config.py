@@ -230,7 +230,7 @@ class Settings:
 
 def _check_limits(settings: Settings, source: str) -> None:
     """The resource and secret settings have the shapes the templates and checks rely on."""
-    from n2a_gitops.pod import quantity
+    from n2a_gitops import quantity
 
     def bad(what: str, fix: str):
         raise N2AError(f"{source}: {what}", fix)

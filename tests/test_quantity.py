@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from n2a_gitops.pod import quantity
+from n2a_gitops import quantity
 
 
 @pytest.mark.parametrize(

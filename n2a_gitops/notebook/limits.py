@@ -59,7 +59,7 @@ MAX_PATH_SETTING = 240  # a ConfigMap key (the path, "/" as "__") holds 253 char
 
 def from_settings(settings) -> Limits:
     """The limits n2a.yaml sets (a key left out keeps its default); N2AError naming a bad value."""
-    from n2a_gitops.pod import quantity
+    from n2a_gitops import quantity
 
     values = {}
     for key, (name, is_size) in SETTINGS.items():

@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from n2a_gitops import quantity
 from n2a_gitops.errors import PolicyError, UsageError
-from n2a_gitops.pod import quantity
 
 SETTING = "maxResources"
 

@@ -140,7 +140,7 @@ def pod_reservation(pod_spec: dict) -> dict[str, float]:
     """What the scheduler reserves for one pod, per resource: the larger of the largest init
     container's request and the sum of the running containers' requests ({"cpu": cores,
     "memory": bytes}). An app that sleeps reserves nothing; this is what it holds while awake."""
-    from n2a_gitops.pod.quantity import parse
+    from n2a_gitops.quantity import parse
 
     def requests(container) -> dict:
         return ((container or {}).get("resources") or {}).get("requests") or {}

@@ -154,7 +154,7 @@ def _check_appset(settings, file: str, doc: dict) -> list[Problem]:
 def check_limits(settings, docs: dict[str, list[dict]]) -> list[Problem]:
     """The apps namespace's LimitRange must admit what n2a.yaml lets an app ask for; without
     one (repos made before n2a wrote it) nothing caps containers n2a did not render."""
-    from n2a_gitops.pod import quantity
+    from n2a_gitops import quantity
 
     problems = []
     for file, items in docs.items():

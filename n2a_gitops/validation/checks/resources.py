@@ -6,7 +6,7 @@ only the GPU ones n2a.yaml gives, no nodeName). The same maxima publish enforces
 
 from __future__ import annotations
 
-from n2a_gitops.pod import quantity
+from n2a_gitops import quantity
 from n2a_gitops.pod.resources import SETTING, above_maximum
 from n2a_gitops.validation.checks.podsecurity import pod_spec
 from n2a_gitops.validation.checks.problem import Problem, resource_id
