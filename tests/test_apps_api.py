@@ -190,3 +190,48 @@ def test_without_a_token_the_state_is_pushed_and_the_answer_says_why(tmp_path, m
     result, problem = with_states(GitOpsRepo(gitops), load_settings(gitops), rows)
     assert result[0]["state"] == "unpushed"
     assert "N2A_ARGOCD_TOKEN" in problem["error"] and "read-only Argo CD token" in problem["fix"]
+
+
+@pytest.mark.parametrize(
+    "options, private",
+    [({}, False), ({"email_domain": "example.com"}, True), ({"identity_claim": "preferred_username"}, True)],
+)
+def test_init_takes_what_makes_private_work_and_the_dialog_offers_only_that(tmp_path, options, private):
+    from n2a_gitops.commands.init import init
+    from n2a_gitops.config import load_settings
+    from n2a_gitops.jupyter.apps_api import access_choices
+
+    result = init(tmp_path / "repo", repo_url="https://git.example.com/g.git", oidc_issuer_url="https://sso.example.com",
+                  oidc_client_id="apps", gateway_class="eg", **options)  # fmt: skip
+    assert any("no e-mail domain" in w for w in result["warnings"]) is not private  # says what is missing
+    settings = load_settings(tmp_path / "repo")
+    offered = {c["kind"]: c for c in access_choices(settings, "jane")}
+    assert offered["private"]["available"] is private
+    assert offered["authenticated"]["available"] and offered["users"]["available"]
+    if not private:
+        assert "accessEmailDomain" in offered["private"]["why"]
+
+
+def test_without_the_sign_in_proxy_only_public_is_offered(gitops):
+    from n2a_gitops.config import load_settings
+    from n2a_gitops.jupyter.apps_api import access_choices
+
+    settings = load_settings(gitops)
+    settings.oidcIssuerURL = ""
+    offered = [c for c in access_choices(settings, "jane@example.com") if c["available"]]
+    assert [c["kind"] for c in offered] == ["public"]
+    assert "oidcIssuerURL" in next(c for c in access_choices(settings, "x") if c["kind"] == "groups")["why"]
+
+
+def test_presets_are_checked_against_the_maxima(gitops):
+    from n2a_gitops.config import Settings
+    from n2a_gitops.errors import N2AError
+
+    assert list(Settings().presets) == ["small", "medium", "large"]
+    for bad, said in (
+        ({"huge": {"cpu": "64", "memory": "1Gi"}}, "above maxResources.cpu"),
+        ({"odd": {"cpu": "1"}}, "exactly cpu and memory"),
+        ({"odd": {"cpu": "lots", "memory": "1Gi"}}, "not a positive quantity"),
+    ):
+        with pytest.raises(N2AError, match=said):
+            Settings.from_dict({"presets": bad})

@@ -21,6 +21,7 @@ from pathlib import Path
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from n2a_gitops.jupyter.apps_api import ROUTES as APPS_ROUTES
 from n2a_gitops.jupyter.locate import locate_repo
 from n2a_gitops.jupyter.options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
@@ -139,8 +140,6 @@ class PublishHandler(N2AHandler):
 class PlanHandler(PublishHandler):
     dry_run = True
 
-
-from n2a_gitops.jupyter.apps_api import ROUTES as APPS_ROUTES  # noqa: E402 (it builds on N2AHandler above)
 
 ROUTES = [
     ("repo", RepoHandler),
