@@ -93,15 +93,15 @@ def test_the_state_follows_the_clone_and_argo_cd(site, tmp_path):
     assert row["state"] == "deploying" and row["health"] is None  # Argo CD has no such app yet
 
     before = git(clone, "rev-parse", f"{commit}~1").strip()  # a revision without the app's commit
-    argo.add_app(app, application(app, revision=before, sync="OutOfSync", health="Healthy"))
+    argo.move(app, application(app, revision=before, sync="OutOfSync", health="Healthy"))
     row = state_of(server, app)
     assert (row["state"], row["sync"], row["revision"]) == ("deploying", "OutOfSync", before)
 
     head = git(clone, "rev-parse", "HEAD").strip()  # bob's commit came after jane's: it contains hers
-    argo.add_app(app, application(app, revision=head, sync="Synced", health="Progressing"))
+    argo.move(app, application(app, revision=head, sync="Synced", health="Progressing"))
     assert state_of(server, app)["state"] == "deploying"
 
-    argo.add_app(app, application(app, revision=head, sync="Synced", health="Healthy"))
+    argo.move(app, application(app, revision=head, sync="Synced", health="Healthy"))
     row = state_of(server, app)
     assert (row["state"], row["sync"], row["health"], row["revision"]) == ("live", "Synced", "Healthy", head)
     one = server.get(f"n2a/apps/{app}", params={"repo": "gitops"})
@@ -110,14 +110,13 @@ def test_the_state_follows_the_clone_and_argo_cd(site, tmp_path):
     crash = crash_lines(clone, app, tmp_path)
     pod = f"{app}-web-5d4f8c7b9-abcde"
     entries = [{"content": line, "podName": pod, "timeStampStr": "2025-01-01T10:00:00Z"} for line in crash]
-    argo.add_app(
+    argo.move(
         app,
         application(
             app, revision=head, sync="Synced", health="Degraded", message="Deployment exceeded its progress deadline"
         ),
         logs=[{"content": "starting", "podName": pod, "timeStampStr": "2025-01-01T09:59:59Z"}, *entries],
     )
-    pod_logs = list(argo.logs[app])
     row = state_of(server, app)
     assert row["state"] == "failing" and row["health"] == "Degraded"
     assert row["traceback"]["cell"] == "code cell 2, line 3"
@@ -125,8 +124,17 @@ def test_the_state_follows_the_clone_and_argo_cd(site, tmp_path):
     assert any(line.endswith("in load  [code cell 2, line 3]") for line in row["traceback"]["lines"])
 
     # A sync of the app's revision that failed is failing too, whatever the health says.
-    argo.add_app(app, application(app, revision=head, sync="OutOfSync", health="Healthy", phase="Failed",
-                                  message="one or more objects failed to apply"), logs=pod_logs)  # fmt: skip
+    argo.move(
+        app,
+        application(
+            app,
+            revision=head,
+            sync="OutOfSync",
+            health="Healthy",
+            phase="Failed",
+            message="one or more objects failed to apply",
+        ),
+    )
     assert state_of(server, app)["state"] == "failing"
 
     logs = server.get(f"n2a/apps/{app}/logs", params={"repo": "gitops", "tail": "50"})
@@ -201,8 +209,14 @@ def test_init_takes_what_makes_private_work_and_the_dialog_offers_only_that(tmp_
     from n2a_gitops.config import load_settings
     from n2a_gitops.jupyter.apps_api import access_choices
 
-    result = init(tmp_path / "repo", repo_url="https://git.example.com/g.git", oidc_issuer_url="https://sso.example.com",
-                  oidc_client_id="apps", gateway_class="eg", **options)  # fmt: skip
+    result = init(
+        tmp_path / "repo",
+        repo_url="https://git.example.com/g.git",
+        oidc_issuer_url="https://sso.example.com",
+        oidc_client_id="apps",
+        gateway_class="eg",
+        **options,
+    )
     assert any("no e-mail domain" in w for w in result["warnings"]) is not private  # says what is missing
     settings = load_settings(tmp_path / "repo")
     offered = {c["kind"]: c for c in access_choices(settings, "jane")}

@@ -31,8 +31,8 @@ _push_checks: dict[str, tuple[float, dict]] = {}
 
 
 def current_user(handler, repo_root) -> str:
-    """Who is asking, as an app's owner label names them: the hub user signed in to this server
-    (JupyterHub), else the owner a publish from this server would get (git's user.name)."""
+    """Who is asking, as an app's owner label names them: the JupyterHub user (the one signed in,
+    on a server shared through the hub), else the owner a publish from here gets (git's user.name)."""
     from n2a_gitops import names
     from n2a_gitops.gitrepo.repo import user_name
 
@@ -104,8 +104,8 @@ def judge(row: dict, application: dict | None, contains) -> dict:
     from n2a_gitops.argocd import summary
 
     if application is None:
-        return {"state": "deploying", "sync": None, "health": None, "revision": None,
-                "message": "Argo CD does not know the app yet (its root app syncs within a few minutes)"}  # fmt: skip
+        message = "Argo CD does not know the app yet (its root app syncs within a few minutes)"
+        return {"state": "deploying", "sync": None, "health": None, "revision": None, "message": message}
     info = summary(application)
     base = {"sync": info["sync"], "health": info["health"], "revision": info["revision"] or None}
     base["message"] = info["message"]
@@ -173,8 +173,8 @@ def with_states(repo, settings, rows: list[dict], want_traceback: bool = True) -
             return one(row)
         except N2AError as exc:  # unreachable, token refused: say it once, keep the rows
             errors.append(exc)
-            return {**row, "sync": None, "health": None, "revision": None, "message": "", "traceback": None,
-                    "state": "pushed"}  # fmt: skip
+            unknown = {"sync": None, "health": None, "revision": None, "message": "", "traceback": None}
+            return {**row, **unknown, "state": "pushed"}
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         result = list(pool.map(safe, rows))
@@ -193,11 +193,14 @@ def push_ability(repo) -> dict:
     try:
         remote, branch = repo._remote()
         url = next((r.url for r in repo.repo.remotes if r.name == remote), "")
+        argv = ["push", "--dry-run", "--porcelain", remote, f"HEAD:refs/heads/{branch}"]
         status, _, err = repo.git.execute(
-            [repo.git.GIT_PYTHON_GIT_EXECUTABLE, "push", "--dry-run", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
-            with_extended_output=True, with_exceptions=False, kill_after_timeout=15,
+            [repo.git.GIT_PYTHON_GIT_EXECUTABLE, *argv],
+            with_extended_output=True,
+            with_exceptions=False,
+            kill_after_timeout=15,  # a credential helper or a host that hangs must not hang the panel
             env={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )  # fmt: skip
+        )
         reason = "" if status == 0 else (err.strip().splitlines() or ["git push --dry-run failed"])[-1]
         answer = {"possible": status == 0, "remote": url, "reason": reason}
     except (N2AError, TypeError, ValueError) as exc:
