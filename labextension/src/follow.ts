@@ -33,8 +33,19 @@ export function followDeployment(
     let row: api.IAppRow | null = null;
     try {
       row = await api.appState(app);
-    } catch {
-      row = null; // a hiccup of the server: try again on the next tick
+    } catch (error) {
+      if (error instanceof api.N2AError && error.status >= 400 && error.status < 500) {
+        // This server cannot follow it (no local clone: the hub's publish service pushed it).
+        Notification.update({
+          id,
+          message: `${app} pushed; this server cannot follow it: ${error.message}.${left}`,
+          type: 'info',
+          autoClose: false,
+          actions: [open]
+        });
+        return;
+      }
+      row = null; // a hiccup of the server (or Argo CD): try again on the next tick
     }
     const state = row?.state;
     if (row && state === 'live') {
