@@ -242,6 +242,15 @@ def test_publish_and_deploy_from_the_dialog_and_follow_it_in_my_apps(browser, la
         second.locator(".jp-n2a-badge", has_text="live").wait_for(state="visible", timeout=30_000)
         assert card(page, "shop-bob").count() == 0
         page.locator(".jp-n2a-myapps").screenshot(path=str(ARTIFACTS / "my-apps.png"))
+        # Publish again starts from what the app has now: its name, who may open it, its size.
+        greeter.locator("button.jp-n2a-again").click()
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        dialog.locator(".jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
+        assert dialog.locator("input.jp-n2a-name").input_value() == "greeter"
+        assert dialog.locator("select.jp-n2a-size").input_value() == "medium"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == "medium: 1 CPU, 4 GiB memory"
+        assert dialog.locator(".jp-n2a-changes").count() == 0  # nothing would change
+        page.locator(".jp-Dialog-button", has_text="Cancel").click()
         assert not any(TOKEN in text for text in pages_seen)  # the page never got the token
     except BaseException:
         page.screenshot(path=str(ARTIFACTS / "failure-my-apps.png"))
