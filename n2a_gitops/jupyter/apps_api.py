@@ -161,6 +161,20 @@ def _listing(repo, settings, user: str, owner: str | None, traceback: bool = Tru
     return with_states(repo, settings, rows, traceback)
 
 
+def listing_for(hub_user: str) -> dict:
+    """GET apps of the hub's publish service (hub_service.py): its own clone, and the apps of the
+    user the hub authenticated, with their states (the service's own Argo CD token, if any)."""
+    from n2a_gitops import names
+    from n2a_gitops.config import load_settings
+    from n2a_gitops.gitrepo.repo import GitOpsRepo
+    from n2a_gitops.jupyter.locate import locate_repo
+
+    path, _ = locate_repo()
+    user = names.normalise(hub_user, "owner")[0]
+    rows, problem = _listing(GitOpsRepo(path), load_settings(path), user, None)
+    return {"repo": None, "user": user, "apps": rows, "argocd": problem}
+
+
 class AppsListHandler(AppsBase):
     @tornado.web.authenticated
     async def get(self):
