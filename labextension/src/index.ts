@@ -16,7 +16,8 @@ import * as api from './api';
 import { explain } from './dom';
 import { followDeployment } from './follow';
 import { MyAppsPanel, PANEL_ID } from './myapps';
-import { IPlanChoice, initialChoice, PlanBody, presetOf } from './plan';
+import { initialChoice, IPlanChoice, presetOf } from './choice';
+import { PlanBody } from './plan';
 
 const COMMAND = 'n2a:publish';
 const MY_APPS = 'n2a:my-apps';
