@@ -249,3 +249,24 @@ def test_presets_are_checked_against_the_maxima(gitops):
     ):
         with pytest.raises(N2AError, match=said):
             Settings.from_dict({"presets": bad})
+
+
+def test_owner_all_lists_everyones_apps_where_n2a_yaml_allows_it(gitops, tmp_path, monkeypatch):
+    from n2a_gitops.cli import main
+    from n2a_gitops.config import load_settings
+    from n2a_gitops.errors import PolicyError
+    from n2a_gitops.gitrepo.repo import GitOpsRepo
+    from n2a_gitops.jupyter.apps_api import _listing
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("N2A_ARGOCD_TOKEN", raising=False)
+    notebook = write_notebook(tmp_path / "nb" / "shop.ipynb", CRASHING)
+    for owner in ("jane", "bob"):
+        assert main(["publish", str(notebook), "--repo", str(gitops), "--owner", owner, "--quiet"]) == 0
+    repo, settings = GitOpsRepo(gitops), load_settings(gitops)
+    assert [r["app"] for r in _listing(repo, settings, "jane", None)[0]] == ["shop-jane"]
+    with pytest.raises(PolicyError, match="only your own apps"):
+        _listing(repo, settings, "jane", "all")
+    settings.listAllApps = True
+    assert sorted(r["app"] for r in _listing(repo, settings, "jane", "all")[0]) == ["shop-bob", "shop-jane"]
+    assert [r["app"] for r in _listing(repo, settings, "jane", "bob")[0]] == ["shop-bob"]
