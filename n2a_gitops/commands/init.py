@@ -226,7 +226,8 @@ def _ask_identity(args) -> None:
     """At a terminal, ask for the e-mail domain when neither option was given."""
     import sys
 
-    if args.email_domain or args.identity_claim or args.json or not sys.stdin.isatty():
+    # Only with a person at both ends: a script or a test (output captured) never waits for an answer.
+    if args.email_domain or args.identity_claim or args.json or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return
     try:
         answer = input("Users' e-mail domain, for private apps and bare user names (e.g. example.com; empty: skip): ")
