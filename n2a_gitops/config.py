@@ -23,6 +23,11 @@ DEFAULT_QUOTA = {
     "limits.memory": "128Gi",
     "pods": "50",
 }
+DEFAULT_PRESETS = {
+    "small": {"cpu": "500m", "memory": "1Gi"},
+    "medium": {"cpu": "1", "memory": "4Gi"},
+    "large": {"cpu": "2", "memory": "8Gi"},
+}
 STORE_KINDS = ("ClusterSecretStore", "SecretStore")
 REQUIREMENTS_MODES = ("warn", "strict")
 ALL_FRAMEWORKS = [
@@ -149,6 +154,11 @@ class Settings:
     maxCellSize: str | int | None = None  # one code cell's source (default 512Ki)
     maxCodeSize: str | int | None = None  # all code cells together (default 1Mi)
     maxPathLength: int | None = None  # a file's path in the app, in bytes (default 200, at most 240)
+    # The sizes the publish dialog offers by name (CPU and memory, requests and limits alike; each
+    # within maxResources), besides the platform default and custom values. And whether JupyterLab's
+    # My apps may list everyone's apps (GET /n2a/apps?owner=all), not only the user's own.
+    presets: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_PRESETS.items()})
+    listAllApps: bool = False
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -211,6 +221,7 @@ class Settings:
             limits.from_settings(self)
         except N2AError as exc:
             bad(exc.message.removeprefix("n2a.yaml: "), exc.fix)
+        _check_presets(self, source)
 
     @property
     def requires_auth(self) -> bool:
@@ -300,6 +311,30 @@ def _check_scaling(settings: Settings, source: str) -> None:
             f"{source}: scalerAddress {settings.scalerAddress!r} is not HOST:PORT",
             "e.g. scalerAddress: keda-add-ons-http-external-scaler.keda:9090",
         )
+
+
+def _check_presets(settings: Settings, source: str) -> None:
+    """Each preset names a CPU and a memory quantity within maxResources: the dialog offers them as they are."""
+    from n2a_gitops import quantity
+
+    presets = settings.presets
+    example = 'e.g. presets: {small: {cpu: 500m, memory: 1Gi}, large: {cpu: "2", memory: 8Gi}}'
+    if not isinstance(presets, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in presets.items()):
+        raise N2AError(f"{source}: presets must map names to {{cpu, memory}}", example)
+    for name, size in presets.items():
+        if set(size) != {"cpu", "memory"}:
+            raise N2AError(f"{source}: preset {name!r} must give exactly cpu and memory", example)
+        for key in ("cpu", "memory"):
+            value, most = size[key], settings.maxResources[key]
+            if not quantity.is_quantity(value) or quantity.parse(value) <= 0:
+                raise N2AError(f"{source}: preset {name!r}: {key} {value!r} is not a positive quantity", example)
+            if quantity.parse(value) > quantity.parse(most):
+                raise N2AError(
+                    f"{source}: preset {name!r}: {key} {value} is above maxResources.{key} ({most})",
+                    f"lower the preset, or raise maxResources.{key}",
+                )
+    if not isinstance(settings.listAllApps, bool):
+        raise N2AError(f"{source}: listAllApps must be true or false", "set listAllApps: false")
 
 
 def load_settings(repo: Path) -> Settings:

@@ -143,6 +143,16 @@ class FakeArgoCD:
         self.logs[name] = logs or []
         self.previous_logs[name] = previous_logs or []
 
+    def move(self, name: str, answer: dict, logs: list[dict] | None = None):
+        """Argo CD moves on: from now on NAME answers ANSWER (a new app appears; an app known
+        already keeps its pods and, unless LOGS is given, its pods' log)."""
+        if name not in self.apps:
+            self.add_app(name, answer, logs=logs)
+            return
+        self.apps[name] = [answer]
+        if logs is not None:
+            self.logs[name] = logs
+
     def __enter__(self):
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self

@@ -143,6 +143,9 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         dialog.wait_for(state="visible")
         assert dialog.locator(".jp-n2a-app").inner_text() == "greeter-jane"
         assert dialog.locator(".jp-n2a-url").inner_text() == "https://greeter-jane.apps.example.com/"
+        # The details are collapsed under one disclosure: open it, as a curious user would.
+        assert not dialog.locator(".jp-n2a-files").is_visible()
+        dialog.locator("details.jp-n2a-details > summary").click()
         assert "gradio" in dialog.locator(".jp-n2a-evidence h3").inner_text()
         assert dialog.locator(".jp-n2a-requirements .jp-n2a-spec", has_text="gradio").count() >= 1
         assert dialog.locator(".jp-n2a-files tr", has_text="kustomization.yaml").count() >= 1
@@ -150,25 +153,25 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         # The choices start at n2a.yaml's: access authenticated (no names asked), the maxima shown.
         assert dialog.locator("select.jp-n2a-access-kind").input_value() == "authenticated"
         assert dialog.locator("input.jp-n2a-access-names").is_hidden()
-        assert dialog.locator(".jp-n2a-access").inner_text() == "authenticated: anyone who signs in"
-        assert dialog.locator(".jp-n2a-max-memory").inner_text() == "max 16Gi"
-        assert dialog.locator(".jp-n2a-max-gpu").inner_text() == "none on this platform"
-        assert (
-            dialog.locator(".jp-n2a-resources").inner_text()
-            == "1 replica; requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi"
-        )
-        assert dialog.locator(".jp-n2a-brought-in li").inner_text() == "helpers.py (by %run in code cell 1)"
-        assert "(Python 3." in dialog.locator(".jp-n2a-environment").inner_text()  # where imports resolved
+        assert dialog.locator(".jp-n2a-access").inner_text() == "anyone who signs in"
+        assert dialog.locator(".jp-n2a-max-memory").text_content() == "max 16Gi"
+        assert dialog.locator(".jp-n2a-max-gpu").text_content() == "none on this platform"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 1 GiB memory"  # the platform default
+        assert dialog.locator(".jp-n2a-brought-in li").text_content() == "helpers.py (by %run in code cell 1)"
+        assert "(Python 3." in dialog.locator(".jp-n2a-environment").text_content()  # where imports resolved
         assert dialog.locator(".jp-n2a-requirements tr.jp-n2a-origin-notebook", has_text="gradio").count() == 1
-        # "Check that it runs" is offered only by a server that accepts it.
+        # "Check that it runs" is offered only by a server that accepts it, and then on by default.
         assert dialog.locator("input.jp-n2a-check").count() == (1 if "check" in KEYS else 0)
+        if "check" in KEYS:
+            assert dialog.locator("input.jp-n2a-check").is_checked()
+            dialog.locator("input.jp-n2a-check").uncheck()  # the check's own tests run it
 
         # Rename the app and re-plan: the dialog shows the new id before anything is written.
         dialog.locator("input.jp-n2a-name").fill("Hello World")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         page.locator(".jp-Dialog .jp-n2a-app", has_text="hello-world-jane").wait_for(state="visible")
         # Only the name changed: the framework is still explained by detection, not forced.
-        evidence = page.locator(".jp-Dialog .jp-n2a-evidence").inner_text()
+        evidence = page.locator(".jp-Dialog .jp-n2a-evidence").text_content()
         assert "imports gradio" in evidence and "--framework" not in evidence
 
         # Above the platform's maximum: the server's refusal and its fix, in the dialog, with
@@ -176,6 +179,7 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         dialog.locator("select.jp-n2a-access-kind").select_option("users")
         dialog.locator("input.jp-n2a-access-names").fill("jane@example.com")
+        dialog.locator("select.jp-n2a-size").select_option("custom")
         dialog.locator("input.jp-n2a-memory").fill("64Gi")
         dialog.locator("button.jp-n2a-secret-add").click()
         dialog.locator("input.jp-n2a-secret-name").fill("API_KEY")
@@ -183,8 +187,10 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         refusal = page.locator(".jp-Dialog .jp-n2a-error")
         refusal.wait_for(state="visible")
-        assert "--memory 64Gi is above the maximum of 16Gi" in refusal.locator(".jp-n2a-error-message").inner_text()
-        assert refusal.locator(".jp-n2a-error-fix").inner_text().startswith("Fix: ask for at most --memory 16Gi")
+        # In the dialog's own words: its fields, not the CLI's flags.
+        assert "Memory 64Gi is above the maximum of 16Gi" in refusal.locator(".jp-n2a-error-message").inner_text()
+        assert refusal.locator(".jp-n2a-error-fix").inner_text().startswith("Fix: ask for at most Memory 16Gi")
+        assert "--" not in refusal.inner_text()
         assert "Traceback" not in refusal.inner_text()
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator("input.jp-n2a-name").input_value() == "Hello World"
@@ -200,20 +206,19 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         # Within the maximum: the plan shows the chosen access, resources and secret names.
         dialog.locator("input.jp-n2a-memory").fill("4Gi")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
-        page.locator(".jp-Dialog .jp-n2a-resources", has_text="memory 4Gi").wait_for(state="visible")
+        page.locator(".jp-Dialog .jp-n2a-resources", has_text="4 GiB memory").wait_for(state="visible")
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator(".jp-n2a-error").count() == 0
-        assert dialog.locator(".jp-n2a-access").inner_text() == "users:jane@example.com: only jane@example.com"
-        assert (
-            dialog.locator(".jp-n2a-resources").inner_text()
-            == "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi"
-        )
+        assert dialog.locator(".jp-n2a-access").inner_text() == "only jane@example.com"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 4 GiB memory"
         assert dialog.locator(".jp-n2a-secrets").inner_text() == "API_KEY"
-        assert dialog.locator(".jp-n2a-secret-refs").inner_text().count("hello-world-jane-keys") == 1
+        assert dialog.locator(".jp-n2a-secret-refs").text_content().count("hello-world-jane-keys") == 1
         page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog.png"))
         assert git(clone, "rev-parse", "HEAD").strip() == remote_before  # the plans wrote nothing
 
-        page.locator(".jp-Dialog-button", has_text="Publish").click()
+        # The remote takes pushes, so "Publish and deploy" is offered; this user pushes from the Git panel.
+        assert page.locator(".jp-Dialog-button", has_text="Publish and deploy").count() == 1
+        page.locator(".jp-Dialog-button", has_text="Commit only").click()
         toast = page.locator(".Toastify__toast", has_text="hello-world-jane")
         toast.wait_for(state="visible")
         head = git(clone, "rev-parse", "HEAD").strip()
@@ -253,9 +258,9 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         changes = page.locator(".jp-Dialog .jp-n2a-changes")
         changes.wait_for(state="visible")
-        assert changes.inner_text().startswith(
-            "hello-world-jane is published now with access users:jane@example.com; "
-            "1 replica; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi. This publish changes that"
+        assert changes.inner_text() == (
+            "hello-world-jane is already published: this publish changes who may open it "
+            "(now only jane@example.com) and its size (now 1 CPU, 4 GiB memory)."
         )
         page.locator(".jp-Dialog-button", has_text="Cancel").click()
         page.locator(".jp-Dialog").wait_for(state="detached")
@@ -286,7 +291,7 @@ def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
         assert "matches several frameworks (gradio, streamlit)" in refusal.inner_text()
         assert (
             refusal.locator(".jp-n2a-error-fix").inner_text()
-            == "Fix: say which one serves the app: pass --framework gradio or --framework streamlit"
+            == "Fix: say which one serves the app: choose Framework gradio or Framework streamlit"
         )
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator(".jp-n2a-app").count() == 0  # no plan yet
@@ -296,11 +301,14 @@ def test_a_first_plan_refused_opens_the_dialog_to_choose(browser, lab):
         page.locator(".jp-Dialog .jp-n2a-app", has_text="both-jane").wait_for(state="visible")
         dialog = page.locator(".jp-Dialog .jp-n2a-plan")
         assert dialog.locator(".jp-n2a-error").count() == 0
-        assert dialog.locator(".jp-n2a-evidence h3").inner_text() == "Framework: streamlit"
-        assert "--framework" in dialog.locator(".jp-n2a-evidence").inner_text()  # chosen, not detected
+        assert dialog.locator(".jp-n2a-evidence h3").text_content() == "Framework: streamlit"
+        assert "--framework" in dialog.locator(".jp-n2a-evidence").text_content()  # chosen, not detected
         assert git(clone, "rev-parse", "HEAD").strip() == head
         # Publish sends the chosen framework again: the app is committed as a streamlit app.
-        page.locator(".jp-Dialog-button", has_text="Publish").click()
+        check = page.locator(".jp-Dialog input.jp-n2a-check")
+        if check.count():
+            check.uncheck()
+        page.locator(".jp-Dialog-button", has_text="Commit only").click()
         page.locator(".Toastify__toast", has_text="both-jane").wait_for(state="visible")
         assert git(clone, "rev-parse", "HEAD").strip() != head
         patch = yaml.safe_load(git(clone, "show", "HEAD:apps/both-jane/patch-deployment.yaml"))

@@ -232,33 +232,37 @@ def test_publish_commits_and_jupyterlab_git_pushes_it(site):
 
 
 def test_apps_lists_what_is_committed_like_n2a_list(site):
+    """The user's own apps (here: git's user.name, no hub), the rows of `n2a list` plus their state
+    (tests/test_apps_api.py covers the states and the owner rules)."""
     server = site["server"]
+    git(site["clone"], "config", "user.name", "Lister")  # who this server's user is, without a hub
     published = server.post(
         "n2a/publish",
-        {"notebook": "notebooks/greeter.ipynb", "owner": "lister", "name": "listed", "access": "users:ann@example.com"},
+        {"notebook": "notebooks/greeter.ipynb", "name": "listed", "access": "users:ann@example.com"},
     )
     assert published.status_code == 200, published.text
+    owner = published.json()["owner"]
     response = server.get("n2a/apps", params={"repo": "gitops"})
     assert response.status_code == 200, response.text
     listing = response.json()
-    assert listing["repo"] == "gitops"
+    assert listing["repo"] == "gitops" and listing["user"] == owner
     apps = {a["app"]: a for a in listing["apps"]}
-    assert apps["listed-lister"]["path"] == "apps/listed-lister"
-    assert apps["listed-lister"]["owner"] == "lister" and apps["listed-lister"]["framework"] == "gradio"
-    assert apps["listed-lister"]["access"] == "users:ann@example.com" == published.json()["access"]
-    assert apps["listed-lister"]["last_commit"]["sha"] == published.json()["commit"]
-    only = server.get("n2a/apps", params={"repo": "gitops", "owner": "lister"}).json()["apps"]
-    assert [a["app"] for a in only] == ["listed-lister"]
-    # The same rows as the CLI prints.
+    assert apps[f"listed-{owner}"]["path"] == f"apps/listed-{owner}"
+    assert apps[f"listed-{owner}"]["owner"] == owner and apps[f"listed-{owner}"]["framework"] == "gradio"
+    assert apps[f"listed-{owner}"]["access"] == "users:ann@example.com" == published.json()["access"]
+    assert apps[f"listed-{owner}"]["last_commit"]["sha"] == published.json()["commit"]
+    assert apps[f"listed-{owner}"]["state"] == "unpushed"
+    # The same rows as the CLI prints for this owner.
     env = jupyter_server.server_env(site["base"] / "home")
     cli = subprocess.run(
-        [sys.executable, "-m", "n2a_gitops", "list", "--repo", str(site["clone"]), "--json"],
+        [sys.executable, "-m", "n2a_gitops", "list", "--repo", str(site["clone"]), "--owner", owner, "--json"],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert json.loads(cli.stdout.strip().splitlines()[-1])["apps"] == listing["apps"]
+    rows = json.loads(cli.stdout.strip().splitlines()[-1])["apps"]
+    assert [{k: a[k] for k in row} for row, a in zip(rows, listing["apps"])] == rows
 
 
 def test_republishing_unchanged_content_makes_no_commit(site):

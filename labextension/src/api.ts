@@ -75,13 +75,63 @@ export interface IRepoInfo {
   secretsAllowed?: string[]; // what an app may read: globs with {app} and {owner}
 }
 
-/** One row of GET /n2a/apps (`n2a list --json`): an app as committed in the clone. */
+/** Where an app is on its way to live (n2a_gitops/jupyter/app_state.py). */
+export type AppState = 'unpushed' | 'deploying' | 'live' | 'failing' | 'asleep' | 'pushed';
+
+/** The last traceback of a failing app, frames annotated with their notebook cells. */
+export interface ITraceback {
+  pod: string;
+  previous: boolean;
+  lines: string[];
+  cell: string | null; // e.g. "code cell 2, line 3": where the last frame came from
+}
+
+/** One row of GET /n2a/apps: an app as committed in the clone, and its state. */
 export interface IAppRow {
   app: string;
   owner: string;
   url: string;
+  framework?: string;
+  notebook?: string;
   access?: string;
+  access_words?: string;
   resources?: IResources;
+  last_commit?: { sha: string; date: string; author: string; message: string } | null;
+  state?: AppState; // absent from older servers
+  sync?: string | null;
+  health?: string | null;
+  revision?: string | null;
+  message?: string;
+  traceback?: ITraceback | null;
+}
+
+/** An access kind n2a.yaml allows, and whether the platform can honour it for this user. */
+export interface IAccessChoice {
+  kind: string;
+  words: string;
+  available: boolean;
+  why: string;
+}
+
+/** A named size from n2a.yaml (CPU and memory, requests and limits alike). */
+export interface IPreset {
+  name: string;
+  cpu: string;
+  memory: string;
+}
+
+/** GET /n2a/apps: the user's apps, why their states may be unknown, what the dialog may offer. */
+export interface IAppsAnswer {
+  repo: string | null;
+  user?: string;
+  apps: IAppRow[];
+  argocd?: { error: string; fix: string } | null;
+  dialog?: {
+    push: { possible: boolean; remote: string; reason: string };
+    presets: IPreset[];
+    access: IAccessChoice[];
+    listAll: boolean;
+  };
 }
 
 /** Options the dialog can change; names follow `n2a publish`. */
@@ -97,6 +147,7 @@ export interface IPublishOptions {
   gpu?: number | string; // a string only when it is not a whole number: the server says why
   replicas?: number | string;
   check?: boolean; // sent only when the server lists it among its options
+  push?: boolean; // publish and deploy: commit, then push with `--push`'s retries
 }
 
 /** An error as the server extension reports it: a message plus the fix. */
@@ -155,8 +206,56 @@ export function repoInfo(notebook: string): Promise<IRepoInfo> {
   return request<IRepoInfo>(`repo?notebook=${encodeURIComponent(notebook)}`);
 }
 
-export function apps(notebook: string): Promise<{ repo: string | null; apps: IAppRow[] }> {
-  return request(`apps?notebook=${encodeURIComponent(notebook)}`);
+export function apps(notebook?: string): Promise<IAppsAnswer> {
+  return request<IAppsAnswer>(notebook ? `apps?notebook=${encodeURIComponent(notebook)}` : 'apps');
+}
+
+export function appState(app: string): Promise<IAppRow> {
+  return request<IAppRow>(`apps/${encodeURIComponent(app)}`);
+}
+
+export interface ILogLine {
+  pod: string;
+  time: string;
+  content: string;
+  cell: string | null;
+}
+
+export function appLogs(app: string, tail = 200): Promise<{ app: string; lines: ILogLine[] }> {
+  return request(`apps/${encodeURIComponent(app)}/logs?tail=${tail}`);
+}
+
+export interface ICommit {
+  sha: string;
+  date: string;
+  author: string;
+  message: string;
+}
+
+export function appHistory(app: string): Promise<{ app: string; commits: ICommit[] }> {
+  return request(`apps/${encodeURIComponent(app)}/history`);
+}
+
+/** The object `n2a rollback --json` / `n2a delete --json` prints. */
+export interface IChange {
+  app: string;
+  commit: string | null;
+  pushed: boolean;
+  revision?: string | null;
+}
+
+export function rollback(app: string, rev: string, push: boolean): Promise<IChange> {
+  return request<IChange>(`apps/${encodeURIComponent(app)}/rollback`, {
+    method: 'POST',
+    body: JSON.stringify({ rev, push })
+  });
+}
+
+export function deleteApp(app: string, push: boolean): Promise<IChange> {
+  return request<IChange>(`apps/${encodeURIComponent(app)}/delete`, {
+    method: 'POST',
+    body: JSON.stringify({ push })
+  });
 }
 
 export function plan(options: IPublishOptions): Promise<IPublishResult> {

@@ -1,31 +1,15 @@
-// The body of the "Publish as app" dialog: a form with what the user may choose (app name,
-// framework, who may open the app, secrets by reference, resources, a check run), the server's
-// refusal when the last plan or publish failed, and the dry run's plan. Every value from the
-// server is set with textContent, never as HTML, so a hostile notebook or file name cannot
-// inject markup.
+// The body of the "Publish as app" dialog, laid out for an analyst: at the top what the app will
+// be (its URL, who may open it in words, its size by name) and how many problems need attention;
+// then the choices (app name, framework, who may open it, size, secrets, a check run); the
+// technical details collapsed; and, last, right above the buttons, the warnings and the server's
+// refusal in the dialog's own terms. Every value from the server is set with textContent.
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IAppRow, IPublishResult, IRepoInfo, IResources, N2AError } from './api';
-
-/** One "NAME = reference" row of the Secrets table, as typed. */
-export interface ISecretRow {
-  name: string;
-  ref: string;
-}
-
-/** What the user chose in the form, as typed (index.ts turns it into a request). */
-export interface IPlanChoice {
-  name: string;
-  framework: string; // '' while nothing was detected: let the server detect
-  access: string; // e.g. "authenticated", "users:jane@example.com,bob@example.com"
-  secretEnv: ISecretRow[];
-  cpu: string;
-  memory: string;
-  gpu: string;
-  replicas: string;
-  check: boolean;
-}
+import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, N2AError } from './api';
+import { ACCESS_WORDS, accessWords, IPlanChoice, ISecretRow, presetOf, RESOURCE_KEYS, splitAccess } from './choice';
+import { details } from './details';
+import { cpuWords, el, inFieldTerms, input, memoryWords, sizeWords } from './dom';
 
 /** What the dialog shows besides the form. */
 export interface IPlanView {
@@ -34,121 +18,10 @@ export interface IPlanView {
   error: N2AError | Error | null; // the last plan's or publish's failure
   choice: IPlanChoice;
   info: IRepoInfo;
+  platform: IAppsAnswer['dialog'] | null; // what the server says the platform can do (GET /n2a/apps)
   accepts: (key: string) => boolean; // the request keys the server accepts
-  published: IAppRow[]; // the apps committed in the clone (GET /n2a/apps), to compare with
-}
-
-const ACCESS_LABELS: { [kind: string]: string } = {
-  public: 'public: anyone who has the URL',
-  authenticated: 'authenticated: anyone who signs in',
-  private: 'private: only you',
-  users: 'users: the people named here',
-  groups: 'groups: members of the groups named here'
-};
-const ACCESS_KINDS = ['public', 'authenticated', 'private', 'users', 'groups'];
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  text?: string,
-  className?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  if (className) {
-    node.className = className;
-  }
-  return node;
-}
-
-function input(className: string, label: string, value: string, placeholder = ''): HTMLInputElement {
-  const node = el('input', undefined, `jp-mod-styled ${className}`);
-  node.type = 'text';
-  node.value = value;
-  node.placeholder = placeholder;
-  node.autocomplete = 'off';
-  node.spellcheck = false;
-  node.setAttribute('aria-label', label);
-  return node;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) {
-    return `${bytes} B`;
-  }
-  if (bytes < 1024 * 1024) {
-    return `${(bytes / 1024).toFixed(1)} KiB`;
-  }
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-function section(parent: HTMLElement, title: string, className: string): HTMLElement {
-  const box = el('div', undefined, `jp-n2a-section ${className}`);
-  box.appendChild(el('h3', title));
-  parent.appendChild(box);
-  return box;
-}
-
-function amounts(values: { [resource: string]: string | number } | undefined): string {
-  return Object.entries(values ?? {})
-    .map(([resource, amount]) => `${resource} ${amount}`)
-    .join(', ');
-}
-
-/** "2 replicas; requests cpu 100m, memory 4Gi; limits cpu 1, memory 4Gi", as `n2a publish` says it. */
-export function describeResources(resources: IResources | undefined): string {
-  if (!resources) {
-    return '';
-  }
-  const parts: string[] = [];
-  if (resources.replicas !== undefined) {
-    parts.push(`${resources.replicas} replica${resources.replicas === 1 ? '' : 's'}`);
-  }
-  const requests = amounts(resources.requests);
-  const limits = amounts(resources.limits);
-  if (requests) {
-    parts.push(`requests ${requests}`);
-  }
-  if (limits) {
-    parts.push(`limits ${limits}`);
-  }
-  return parts.join('; ');
-}
-
-/** JSON with sorted keys: equal values, equal text. */
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) {
-    return `[${value.map(canonical).join(',')}]`;
-  }
-  const entries = Object.entries(value as { [key: string]: unknown }).sort(([a], [b]) => (a < b ? -1 : 1));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-}
-
-/** The access choice split into its kind and the names after "users:" / "groups:". */
-export function splitAccess(access: string): { kind: string; names: string } {
-  const colon = access.indexOf(':');
-  return colon < 0
-    ? { kind: access, names: '' }
-    : { kind: access.slice(0, colon), names: access.slice(colon + 1) };
-}
-
-/** The first choice: what the first plan used, and the platform's defaults for the rest. */
-export function initialChoice(plan: IPublishResult | null, info: IRepoInfo): IPlanChoice {
-  return {
-    name: plan?.name ?? '',
-    framework: plan?.framework ?? '',
-    access: plan?.access ?? info.accessDefault ?? '',
-    secretEnv: [],
-    cpu: '',
-    memory: '',
-    gpu: '',
-    replicas: '',
-    check: false
-  };
+  published: IAppRow[]; // the user's apps committed in the clone, to compare with
+  anyway: boolean; // the user pressed Publish once with these warnings: the next press publishes
 }
 
 export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> {
@@ -157,54 +30,31 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
   private accessSelect: HTMLSelectElement | null = null;
   private accessNames: HTMLInputElement | null = null;
   private secretRows: HTMLTableSectionElement | null = null;
+  private sizeSelect: HTMLSelectElement | null = null;
   private amounts: { [key: string]: HTMLInputElement } = {};
   private checkBox: HTMLInputElement | null = null;
 
   constructor(private view: IPlanView) {
     super();
     this.addClass('jp-n2a-plan');
-    const root = this.node;
-    const { plan, choice, info, error } = view;
+    const { plan, choice, info } = view;
+    const scroll = el('div', undefined, 'jp-n2a-scroll');
+    this.node.appendChild(scroll);
 
-    if (error) {
-      // The server's words and its fix, as one message; the choices below are kept.
-      const box = el('div', undefined, 'jp-n2a-error');
-      box.setAttribute('role', 'alert');
-      box.appendChild(el('p', error.message, 'jp-n2a-error-message'));
-      const fix = error instanceof N2AError ? error.fix : null;
-      if (fix) {
-        box.appendChild(el('p', `Fix: ${fix}`, 'jp-n2a-error-fix'));
-      }
-      root.appendChild(box);
-    }
-
-    // What this publish would be, first: the form below changes it, the details follow.
-    const summaryBox = el('div', undefined, view.stale ? 'jp-n2a-result jp-n2a-stale' : 'jp-n2a-result');
     if (plan) {
-      if (view.stale) {
-        summaryBox.appendChild(
-          el('p', 'The plan shown is for your previous choices.', 'jp-n2a-hint jp-n2a-stale-note')
-        );
-      }
-      summaryBox.appendChild(this.summary(plan));
-      this.changes(summaryBox, plan);
-      root.appendChild(summaryBox);
+      scroll.appendChild(this.glance(plan));
     }
-
     const form = el('div', undefined, 'jp-n2a-form');
     const basics = el('div', undefined, 'jp-n2a-row');
     const nameLabel = el('label', 'App name ');
     this.nameInput = input('jp-n2a-name', 'App name', choice.name);
     nameLabel.appendChild(this.nameInput);
     basics.appendChild(nameLabel);
-
     const frameworkLabel = el('label', 'Framework ');
     this.frameworkSelect = el('select', undefined, 'jp-mod-styled jp-n2a-framework');
     this.frameworkSelect.setAttribute('aria-label', 'Framework');
     const frameworks = info.frameworks;
-    const choices = !choice.framework || frameworks.includes(choice.framework)
-      ? frameworks
-      : [choice.framework, ...frameworks];
+    const choices = !choice.framework || frameworks.includes(choice.framework) ? frameworks : [choice.framework, ...frameworks];
     if (!choice.framework) {
       const detect = el('option', '(detect)');
       detect.value = '';
@@ -220,15 +70,14 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     frameworkLabel.appendChild(this.frameworkSelect);
     basics.appendChild(frameworkLabel);
     form.appendChild(basics);
-
     if (view.accepts('access')) {
       this.accessFields(form, choice.access);
     }
+    if (RESOURCE_KEYS.some(key => view.accepts(key))) {
+      this.sizeFields(form, choice);
+    }
     if (view.accepts('secret_env')) {
       this.secretFields(form, choice.secretEnv);
-    }
-    if (['cpu', 'memory', 'gpu', 'replicas'].some(key => view.accepts(key))) {
-      this.resourceFields(form, choice);
     }
     if (view.accepts('check')) {
       const label = el('label', undefined, 'jp-n2a-check-label');
@@ -236,36 +85,117 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       this.checkBox.type = 'checkbox';
       this.checkBox.checked = choice.check;
       label.appendChild(this.checkBox);
-      label.appendChild(
-        document.createTextNode(' Check that it runs: start the app here before committing')
-      );
+      label.appendChild(document.createTextNode(' Check that it runs: start the app here before publishing'));
       form.appendChild(label);
     }
-    form.appendChild(
-      el('p', 'Change a field and press "Update plan" to see its effect.', 'jp-n2a-hint')
-    );
-    root.appendChild(form);
-
+    form.appendChild(el('p', 'Change a field and press "Update plan" to see its effect.', 'jp-n2a-hint'));
+    scroll.appendChild(form);
     if (plan) {
-      this.details(root, plan, view.stale);
+      scroll.appendChild(details(plan, `${info.repo || '(GitOps clone)'}/${plan.path}`));
+    }
+    this.node.appendChild(this.attention());
+  }
+
+  /** The problems: the refusal, a stale plan, the warnings; right above the buttons. */
+  private attention(): HTMLElement {
+    const { plan, error, stale, anyway } = this.view;
+    const box = el('div', undefined, 'jp-n2a-attention');
+    if (error) {
+      const refusal = el('div', undefined, 'jp-n2a-error');
+      refusal.setAttribute('role', 'alert');
+      refusal.appendChild(el('p', inFieldTerms(error.message), 'jp-n2a-error-message'));
+      const fix = error instanceof N2AError ? error.fix : null;
+      if (fix) {
+        refusal.appendChild(el('p', `Fix: ${inFieldTerms(fix)}`, 'jp-n2a-error-fix'));
+      }
+      box.appendChild(refusal);
+    }
+    if (plan && stale) {
+      box.appendChild(el('p', 'The plan shown is for your previous choices.', 'jp-n2a-hint jp-n2a-stale-note'));
+    }
+    if (plan?.warnings.length) {
+      const warn = el('div', undefined, 'jp-n2a-warnings');
+      warn.appendChild(el('h3', plan.warnings.length === 1 ? 'Warning' : `${plan.warnings.length} warnings`));
+      const list = el('ul');
+      for (const warning of plan.warnings) {
+        list.appendChild(el('li', inFieldTerms(warning)));
+      }
+      warn.appendChild(list);
+      if (anyway) {
+        warn.appendChild(
+          el('p', 'Press "Publish anyway" to publish with these warnings left, or fix them and update the plan.', 'jp-n2a-anyway-note')
+        );
+      }
+      box.appendChild(warn);
+    }
+    box.hidden = !box.childElementCount;
+    return box;
+  }
+
+  /** What the app will be, in words, before any detail. */
+  private glance(plan: IPublishResult): HTMLElement {
+    const box = el('div', undefined, this.view.stale ? 'jp-n2a-glance jp-n2a-stale' : 'jp-n2a-glance');
+    const summary = el('dl', undefined, 'jp-n2a-summary');
+    const row = (term: string, value: string, className: string) => {
+      summary.appendChild(el('dt', term));
+      summary.appendChild(el('dd', value, className));
+    };
+    row('App', plan.app, 'jp-n2a-app');
+    row('URL', plan.url, 'jp-n2a-url');
+    row('Who may open it', accessWords(plan), 'jp-n2a-access');
+    if (plan.resources && Object.keys(plan.resources).length) {
+      const preset = presetOf(plan.resources, this.view.platform?.presets ?? []);
+      const words = sizeWords(plan.resources);
+      row('Size', preset ? `${preset}: ${words}` : words, 'jp-n2a-resources');
+    }
+    if (plan.secret_env?.length) {
+      row('Secrets', plan.secret_env.map(s => s.env).join(', '), 'jp-n2a-secrets');
+    }
+    const problems = plan.warnings.length + (this.view.error ? 1 : 0);
+    row(
+      'Attention',
+      problems ? `${problems} problem${problems > 1 ? 's' : ''} below, next to the buttons` : 'nothing needs attention',
+      problems ? 'jp-n2a-problems jp-n2a-has-problems' : 'jp-n2a-problems'
+    );
+    box.appendChild(summary);
+    this.changes(box, plan);
+    return box;
+  }
+
+  /** Re-publishing an app: say what this publish changes about who may open it or its size. */
+  private changes(parent: HTMLElement, plan: IPublishResult): void {
+    const now = this.view.published.find(r => r.app === plan.app);
+    if (!now) {
+      return;
+    }
+    const changed: string[] = [];
+    if (now.access && plan.access && now.access !== plan.access) {
+      changed.push(`who may open it (now ${now.access_words || now.access})`);
+    }
+    if (now.resources && plan.resources && sizeWords(now.resources) !== sizeWords(plan.resources)) {
+      changed.push(`its size (now ${sizeWords(now.resources)})`);
+    }
+    if (changed.length) {
+      parent.appendChild(el('p', `${plan.app} is already published: this publish changes ${changed.join(' and ')}.`, 'jp-n2a-changes'));
     }
   }
 
-  /** Who may open the app: the kinds n2a.yaml allows, and the names for users: and groups:. */
+  /** Who may open the app: only the kinds the platform can honour for this user. */
   private accessFields(form: HTMLElement, access: string): void {
-    const { info } = this.view;
+    const { info, platform } = this.view;
     const box = el('fieldset', undefined, 'jp-n2a-fieldset jp-n2a-access-fields');
     box.appendChild(el('legend', 'Who may open the app'));
     const { kind, names } = splitAccess(access);
-    const allowed = info.accessAllowed?.length ? info.accessAllowed : ACCESS_KINDS;
-    const kinds = kind && !allowed.includes(kind) ? [kind, ...allowed] : allowed;
+    const offered: IAccessChoice[] = platform?.access?.length
+      ? platform.access
+      : (info.accessAllowed ?? Object.keys(ACCESS_WORDS)).map(k => ({ kind: k, words: ACCESS_WORDS[k] ?? k, available: true, why: '' }));
     this.accessSelect = el('select', undefined, 'jp-mod-styled jp-n2a-access-kind');
-    this.accessSelect.setAttribute('aria-label', 'Access');
-    for (const k of kinds) {
-      const isDefault = info.accessDefault !== undefined && splitAccess(info.accessDefault).kind === k;
-      const option = el('option', (ACCESS_LABELS[k] ?? k) + (isDefault ? ' (default)' : ''));
-      option.value = k;
-      option.selected = k === kind;
+    this.accessSelect.setAttribute('aria-label', 'Who may open the app');
+    for (const c of offered.filter(c => c.available || c.kind === kind)) {
+      const isDefault = info.accessDefault !== undefined && splitAccess(info.accessDefault).kind === c.kind;
+      const option = el('option', `${c.kind}: ${ACCESS_WORDS[c.kind] ?? c.words}${isDefault ? ' (default)' : ''}`);
+      option.value = c.kind;
+      option.selected = c.kind === kind;
       this.accessSelect.appendChild(option);
     }
     const line = el('div', undefined, 'jp-n2a-inline');
@@ -276,21 +206,20 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     box.appendChild(line);
     const hint = el('p', undefined, 'jp-n2a-hint jp-n2a-access-hint');
     box.appendChild(hint);
+    const missing = offered.filter(c => !c.available);
+    if (missing.length) {
+      box.appendChild(
+        el('p', `Not offered here: ${missing.map(c => `${c.kind} (${c.why})`).join('; ')}.`, 'jp-n2a-hint jp-n2a-access-missing')
+      );
+    }
     const update = () => {
       const k = this.accessSelect!.value;
-      const needsNames = k === 'users' || k === 'groups';
-      this.accessNames!.hidden = !needsNames;
-      this.accessNames!.placeholder =
-        k === 'users'
-          ? email
-            ? 'jane@example.com, bob@example.com'
-            : 'jane, bob'
-          : 'finance, data-team';
+      this.accessNames!.hidden = !(k === 'users' || k === 'groups');
+      this.accessNames!.placeholder = k === 'users' ? (email ? 'jane@example.com, bob@example.com' : 'jane, bob') : 'finance, data-team';
       hint.textContent =
         k === 'users'
           ? email
-            ? 'E-mail addresses, separated by commas' +
-              (info.accessEmailDomain ? ` (a bare name gets @${info.accessEmailDomain}).` : '.')
+            ? 'E-mail addresses, separated by commas' + (info.accessEmailDomain ? ` (a bare name gets @${info.accessEmailDomain}).` : '.')
             : 'User names, separated by commas.'
           : k === 'groups'
             ? 'Groups of the sign-in provider, separated by commas.'
@@ -302,12 +231,69 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     form.appendChild(box);
   }
 
-  /** Environment variables read from Secrets: a name and a reference per row, never a value. */
+  /** The app's size: the platform default, a named preset, or custom amounts within the maxima. */
+  private sizeFields(form: HTMLElement, choice: IPlanChoice): void {
+    const { info, platform } = this.view;
+    const presets = platform?.presets ?? [];
+    const box = el('fieldset', undefined, 'jp-n2a-fieldset jp-n2a-resource-fields');
+    box.appendChild(el('legend', 'Size'));
+    this.sizeSelect = el('select', undefined, 'jp-mod-styled jp-n2a-size');
+    this.sizeSelect.setAttribute('aria-label', 'Size');
+    const defaults = sizeWords({ limits: info.resources?.limits });
+    const options: [string, string][] = [
+      ['', `platform default${defaults ? `: ${defaults}` : ''}`],
+      ...presets.map(p => [p.name, `${p.name}: ${cpuWords(p.cpu)}, ${memoryWords(p.memory)} memory`] as [string, string]),
+      ['custom', 'custom']
+    ];
+    for (const [value, label] of options) {
+      const option = el('option', label);
+      option.value = value;
+      option.selected = value === choice.size;
+      this.sizeSelect.appendChild(option);
+    }
+    box.appendChild(this.sizeSelect);
+    const custom = el('div', undefined, 'jp-n2a-custom-size');
+    const max = info.maxResources ?? {};
+    const fields: [string, string, string, string | number | undefined][] = [
+      ['cpu', 'CPU', 'e.g. 500m', max.cpu],
+      ['memory', 'Memory', 'e.g. 4Gi', max.memory],
+      ['gpu', 'GPUs', '0', max.gpu],
+      ['replicas', 'Replicas', '1', max.replicas]
+    ];
+    for (const [key, label, placeholder, maximum] of fields) {
+      if (!this.view.accepts(key)) {
+        continue;
+      }
+      const wrap = el('label', `${label} `, 'jp-n2a-amount');
+      const field = input(`jp-n2a-${key}`, label, String((choice as any)[key] ?? ''), placeholder);
+      field.size = 8;
+      wrap.appendChild(field);
+      if (maximum !== undefined) {
+        const none = key === 'gpu' && Number(maximum) === 0;
+        wrap.appendChild(el('span', none ? 'none on this platform' : `max ${maximum}`, `jp-n2a-max jp-n2a-max-${key}`));
+        if (none && !field.value) {
+          field.disabled = true;
+        }
+      }
+      this.amounts[key] = field;
+      custom.appendChild(wrap);
+    }
+    custom.appendChild(el('p', 'CPU and memory are what the app may use and is guaranteed alike; empty: the default.', 'jp-n2a-hint'));
+    box.appendChild(custom);
+    const update = () => {
+      custom.hidden = this.sizeSelect!.value !== 'custom';
+    };
+    this.sizeSelect.addEventListener('change', update);
+    update();
+    form.appendChild(box);
+  }
+
+  /** Environment variables read from the cluster's secrets: a name and a reference, never a value. */
   private secretFields(form: HTMLElement, rows: ISecretRow[]): void {
     const { info, plan } = this.view;
     const app = plan?.app ?? '<app>';
     const box = el('fieldset', undefined, 'jp-n2a-fieldset jp-n2a-secret-fields');
-    box.appendChild(el('legend', 'Secrets (environment variables read from the cluster)'));
+    box.appendChild(el('legend', 'Secrets'));
     const table = el('table', undefined, 'jp-n2a-secret-table');
     this.secretRows = el('tbody');
     table.appendChild(this.secretRows);
@@ -316,12 +302,7 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     const addRow = (row: ISecretRow) => {
       const tr = el('tr', undefined, 'jp-n2a-secret-row');
       const name = input('jp-n2a-secret-name', 'Variable name', row.name, 'OPENAI_API_KEY');
-      const ref = input(
-        'jp-n2a-secret-ref',
-        info.secretStore ? 'Key in the secret store' : 'Secret and key',
-        row.ref,
-        example
-      );
+      const ref = input('jp-n2a-secret-ref', info.secretStore ? 'Key in the secret store' : 'Secret and key', row.ref, example);
       const remove = el('button', 'Remove', 'jp-mod-styled jp-n2a-secret-remove');
       remove.type = 'button';
       remove.addEventListener('click', () => tr.remove());
@@ -333,216 +314,26 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       this.secretRows!.appendChild(tr);
       return name;
     };
-    for (const row of rows) {
-      addRow(row);
-    }
+    rows.forEach(addRow);
     const add = el('button', 'Add secret', 'jp-mod-styled jp-n2a-secret-add');
     add.type = 'button';
     add.addEventListener('click', () => addRow({ name: '', ref: '' }).focus());
     box.appendChild(add);
     const allowed = (info.secretsAllowed ?? [])
-      .map(pattern =>
-        plan ? pattern.split('{app}').join(plan.app).split('{owner}').join(plan.owner) : pattern
-      )
+      .map(p => (plan ? p.split('{app}').join(plan.app).split('{owner}').join(plan.owner) : p))
       .join(', ');
     const form_ = info.secretStore
-      ? `Reference: KEY (or KEY#PROPERTY) in the secret store ${info.secretStore}`
-      : 'Reference: SECRET/KEY, key KEY of the Kubernetes Secret SECRET in the apps namespace';
+      ? `the key in the secret store ${info.secretStore}`
+      : 'the secret\'s name, a slash, and the key in it';
     box.appendChild(
       el(
         'p',
-        `The app reads os.environ["NAME"]; the value stays in the cluster, never in git. ${form_}` +
-          (allowed ? `; this platform allows ${allowed}.` : '.'),
+        `The app reads the value as an environment variable; it stays in the cluster, never in git. Give ${form_}` +
+          (allowed ? ` (this platform allows ${allowed}).` : '.'),
         'jp-n2a-hint jp-n2a-secret-hint'
       )
     );
     form.appendChild(box);
-  }
-
-  /** CPU, memory, GPUs and replicas, with the platform's maxima; empty means the default. */
-  private resourceFields(form: HTMLElement, choice: IPlanChoice): void {
-    const { info } = this.view;
-    const max = info.maxResources ?? {};
-    const defaults = info.resources ?? {};
-    const box = el('fieldset', undefined, 'jp-n2a-fieldset jp-n2a-resource-fields');
-    box.appendChild(el('legend', 'Resources'));
-    const fields: [keyof IPlanChoice & string, string, string, string | number | undefined][] = [
-      ['cpu', 'CPU', 'e.g. 500m', max.cpu],
-      ['memory', 'Memory', 'e.g. 4Gi', max.memory],
-      ['gpu', 'GPUs', '0', max.gpu],
-      ['replicas', 'Replicas', '1', max.replicas]
-    ];
-    for (const [key, label, placeholder, maximum] of fields) {
-      if (!this.view.accepts(key)) {
-        continue;
-      }
-      const wrap = el('label', `${label} `, 'jp-n2a-amount');
-      const field = input(`jp-n2a-${key}`, label, String(choice[key] ?? ''), placeholder);
-      field.size = 8;
-      wrap.appendChild(field);
-      if (maximum !== undefined) {
-        const none = key === 'gpu' && Number(maximum) === 0;
-        wrap.appendChild(
-          el('span', none ? 'none on this platform' : `max ${maximum}`, `jp-n2a-max jp-n2a-max-${key}`)
-        );
-        if (none && !field.value) {
-          field.disabled = true;
-        }
-      }
-      this.amounts[key] = field;
-      box.appendChild(wrap);
-    }
-    const usual = describeResources({ requests: defaults.requests, limits: defaults.limits });
-    box.appendChild(
-      el(
-        'p',
-        'CPU and memory set the request and the limit alike. Empty: the platform default' +
-          (usual ? ` (${usual}; 1 replica).` : '.'),
-        'jp-n2a-hint'
-      )
-    );
-    form.appendChild(box);
-  }
-
-  /** App, owner, URL, folder, and what the choices came to: access, resources, secret names. */
-  private summary(plan: IPublishResult): HTMLElement {
-    const summary = el('dl', undefined, 'jp-n2a-summary');
-    const row = (term: string, value: string, className: string) => {
-      summary.appendChild(el('dt', term));
-      summary.appendChild(el('dd', value, className));
-    };
-    row('App', plan.app, 'jp-n2a-app');
-    row('Owner', plan.owner, 'jp-n2a-owner');
-    row('URL', plan.url, 'jp-n2a-url');
-    row('Folder', `${this.view.info.repo || '(GitOps clone)'}/${plan.path}`, 'jp-n2a-path');
-    if (plan.access) {
-      row(
-        'Access',
-        plan.access_detail ? `${plan.access}: ${plan.access_detail}` : plan.access,
-        'jp-n2a-access'
-      );
-    }
-    if (plan.resources && Object.keys(plan.resources).length) {
-      row('Resources', describeResources(plan.resources), 'jp-n2a-resources');
-    }
-    if (plan.secret_env?.length) {
-      row('Secrets', plan.secret_env.map(s => s.env).join(', '), 'jp-n2a-secrets');
-    }
-    if (plan.environment?.description) {
-      row('Imports resolved in', plan.environment.description, 'jp-n2a-environment');
-    }
-    return summary;
-  }
-
-  /** Re-publishing an app: say so when this publish changes who may open it or its resources
-   *  (like the CLI, options left empty get the platform's defaults, not the app's last values). */
-  private changes(parent: HTMLElement, plan: IPublishResult): void {
-    const now = this.view.published.find(row => row.app === plan.app);
-    if (!now) {
-      return;
-    }
-    const changed: string[] = [];
-    if (now.access && plan.access && now.access !== plan.access) {
-      changed.push(`access ${now.access}`);
-    }
-    if (now.resources && plan.resources && canonical(now.resources) !== canonical(plan.resources)) {
-      changed.push(describeResources(now.resources));
-    }
-    if (changed.length) {
-      parent.appendChild(
-        el(
-          'p',
-          `${plan.app} is published now with ${changed.join('; ')}. This publish changes that ` +
-            '(empty fields get the platform defaults, not the app\'s last values).',
-          'jp-n2a-changes'
-        )
-      );
-    }
-  }
-
-  /** Why this framework, the secrets' references, requirements, files, warnings and notes. */
-  private details(root: HTMLElement, plan: IPublishResult, stale: boolean): void {
-    const wrap = el('div', undefined, stale ? 'jp-n2a-result jp-n2a-stale' : 'jp-n2a-result');
-
-    const why = section(wrap, `Framework: ${plan.framework}`, 'jp-n2a-evidence');
-    const whyList = el('ul');
-    for (const reason of plan.evidence) {
-      whyList.appendChild(el('li', reason));
-    }
-    why.appendChild(whyList);
-
-    if (plan.secret_env?.length) {
-      const secrets = section(wrap, 'Secrets (references, never values)', 'jp-n2a-secret-refs');
-      const table = el('table');
-      for (const ref of plan.secret_env) {
-        const tr = el('tr');
-        tr.appendChild(el('td', ref.env, 'jp-n2a-spec'));
-        const where = ref.remote
-          ? `store key ${ref.remote}${ref.property ? '#' + ref.property : ''}, through Secret ${ref.secret}`
-          : `Secret ${ref.secret}, key ${ref.key}`;
-        tr.appendChild(el('td', where, 'jp-n2a-source'));
-        table.appendChild(tr);
-      }
-      secrets.appendChild(table);
-    }
-
-    const reqs = section(wrap, 'Requirements', 'jp-n2a-requirements');
-    const reqTable = el('table');
-    const sources = plan.requirement_sources.length
-      ? plan.requirement_sources
-      : plan.requirements.map(spec => ({ spec, source: '', origin: '' }));
-    for (const req of sources) {
-      // origin (kernel, index, run-time, ...) lets the style mark what the kernel did not have.
-      const origin = (req.origin ?? '').replace(/[^a-z-]/g, '');
-      const tr = el('tr', undefined, origin ? `jp-n2a-origin-${origin}` : undefined);
-      tr.appendChild(el('td', req.spec, 'jp-n2a-spec'));
-      tr.appendChild(el('td', req.source, 'jp-n2a-source'));
-      reqTable.appendChild(tr);
-    }
-    reqs.appendChild(reqTable);
-
-    if (plan.brought_in?.length) {
-      const brought = section(wrap, 'Brought in by %run', 'jp-n2a-brought-in');
-      const list = el('ul');
-      for (const file of plan.brought_in) {
-        list.appendChild(el('li', file.by ? `${file.path} (by %run in ${file.by})` : file.path));
-      }
-      brought.appendChild(list);
-    }
-
-    const files = section(wrap, 'Files', 'jp-n2a-files');
-    const fileTable = el('table');
-    let total = 0;
-    for (const file of plan.files) {
-      total += file.bytes;
-      const tr = el('tr');
-      tr.appendChild(el('td', file.path));
-      tr.appendChild(el('td', formatBytes(file.bytes), 'jp-n2a-bytes'));
-      fileTable.appendChild(tr);
-    }
-    const totalRow = el('tr', undefined, 'jp-n2a-total');
-    totalRow.appendChild(el('td', 'total'));
-    totalRow.appendChild(el('td', formatBytes(total), 'jp-n2a-bytes'));
-    fileTable.appendChild(totalRow);
-    files.appendChild(fileTable);
-
-    if (plan.warnings.length) {
-      const warn = section(wrap, 'Warnings', 'jp-n2a-warnings');
-      const list = el('ul');
-      for (const warning of plan.warnings) {
-        list.appendChild(el('li', warning));
-      }
-      warn.appendChild(list);
-    }
-    if (plan.notes.length) {
-      const notes = section(wrap, 'Notes', 'jp-n2a-notes');
-      const list = el('ul');
-      for (const note of plan.notes) {
-        list.appendChild(el('li', note));
-      }
-      notes.appendChild(list);
-    }
-    root.appendChild(wrap);
   }
 
   getValue(): IPlanChoice {
@@ -551,12 +342,7 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     if (this.accessSelect) {
       const kind = this.accessSelect.value;
       if (kind === 'users' || kind === 'groups') {
-        // "jane@example.com, bob@example.com" -> "users:jane@example.com,bob@example.com";
-        // anything else odd in a name is for the server to refuse, naming the rule.
-        const names = (this.accessNames?.value ?? '')
-          .split(',')
-          .map(name => name.trim())
-          .filter(name => name);
+        const names = (this.accessNames?.value ?? '').split(',').map(n => n.trim()).filter(n => n);
         access = `${kind}:${names.join(',')}`;
       } else {
         access = kind;
@@ -572,13 +358,13 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
         }
       }
     }
-    const amount = (key: string) =>
-      this.amounts[key] ? this.amounts[key].value.trim() : String((previous as any)[key] ?? '');
+    const amount = (key: string) => (this.amounts[key] ? this.amounts[key].value.trim() : String((previous as any)[key] ?? ''));
     return {
       name: this.nameInput.value.trim(),
       framework: this.frameworkSelect.value,
       access,
       secretEnv: this.secretRows ? secretEnv : previous.secretEnv,
+      size: this.sizeSelect ? this.sizeSelect.value : previous.size,
       cpu: amount('cpu'),
       memory: amount('memory'),
       gpu: amount('gpu'),
@@ -587,3 +373,4 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     };
   }
 }
+

@@ -31,6 +31,8 @@ examples:
   n2a init ./gitops --routing ingress     # an Ingress per app (ingress controllers)
   n2a init ./gitops --secret-store vault  # apps fetch secrets from this ClusterSecretStore
   n2a init ./gitops --scale-to-zero --idle-after 30m   # idle apps keep no pod (KEDA HTTP add-on)
+  n2a init ./gitops --email-domain example.com          # "private" and bare names: jane@example.com
+  n2a init ./gitops --identity-claim preferred_username # users are named by their sign-in name
 
 The apps namespace gets a ResourceQuota (quota: in n2a.yaml) and a LimitRange (defaults from
 resources:, maxima from maxResources:). With --secret-store, --secret-env NAME=KEY fetches KEY
@@ -68,6 +70,16 @@ def add_arguments(p):
     )
     p.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer the sign-in proxy trusts")
     p.add_argument("--oidc-client-id", metavar="ID", help="OIDC client of the sign-in proxy")
+    p.add_argument(
+        "--email-domain",
+        metavar="DOMAIN",
+        help="users' e-mail domain: makes --access private and bare user names work (accessEmailDomain)",
+    )
+    p.add_argument(
+        "--identity-claim",
+        choices=["email", "preferred_username"],
+        help="the OIDC claim users are named by (accessIdentity; default email)",
+    )
     p.add_argument(
         "--secret-store",
         metavar="NAME",
@@ -117,6 +129,8 @@ def init(
     secret_store_kind="ClusterSecretStore",
     scale_to_zero=False,
     idle_after=None,
+    email_domain=None,
+    identity_claim=None,
 ) -> dict:
     from pathlib import Path
 
@@ -154,7 +168,7 @@ def init(
             if note:
                 raise UsageError(f"--{field} {value!r} is not a DNS-1123 label", f"use --{field} {normalised}")
             setattr(settings, field, normalised)
-    warnings = []
+    warnings = _identity(settings, email_domain, identity_claim)
     settings.repoURL = repo_url or origin_url(root) or PLACEHOLDER_URL
     if settings.repoURL == PLACEHOLDER_URL:
         warnings.append(
@@ -212,7 +226,45 @@ def init(
     }
 
 
+def _identity(settings, email_domain, identity_claim) -> list[str]:
+    """How users are named (accessIdentity, accessEmailDomain): what makes --access private and
+    bare user names work. Without it, say what is missing (the dialog then does not offer private)."""
+    import re
+
+    from n2a_gitops.errors import UsageError
+
+    if identity_claim:
+        settings.accessIdentity = identity_claim
+    if email_domain:
+        domain = email_domain.strip().lower().lstrip("@")
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+", domain):
+            raise UsageError(f"--email-domain {email_domain!r} is not a domain name", "e.g. --email-domain example.com")
+        settings.accessEmailDomain = domain
+    if settings.accessIdentity == "email" and not settings.accessEmailDomain:
+        return [
+            "no e-mail domain: --access private and bare user names (users:jane) will not work, and JupyterLab "
+            "will not offer private; run init again with --email-domain example.com (or --identity-claim "
+            "preferred_username), or set accessEmailDomain in n2a.yaml"
+        ]
+    return []
+
+
+def _ask_identity(args) -> None:
+    """At a terminal, ask for the e-mail domain when neither option was given."""
+    import sys
+
+    # Only with a person at both ends: a script or a test (output captured) never waits for an answer.
+    if args.email_domain or args.identity_claim or args.json or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    try:
+        answer = input("Users' e-mail domain, for private apps and bare user names (e.g. example.com; empty: skip): ")
+    except EOFError:
+        return
+    args.email_domain = answer.strip() or None
+
+
 def run(args, out) -> int:
+    _ask_identity(args)
     result = init(
         args.dir,
         repo_url=args.repo_url,
@@ -231,6 +283,8 @@ def run(args, out) -> int:
         secret_store_kind=args.secret_store_kind,
         scale_to_zero=args.scale_to_zero,
         idle_after=args.idle_after,
+        email_domain=args.email_domain,
+        identity_claim=args.identity_claim,
     )
     for w in result["warnings"]:
         out.warn(w)

@@ -8,7 +8,7 @@ With ``N2A_PUBLISH_SERVICE_URL`` set, plan and publish are forwarded to the hub'
 service (forward.py) and no local clone is needed.
 - ``POST /n2a/plan``                the dry run: the object `n2a publish --json --dry-run` prints
 - ``POST /n2a/publish``             commit (and push if asked): the object `n2a publish --json` prints
-- ``GET  /n2a/apps[?owner=]``       the apps in the clone: the rows of `n2a list --json`
+- ``GET  /n2a/apps``, ``/n2a/apps/APP/...``  My apps: the user's apps and their states (apps_api.py)
 
 Errors come back as ``{"error", "fix", "exit_code"}`` with a status from ``options.error_response``.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from n2a_gitops.jupyter.apps_api import ROUTES as APPS_ROUTES
 from n2a_gitops.jupyter.locate import locate_repo
 from n2a_gitops.jupyter.options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
@@ -140,27 +141,9 @@ class PlanHandler(PublishHandler):
     dry_run = True
 
 
-class AppsHandler(N2AHandler):
-    @tornado.web.authenticated
-    async def get(self):
-        try:
-            from n2a_gitops.lifecycle import list_apps, open_repo
-
-            repo_arg = self.get_query_argument("repo", None)
-            notebook_arg = self.get_query_argument("notebook", None)
-            explicit = under_root(self.root, repo_arg, "repo") if repo_arg else None
-            notebook = under_root(self.root, notebook_arg, "notebook") if notebook_arg else None
-            path, _ = await self.in_thread(self.locate, explicit, notebook)
-            owner = self.get_query_argument("owner", None)
-            apps = await self.in_thread(lambda: list_apps(*open_repo(str(path)), owner))
-            self.reply({"repo": relative_to_root(self.root, path), "apps": apps})
-        except Exception as exc:
-            self.fail(exc)
-
-
 ROUTES = [
     ("repo", RepoHandler),
     ("plan", PlanHandler),
     ("publish", PublishHandler),
-    ("apps", AppsHandler),
+    *APPS_ROUTES,  # My apps: GET apps (with states), apps/APP, its logs, history, rollback, delete
 ]

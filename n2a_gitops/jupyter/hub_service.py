@@ -15,6 +15,7 @@ API (under the service prefix, e.g. /services/n2a/):
                  "requirements": "<requirements.txt text>"}  -> the `n2a publish --json` object
   POST plan     same body -> the dry run
   GET  whoami   -> {"user": name}
+  GET  apps     -> the user's apps with their states, as the server extension's GET /n2a/apps
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ class WhoAmIHandler(ServiceHandler):
     @tornado.web.authenticated
     def get(self):
         self.reply({"user": self.get_current_user()["name"]})
+
+
+class AppsHandler(ServiceHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        try:
+            from n2a_gitops.jupyter.apps_api import listing_for
+
+            user = self.get_current_user()["name"]
+            self.reply(await asyncio.get_running_loop().run_in_executor(None, listing_for, user))
+        except Exception as exc:
+            self.fail(exc)
 
 
 def _stage(body: dict, folder: Path) -> dict:
@@ -123,6 +136,7 @@ def make_app() -> tornado.web.Application:
             (url_path_join(prefix, "publish"), PublishHandler),
             (url_path_join(prefix, "plan"), PlanHandler),
             (url_path_join(prefix, "whoami"), WhoAmIHandler),
+            (url_path_join(prefix, "apps"), AppsHandler),  # My apps: the user's apps and their states
             (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
         ],
         cookie_secret=os.urandom(32),
