@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from n2a_gitops.layout import BASE_DIR, app_dir
+from n2a_gitops.pod import scaling as scaling_mod
 
 PROBE_KEYS = {"periodSeconds", "timeoutSeconds", "failureThreshold"}
 CODE_MAP = re.compile(r"^code(-[0-9]+)?$")
@@ -238,6 +239,7 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
     code, extra = _configmaps(kustomization, pod, folder, app_container)
     conda = _container(pod, "conda", "initContainers")
     host = f"{app}.{settings.appsDomain}"
+    scaling = _scaling(settings, app, annotations.get(scaling_mod.ANNOTATION), wanted.replicas)
     notebook_rel = f"{app_dir(app)}/notebook.ipynb"
     store_refs = _store_refs(folder, load)
     ctx = {
@@ -272,8 +274,23 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
         "access": access,
         "proxy": access_mod.proxy_context(access, host, CONTAINER_PORT),
         "conda": {"command": conda.get("command")} if isinstance(conda, dict) else None,
+        "scaling": scaling,
     }
     return Recovered(ctx, extra)
+
+
+def _scaling(settings, app: str, annotation, replicas) -> dict:
+    """The app's scale-to-zero choice as publish resolved it: its Deployment patch says "idle 15m"
+    when it scales to zero (no annotation: always on, today's shape). The idle time must be one
+    publish accepts, under the n2a.yaml the gate judges by."""
+    chosen = scaling_mod.from_annotation(annotation)
+    if annotation is not None and not chosen["scaleToZero"]:
+        raise Refused("scaling-not-rendered", f"the scaling annotation {annotation!r} is not one n2a writes")
+    try:
+        scaling = scaling_mod.resolve(settings, chosen["idleAfter"], not chosen["scaleToZero"])
+    except Exception as exc:  # UsageError: scale to zero is off in n2a.yaml, or a bad idle time
+        raise Refused("scaling-not-rendered", str(getattr(exc, "message", exc)), "re-publish the app") from None
+    return scaling_mod.context(settings, app, scaling, replicas)
 
 
 def _notify_triggers() -> tuple:

@@ -24,7 +24,7 @@ KEYS = {
     "configMapGenerator",
     "patches",
 }
-RESOURCES = {"../_base", "externalsecret.yaml"}
+RESOURCES = {"../_base", "externalsecret.yaml", "interceptorroute.yaml", "scaledobject.yaml"}  # render.render_app
 HELM = {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}
 REMOTE = re.compile(r"(://|^git@|\?ref=|^github\.com/|^gitlab\.com/|^bitbucket\.org/|\?version=|//)")
 LOCAL_FILE = re.compile(r"^(src|access|config)/[^/]+(/[^/]+)*$|^[A-Za-z0-9._-]+\.yaml$")
