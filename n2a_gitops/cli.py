@@ -52,7 +52,9 @@ def _command_modules():
     for info in pkgutil.iter_modules(commands.__path__):
         if info.name.startswith("_"):
             continue
-        mods.append(importlib.import_module(f"{commands.__name__}.{info.name}"))
+        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(mod, "NAME"):  # commands/common.py holds shared flags, not a command
+            mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 

@@ -22,7 +22,14 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from n2a_gitops.jupyter.locate import locate_repo
-from n2a_gitops.jupyter.options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
+from n2a_gitops.jupyter.options import (
+    JSONReplies,
+    accepted,
+    dialog_settings,
+    publish_kwargs,
+    publish_request,
+    repo_argument,
+)
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
@@ -92,17 +99,17 @@ class PublishHandler(N2AHandler):
     dry_run = False
 
     def run_publish(self, body: dict, kernel=None) -> dict:
-        import n2a_gitops
         from n2a_gitops.jupyter.forward import forward, service_url
+        from n2a_gitops.pipeline import publish
 
         url = service_url()
         if url:  # the hub's service publishes and pushes for this user
             return forward(url, body, self.root, self.dry_run)
 
-        notebook, kwargs = publish_kwargs(body, self.root)
+        notebook, _ = publish_kwargs(body, self.root)  # a bad body is refused before any clone is made
         repo, _ = self.locate(repo_argument(body, self.root), notebook)
-        kwargs["repo"] = str(repo)
-        return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, kernel=kernel, **kwargs).to_dict()
+        request = publish_request(body, self.root, repo, self.dry_run)
+        return publish(request, kernel=kernel).to_dict()
 
     async def running_kernel(self, body: dict):
         """The kernel of the notebook's session in this server, if the notebook has one: its
@@ -158,6 +165,8 @@ class AppsHandler(N2AHandler):
             self.fail(exc)
 
 
+# (route under /n2a/, handler). server.py mounts every row; a module with more endpoints (a panel's,
+# say) adds its rows here, e.g. ``*apps_panel.ROUTES``.
 ROUTES = [
     ("repo", RepoHandler),
     ("plan", PlanHandler),
