@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     --wait, --json and --quiet, which are about a terminal (the result renders in the cell)."""
     from n2a_gitops.commands import common
 
-    parser = _Parser(prog="%n2a", add_help=False, usage=USAGE)
+    # argparse %-formats prog and usage: "%n2a" must be written "%%n2a" there.
+    parser = _Parser(prog="%%n2a", add_help=False, usage=USAGE.replace("%", "%%"))
     parser.add_argument("action", choices=["publish", "plan"])
     parser.add_argument("notebook", nargs="?")
     common.add_repo(parser)
