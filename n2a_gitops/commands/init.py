@@ -38,6 +38,8 @@ from that External Secrets Operator store and the apps AppProject allows Externa
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument("dir", metavar="DIR", help="folder of the repository (created if missing)")
     p.add_argument("--repo-url", help="URL Argo CD clones (default: the clone's origin)")
     p.add_argument("--apps-domain", help="apps are served at https://<app>.<DOMAIN>/")
@@ -73,7 +75,7 @@ def add_arguments(p):
         default="ClusterSecretStore",
         help="kind of that store (default ClusterSecretStore; a SecretStore lives in the apps namespace)",
     )
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    common.add_json(p, "print the result as one JSON object")
 
 
 PLACEHOLDER_URL = "https://git.example.com/platform/gitops.git"
