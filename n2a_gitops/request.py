@@ -13,7 +13,6 @@ Secrets an app may read) is checked by the pipeline's first stage, before any wo
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -123,9 +122,6 @@ class PublishRequest:
                 )
             env[key] = value
         return env
-
-    def replace(self, **changes) -> PublishRequest:
-        return dataclasses.replace(self, **changes)
 
     def given(self, *names: str) -> bool:
         """Whether any of these options was set (not left to the app's current value or default)."""
