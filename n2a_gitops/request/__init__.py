@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from n2a_gitops.errors import UsageError
+from n2a_gitops.request.forms import amount, pairs, paths, seconds, text
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_ENV = frozenset({"PATH", "HOME", "VIRTUAL_ENV", "PORT", "PYTHONUNBUFFERED"})  # set by n2a itself
@@ -71,21 +72,21 @@ class PublishRequest:
         values = {k: v for k, v in options.items() if v is not None}
         for key in ("repo", "name", "owner", "requirements", "framework", "environment", "access"):
             if key in values:
-                values[key] = _text(key, values[key])
+                values[key] = text(key, values[key])
         for key in ("cpu", "memory", "gpu", "replicas"):
             if key in values:
-                values[key] = _amount(key, values[key])
+                values[key] = amount(key, values[key])
         if "env" in values:
-            values["env"] = _pairs(values["env"], "env")
+            values["env"] = pairs(values["env"], "env")
         if "secret_env" in values:
-            values["secret_env"] = _pairs(values["secret_env"], "secret-env", check_name=False)
+            values["secret_env"] = pairs(values["secret_env"], "secret-env", check_name=False)
         if "include" in values:
-            values["include"] = _paths(values["include"])
+            values["include"] = paths(values["include"])
         for key in ("warmup", "no_lock", "refresh_lock", "check", "push", "dry_run"):
             if key in values and not isinstance(values[key], bool):
                 raise UsageError(f"{key} must be true or false, not {values[key]!r}", f"pass {key}=True or False")
         if "push_timeout" in values:
-            values["push_timeout"] = _seconds(values["push_timeout"])
+            values["push_timeout"] = seconds(values["push_timeout"])
         return cls(notebook=Path(notebook).expanduser(), **values)
 
     @classmethod
@@ -126,59 +127,6 @@ class PublishRequest:
     def given(self, *names: str) -> bool:
         """Whether any of these options was set (not left to the app's current value or default)."""
         return any(getattr(self, n) not in (None, ()) for n in names)
-
-
-def _text(key: str, value) -> str:
-    if isinstance(value, Path):
-        return str(value)
-    if not isinstance(value, str):
-        raise UsageError(f"{key} must be a string, not {type(value).__name__}", f"pass {key} as text")
-    return value
-
-
-def _amount(key: str, value) -> str:
-    """cpu, memory (a quantity), gpu, replicas (whole numbers): kept as text, the CLI's form; the
-    resources stage checks the amount against n2a.yaml with the CLI's own messages."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise UsageError(
-            f"{key} must be a number or a quantity such as 500m or 4Gi, not {type(value).__name__}",
-            f"pass {key} as text, e.g. {'4Gi' if key == 'memory' else '1'}",
-        )
-    return str(value)
-
-
-def _pairs(value, flag: str, check_name: bool = True) -> tuple[str, ...]:
-    """A mapping or a list of "KEY=VALUE" strings (the CLI's repeated --env) -> the strings."""
-    if isinstance(value, dict):
-        items = []
-        for k, v in value.items():
-            if not isinstance(k, str) or not isinstance(v, str):
-                raise UsageError(f"--{flag} must map names to string values", f'e.g. {{"KEY": "value"}} for --{flag}')
-            items.append(f"{k}={v}")
-        return tuple(items)
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value):
-        return tuple(value)
-    raise UsageError(f"--{flag} must be KEY=VALUE strings or a mapping", f"e.g. --{flag} KEY=value")
-
-
-def _paths(value) -> tuple[str, ...]:
-    if isinstance(value, (str, Path)):
-        value = [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(p, (str, Path)) for p in value):
-        return tuple(str(p) for p in value)
-    raise UsageError("include must be a list of paths", 'e.g. include=["data/x.csv"]')
-
-
-def _seconds(value) -> float:
-    """--push-timeout as a number, with config.push_timeout's message (it also checks the range
-    when the push starts, as it does for N2A_PUSH_TIMEOUT and n2a.yaml)."""
-    from n2a_gitops.config import push_timeout
-
-    if isinstance(value, bool):
-        value = "true"
-    return push_timeout(None, value)
 
 
 def from_namespace(args, notebook=None, **overrides) -> PublishRequest:
