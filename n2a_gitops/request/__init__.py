@@ -5,8 +5,8 @@ server extension's JSON body, the hub's publish service and the Python API (``n2
 all build a ``PublishRequest`` with ``PublishRequest.create``, and ``pipeline.prepare`` takes it.
 An option is added here once; ``tests/test_front_doors.py`` fails until every door takes it.
 
-What can be checked without the repository is checked here (types, KEY=VALUE forms, the notebook
-exists, framework names); what needs n2a.yaml (access, resources against maxResources, which
+What can be checked without the repository is checked here (types, KEY=VALUE forms, that the
+notebook exists, a push budget only with a push); what needs n2a.yaml (access, resources against maxResources, which
 Secrets an app may read) is checked by the pipeline's first stage, before any work. Kept light:
 ``n2a_gitops/__init__.py`` imports it for the API's signature.
 """
