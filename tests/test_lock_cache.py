@@ -12,6 +12,7 @@ from test_lock import notebook, run, use_index
 from n2a_gitops.stages import requirements as req_stage
 
 APP = "hello-jane"
+pytestmark = pytest.mark.slow  # uv resolves against the loopback index: about 15 s a test on 2 cores
 
 
 @pytest.fixture(autouse=True)
