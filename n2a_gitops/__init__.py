@@ -7,18 +7,39 @@ at package import time so that the CLI starts fast.
 __version__ = "0.1.0"
 
 
-def publish(notebook, **options):
+def publish(notebook, *, kernel=None, out=None, **options):
     """Publish NOTEBOOK into the GitOps repo; returns a ``model.PublishResult``.
 
-    Options mirror `n2a publish`: name, owner, requirements, framework, repo, env (dict),
-    include (list of paths), secret_env (list of "NAME=SECRET/KEY"), cpu, memory, gpu,
-    replicas, push, dry_run. ``kernel``: the notebook's running kernel
-    (``n2a_gitops.kernel.interpreter.ConnectedKernel`` or ``ThisKernel``), whose interpreter the imports are
-    resolved in and whose loaded modules are added; without it, the notebook's kernelspec.
+    The options are those of `n2a publish`, as keywords (``request.PublishRequest``'s fields: see
+    ``inspect.signature(n2a_gitops.publish)``): repo, name, owner, requirements, framework,
+    environment, env (a dict, or "KEY=VALUE" strings), include (paths), access, secret_env
+    ("NAME=SECRET/KEY" strings), cpu, memory, gpu, replicas, warmup, no_lock, refresh_lock,
+    check, push, push_timeout, dry_run. Re-publishing an app keeps its access, secrets and
+    resources unless they are given. ``kernel``: the notebook's running kernel
+    (``n2a_gitops.kernel.interpreter.ConnectedKernel`` or ``ThisKernel``), whose interpreter the
+    imports are resolved in and whose loaded modules are added; without it, the notebook's
+    kernelspec. ``out``: an ``output.Output`` for progress (default: quiet).
     """
     from n2a_gitops.pipeline import publish as _publish
+    from n2a_gitops.request import PublishRequest
 
-    return _publish(notebook, **options)
+    return _publish(PublishRequest.create(notebook, **options), kernel=kernel, out=out)
+
+
+def _signature():
+    """publish()'s keywords, from the request's fields: help() and editors list every option."""
+    import inspect
+
+    from n2a_gitops.request import PublishRequest
+
+    params = [inspect.Parameter("notebook", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name in (*PublishRequest.options(), "kernel", "out"):
+        default = getattr(PublishRequest, name, None) if name in PublishRequest.options() else None
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    return inspect.Signature(params)
+
+
+publish.__signature__ = _signature()
 
 
 def plan(notebook, **options):

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 from n2a_gitops import __version__
 from n2a_gitops.errors import EXIT_FAILURE, EXIT_USAGE, N2AError
 from n2a_gitops.output import Output
+
+# 128 + SIGPIPE, what a shell reports for a command its reader stopped reading (`| head`).
+EXIT_BROKEN_PIPE = 141
 
 EXIT_CODES_HELP = """exit codes:
   0  success
@@ -37,6 +41,7 @@ EXIT_CODES_HELP = """exit codes:
   9  conflict: the remote changed the same files; merge by hand (git pull --rebase)
  10  busy: the remote kept moving, or another n2a run held the clone, for --push-timeout seconds
  11  the app failed its check run (publish --check: its code raised; nothing was committed)
+141  the reader closed the output pipe (e.g. `n2a list | head`): n2a stopped quietly
 """
 
 
@@ -47,7 +52,9 @@ def _command_modules():
     for info in pkgutil.iter_modules(commands.__path__):
         if info.name.startswith("_"):
             continue
-        mods.append(importlib.import_module(f"{commands.__name__}.{info.name}"))
+        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(mod, "NAME"):  # commands/common.py holds shared flags, not a command
+            mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 
@@ -85,6 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout is gone (`n2a validate | head`): nothing more can be said to it, and a
+    traceback about it would only be noise. stdout points at /dev/null from here on, so the
+    interpreter's own flush at exit does not raise the same error again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     if argv is None:  # a process of its own (`n2a ...`): it need not import what it never uses
         from n2a_gitops.validation.checks.schemas import skip_format_checker_imports
 
@@ -97,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Output(json_mode=getattr(args, "json", False), quiet=getattr(args, "quiet", False))
     try:
         return args._run(args, out) or 0
+    except BrokenPipeError:
+        raise  # main() ends quietly, also with --debug
     except N2AError as exc:
         if args.debug:
             raise

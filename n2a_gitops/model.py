@@ -139,6 +139,10 @@ class PublishResult:
     lock: dict | None = None
     warmup: bool = False  # the pod runs the code once before it serves (voila, panel, bokeh, streamlit)
     check: dict | None = None  # with --check: how the check run went ({"passed", "seconds", "status"})
+    # Re-publishing: the app's values before this publish, read from its overlay ({"path", "access",
+    # "resources", "secret_env", "kept"}; "kept" names those the request left out and so kept).
+    # None for a new app.
+    current: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

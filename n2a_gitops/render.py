@@ -17,6 +17,10 @@ from pathlib import Path
 
 from n2a_gitops.errors import N2AError
 
+# The Argo CD notifications an app's owner is subscribed to (notify: in n2a.yaml); publish renders
+# them and the gate renders them again, so they live with the templates.
+NOTIFY_TRIGGERS = ("on-deployed", "on-health-degraded", "on-sync-failed")
+
 
 def templates_dir() -> Path:
     # In a wheel the templates ship inside the package; in a source checkout they are the

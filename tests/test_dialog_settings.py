@@ -57,8 +57,11 @@ def test_the_admins_choices_reach_the_dialog(gitops):
 def test_every_key_offered_is_accepted_and_nothing_else(tmp_path):
     notebook = write_notebook(tmp_path / "nb.ipynb", GRADIO_CELLS)
     assert accepted() == sorted(KEYS)
-    assert set(accepted(service=True)) == KEYS - {"include", "repo"}
-    body = {key: False if key in ("push", "check") else None for key in accepted()} | {"notebook": "nb.ipynb"}
+    # The hub's service takes no files or clone, and keeps its own push budget (hub_service.py).
+    assert set(accepted(service=True)) == KEYS - {"include", "repo", "push_timeout"}
+    body = {key: False if key in ("push", "check", "no_lock") else None for key in accepted()} | {
+        "notebook": "nb.ipynb"
+    }
     publish_kwargs(body, tmp_path)  # no "unknown option"
     with pytest.raises(UsageError, match="unknown option"):
         publish_kwargs({"notebook": "nb.ipynb", "not_an_option": True}, tmp_path)

@@ -22,9 +22,11 @@ examples:
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument("--dir", metavar="DIR", help="where to create the demo repository (default: a new temp folder)")
     p.add_argument("--example", default="gradio_hello", help="bundled example notebook name (default gradio_hello)")
-    p.add_argument("--json", action="store_true", help="print the publish result as one JSON object")
+    common.add_json(p, "print the publish result as one JSON object")
 
 
 def examples_dir():

@@ -16,12 +16,12 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from n2a_gitops.commands import common
+
     parser.add_argument("app", help="the app id, <name>-<owner>")
-    parser.add_argument(
-        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
-    )
+    common.add_repo(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="only the newest N commits")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: {app, commits: [...]}")
+    common.add_json(parser, "print one JSON object: {app, commits: [...]}")
 
 
 def run(args, out) -> int:

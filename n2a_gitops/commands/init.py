@@ -46,6 +46,8 @@ and the apps AppProject allows InterceptorRoute and ScaledObject. See docs/scale
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument("dir", metavar="DIR", help="folder of the repository (created if missing)")
     p.add_argument("--repo-url", help="URL Argo CD clones (default: the clone's origin)")
     p.add_argument("--apps-domain", help="apps are served at https://<app>.<DOMAIN>/")
@@ -101,7 +103,7 @@ def add_arguments(p):
         metavar="DURATION",
         help="with --scale-to-zero: the platform's idle time before an app stops (default 15m; idleAfter)",
     )
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    common.add_json(p, "print the result as one JSON object")
 
 
 PLACEHOLDER_URL = "https://git.example.com/platform/gitops.git"

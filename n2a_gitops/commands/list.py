@@ -19,11 +19,11 @@ examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument(
-        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
-    )
+    from n2a_gitops.commands import common
+
+    common.add_repo(parser)
     parser.add_argument("--owner", help="only this owner's apps")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: {apps: [...]}")
+    common.add_json(parser, "print one JSON object: {apps: [...]}")
 
 
 def run(args, out) -> int:

@@ -26,34 +26,17 @@ examples:
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument(
         "target", metavar="NOTEBOOK|APP", help="an .ipynb file (published with a new lock) or an app id in apps/"
     )
-    p.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    p.add_argument("--name", help="NOTEBOOK only: app name (default: the notebook's file name)")
-    p.add_argument("--owner", help="NOTEBOOK only: owner (default: JUPYTERHUB_USER, else git user.name)")
-    p.add_argument(
-        "--requirements", metavar="FILE", help="NOTEBOOK only: requirements.txt to use instead of the notebook's"
-    )
-    p.add_argument("--environment", metavar="FILE", help="NOTEBOOK only: a conda environment.yml")
-    p.add_argument("--framework", metavar="NAME", help="NOTEBOOK only: skip framework detection")
-    p.add_argument(
-        "--env",
-        action="append",
-        metavar="KEY=VALUE",
-        default=[],
-        help="NOTEBOOK only: environment variable (repeatable)",
-    )
-    p.add_argument(
-        "--include",
-        action="append",
-        metavar="PATH",
-        default=[],
-        help="NOTEBOOK only: extra file or folder (repeatable)",
-    )
-    p.add_argument("--push", action="store_true", help="push after committing")
-    p.add_argument("--json", action="store_true", help="print one JSON object: app, commit, lock, changed, pushed")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    common.add_repo(p)
+    # NOTEBOOK publishes with a new lock, so it takes publish's options (a lock is the point: no --no-lock).
+    common.add_publish_options(p, leave_out=("no_lock", "dry_run", "check"), prefix="NOTEBOOK only: ")
+    common.add_push(p, "push after committing")
+    common.add_json(p, "print one JSON object: app, commit, lock, changed, pushed")
+    common.add_quiet(p)
 
 
 def run(args, out) -> int:
@@ -68,21 +51,9 @@ def run(args, out) -> int:
 def _notebook(args, out) -> int:
     from n2a_gitops.commands.publish import show
     from n2a_gitops.pipeline import publish
+    from n2a_gitops.request import from_namespace
 
-    result = publish(
-        args.target,
-        repo=args.repo,
-        name=args.name,
-        owner=args.owner,
-        requirements=args.requirements,
-        framework=args.framework,
-        env=args.env,
-        include=args.include,
-        push=args.push,
-        out=out,
-        environment=args.environment,
-        refresh_lock=True,
-    )
+    result = publish(from_namespace(args, notebook=args.target, refresh_lock=True), out=out)
     show(result, out)
     out.info(
         f"committed    {result.commit[:12]} publish {result.app}"
@@ -142,7 +113,9 @@ def _app(args, out) -> int:
     commit = repo.replace_paths(paths, wanted, f"lock {app}", check=passes_checks)
     pushed = False
     if args.push and commit:
-        repo.push(out)
+        from n2a_gitops.config import push_timeout
+
+        repo.push(out, push_timeout(settings, args.push_timeout))
         pushed = True
     for name, (a, b) in changed.items():
         out.info(f"  {name}: {a or '(new)'} -> {b or '(removed)'}")

@@ -26,12 +26,14 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from n2a_gitops.commands import common
+
     parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
     parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each pod")
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing new lines until interrupted")
     parser.add_argument("--container", help="app (default) or install (the init container)")
-    parser.add_argument("--repo", help="the GitOps clone (the Argo CD URL in n2a.yaml, the app's cell map)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object with the lines (not with --follow)")
+    common.add_repo(parser, "the GitOps clone (the Argo CD URL in n2a.yaml, the app's cell map)")
+    common.add_json(parser, "print one JSON object with the lines (not with --follow)")
 
 
 def run(args, out) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from n2a_gitops.commands.publish import add_app_options, app_options
-
 NAME = "preview"
 ORDER = 15
 HELP = "run a notebook's app (or a published app) on this machine before publishing it"
@@ -38,52 +36,25 @@ examples:
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument(
         "target", metavar="NOTEBOOK|APP", help="an .ipynb file to render, or with --repo the name of an app in apps/"
     )
-    p.add_argument(
-        "--repo",
-        metavar="DIR",
-        help="GitOps clone: its n2a.yaml and shared base are used; required to preview an already published APP",
+    common.add_repo(
+        p, "GitOps clone: its n2a.yaml and shared base are used; required to preview an already published APP"
     )
-    p.add_argument("--name", help="app name (default: the notebook's file name)")
-    p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
-    p.add_argument(
-        "--framework",
-        metavar="NAME",
-        help="skip detection: gradio, streamlit, dash, panel, bokeh, voila, shiny, solara, flask, fastapi or python",
-    )
-    p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
-    p.add_argument(
-        "--environment",
-        metavar="FILE",
-        help="a conda environment.yml (default: one beside the notebook); "
-        "preview says that it cannot build conda packages here",
-    )
-    p.add_argument(
-        "--no-lock",
-        action="store_true",
-        help="install requirements.txt without a lock, as a pod published with --no-lock would",
-    )
-    p.add_argument(
-        "--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)"
-    )
-    p.add_argument(
-        "--include",
-        action="append",
-        metavar="PATH",
-        default=[],
-        help="extra file or folder shipped with the app (repeatable)",
-    )
-    add_app_options(p)
-    p.add_argument(
-        "--no-warmup",
-        dest="warmup",
-        action="store_const",
-        const=False,
-        default=None,
-        help="voila, panel, bokeh, streamlit: serve without running the code once first "
-        "(as `n2a publish --no-warmup` would deploy it)",
+    # No --access, --dry-run or --check: the app runs here, on this machine, for you alone.
+    common.add_publish_options(
+        p,
+        leave_out=("access", "dry_run", "check"),
+        helps={
+            "environment": "a conda environment.yml (default: one beside the notebook); "
+            "preview says that it cannot build conda packages here",
+            "no_lock": "install requirements.txt without a lock, as a pod published with --no-lock would",
+            "warmup": "voila, panel, bokeh, streamlit: serve without running the code once first "
+            "(as `n2a publish --no-warmup` would deploy it)",
+        },
     )
     p.add_argument("--port", type=int, metavar="PORT", help="local port (default: a free one)")
     p.add_argument(
@@ -92,8 +63,8 @@ def add_arguments(p):
         metavar="SECONDS",
         help="how long to wait for the readiness probe (default: the Deployment's startup allowance)",
     )
-    p.add_argument("--json", action="store_true", help='print {"url", "port", "command"} as one JSON object once ready')
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    common.add_json(p, 'print {"url", "port", "command"} as one JSON object once ready')
+    common.add_quiet(p)
 
 
 def _manifests(args, out):
@@ -104,23 +75,9 @@ def _manifests(args, out):
     target = Path(args.target).expanduser()
     if target.suffix == ".ipynb" or target.is_file():
         from n2a_gitops.pipeline import prepare
+        from n2a_gitops.request import from_namespace
 
-        prepared = prepare(
-            target,
-            repo=args.repo,
-            name=args.name,
-            owner=args.owner,
-            requirements=args.requirements,
-            framework=args.framework,
-            env=args.env,
-            include=args.include,
-            warmup=args.warmup,
-            out=out,
-            need_repo=bool(args.repo),
-            environment=args.environment,
-            no_lock=args.no_lock,
-            **app_options(args),
-        )
+        prepared = prepare(from_namespace(args, notebook=target), out=out, need_repo=bool(args.repo))
         out.info(f"framework    {prepared.result.framework}: " + "; ".join(prepared.result.evidence))
         for warning in prepared.result.warnings:
             out.warn(warning)

@@ -31,9 +31,12 @@ the key KEY of the Secret SECRET in the apps namespace; when n2a.yaml names a se
 materialises the Secret <app>-secrets). n2a.yaml decides which Secrets and keys an app may
 read (secretsAllowed, secretStoreKeys). --cpu and --memory set the app container's request
 and limit, --gpu N adds N GPUs (with n2a.yaml's node selector and tolerations), --replicas
-sets the replicas; above maxResources in n2a.yaml the publish is refused (exit 3). Options
-left out get the platform's defaults, also when re-publishing. --env values arrive exactly
-as typed ($(NAME) is not expanded by Kubernetes).
+sets the replicas; above maxResources in n2a.yaml the publish is refused (exit 3).
+Re-publishing keeps what the app has: without --access, --secret-env, or any of --cpu,
+--memory, --gpu and --replicas, the app keeps its current access, secrets and resources (read
+from apps/<app>/; the plan names what was kept, --json has it under "current"). A new app gets
+the platform's defaults. --env values arrive exactly as typed ($(NAME) is not expanded by
+Kubernetes).
 
 Requirements: the notebook's install magics plus its imports, resolved in the Python of the
 notebook's kernelspec (else n2a's own; the plan says which), pinned to that kernel's versions;
@@ -73,56 +76,12 @@ examples:
 
 
 def add_arguments(p):
+    from n2a_gitops.commands import common
+
     p.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to publish")
-    p.add_argument("--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)")
-    p.add_argument("--name", help="app name (default: the notebook's file name)")
-    p.add_argument("--owner", help="owner (default: JUPYTERHUB_USER, else git user.name)")
-    p.add_argument("--requirements", metavar="FILE", help="requirements.txt to use instead of the notebook's")
-    p.add_argument(
-        "--environment",
-        metavar="FILE",
-        help="a conda environment.yml (default: one beside the notebook); "
-        "its conda packages are built by micromamba, its pip section is locked like requirements",
-    )
-    p.add_argument(
-        "--no-lock",
-        action="store_true",
-        help="ship requirements.txt without a lock (a warning): each pod "
-        "resolves at start (N2A_NO_LOCK=1 does the same). Default: requirements.lock with hashes, "
-        "kept while the requirements are unchanged",
-    )
-    p.add_argument(
-        "--framework",
-        metavar="NAME",
-        help="skip detection: gradio, streamlit, dash, panel, bokeh, voila, shiny, solara, flask, fastapi or python",
-    )
-    p.add_argument(
-        "--env", action="append", metavar="KEY=VALUE", default=[], help="environment variable for the app (repeatable)"
-    )
-    p.add_argument(
-        "--include",
-        action="append",
-        metavar="PATH",
-        default=[],
-        help="extra file or folder shipped with the app (repeatable)",
-    )
-    p.add_argument(
-        "--access",
-        metavar="WHO",
-        help="who may open the app: public, authenticated (anyone who signs in), "
-        "private (only you), users:NAME,NAME or groups:GROUP,GROUP (default: accessDefault of n2a.yaml)",
-    )
-    add_app_options(p)
-    p.add_argument(
-        "--push", action="store_true", help="push after committing (fetch, rebase and retry when the remote moved)"
-    )
-    p.add_argument(
-        "--push-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="with --push: how long to keep retrying while others push first "
-        "(default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)",
-    )
+    common.add_repo(p)
+    common.add_publish_options(p)
+    common.add_push(p)
     p.add_argument(
         "--wait",
         nargs="?",
@@ -132,61 +91,8 @@ def add_arguments(p):
         help="with --push: wait until Argo CD has synced the pushed commit and the app is healthy "
         "(default 600 s; needs N2A_ARGOCD_URL and N2A_ARGOCD_TOKEN)",
     )
-    p.add_argument("--dry-run", action="store_true", help="render, build and show the plan without touching the repo")
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="before committing, run the app here as `n2a preview` "
-        "would and open its page once; refuse (exit 11) if its code fails",
-    )
-    p.add_argument(
-        "--no-warmup",
-        dest="warmup",
-        action="store_const",
-        const=False,
-        default=None,
-        help="voila, panel, bokeh, streamlit: the pod does not run the code once before it serves "
-        '(default: it does, unless the notebook\'s metadata says "n2a": {"warmup": false})',
-    )
-    p.add_argument(
-        "--idle",
-        metavar="DURATION",
-        help="with scaleToZero in n2a.yaml: stop the app after this long without visitors, e.g. 15m, 1h "
-        "(default: idleAfter of n2a.yaml); the next visit wakes it",
-    )
-    p.add_argument(
-        "--always-on",
-        action="store_true",
-        help="with scaleToZero in n2a.yaml: keep this app's pod running while nobody visits",
-    )
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
-
-
-def add_app_options(p) -> None:
-    """Secrets and resources: the same options for publish and preview."""
-    p.add_argument(
-        "--secret-env",
-        action="append",
-        metavar="NAME=SECRET/KEY",
-        default=[],
-        help="environment variable read from a Kubernetes Secret (repeatable); NAME=KEY "
-        "when n2a.yaml names a secret store, e.g. --secret-env OPENAI_API_KEY=llm-keys/openai",
-    )
-    p.add_argument("--cpu", metavar="CPU", help="CPU request and limit of the app, e.g. 500m or 2")
-    p.add_argument("--memory", metavar="BYTES", help="memory request and limit of the app, e.g. 4Gi")
-    p.add_argument("--gpu", metavar="N", help="GPUs per replica (n2a.yaml's GPU resource, e.g. nvidia.com/gpu)")
-    p.add_argument("--replicas", metavar="N", help="number of pods (default 1)")
-
-
-def app_options(args) -> dict:
-    return {
-        "secret_env": args.secret_env,
-        "cpu": args.cpu,
-        "memory": args.memory,
-        "gpu": args.gpu,
-        "replicas": args.replicas,
-    }
+    common.add_json(p)
+    common.add_quiet(p)
 
 
 def _size(n: int) -> str:
@@ -241,33 +147,13 @@ def show(result, out) -> None:
 def run(args, out) -> int:
     from n2a_gitops.errors import UsageError
     from n2a_gitops.pipeline import publish
+    from n2a_gitops.request import from_namespace
 
     if args.wait is not None and not args.push:
         raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
     if args.push_timeout is not None and not args.push:
         raise UsageError("--push-timeout needs --push", "add --push")
-    result = publish(
-        args.notebook,
-        repo=args.repo,
-        name=args.name,
-        owner=args.owner,
-        requirements=args.requirements,
-        framework=args.framework,
-        env=args.env,
-        include=args.include,
-        access=args.access,
-        push=args.push,
-        dry_run=args.dry_run,
-        check=args.check,
-        warmup=args.warmup,
-        idle=args.idle,
-        always_on=args.always_on,
-        out=out,
-        push_timeout=args.push_timeout,
-        environment=args.environment,
-        no_lock=args.no_lock,
-        **app_options(args),
-    )
+    result = publish(from_namespace(args), out=out)
     show(result, out)
     if result.dry_run:
         out.info("dry run: nothing was written or committed")

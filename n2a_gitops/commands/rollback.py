@@ -17,21 +17,13 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from n2a_gitops.commands import common
+
     parser.add_argument("app", help="the app id, <name>-<owner>")
     parser.add_argument("rev", metavar="REV", help="a commit from `n2a history APP` (sha, tag, HEAD~N)")
-    parser.add_argument(
-        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
-    )
-    parser.add_argument(
-        "--push", action="store_true", help="push after committing (fetch, replay and retry while others push first)"
-    )
-    parser.add_argument(
-        "--push-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="with --push: how long to keep retrying (default: N2A_PUSH_TIMEOUT, pushTimeout in n2a.yaml, else 120)",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object: app, rev, commit, pushed, paths")
+    common.add_repo(parser)
+    common.add_push(parser)
+    common.add_json(parser, "print one JSON object: app, rev, commit, pushed, paths")
 
 
 def run(args, out) -> int:

@@ -25,17 +25,16 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from n2a_gitops.commands import common
+
     parser.add_argument("app", help="the app id, <name>-<owner> (see `n2a list`)")
-    parser.add_argument(
-        "--repo",
-        help="the GitOps clone, to compare with the last pushed commit (default: N2A_REPO or the current repo)",
+    common.add_repo(
+        parser, "the GitOps clone, to compare with the last pushed commit (default: N2A_REPO or the current repo)"
     )
     parser.add_argument(
         "--refresh", action="store_true", help="ask Argo CD to compare with git now instead of at its next poll"
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object: app, sync, health, revision, message, urls, ..."
-    )
+    common.add_json(parser, "print one JSON object: app, sync, health, revision, message, urls, ...")
 
 
 def run(args, out) -> int:

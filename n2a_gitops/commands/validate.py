@@ -41,10 +41,10 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from n2a_gitops.commands import common
+
     parser.add_argument("apps", nargs="*", metavar="APP", help="only these apps (default: all)")
-    parser.add_argument(
-        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
-    )
+    common.add_repo(parser)
     parser.add_argument(
         "--changed-since", metavar="REV", help="only apps touched since REV (all, when the base or settings changed)"
     )
@@ -58,8 +58,8 @@ def add_arguments(parser) -> None:
         metavar="NAME",
         help="who made the change, as CI names them (default: N2A_ACTOR); checked with --changed-since",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object: ok, problems, notes")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only the problems")
+    common.add_json(parser, "print one JSON object: ok, problems, notes")
+    common.add_quiet(parser, "print only the problems")
 
 
 def run(args, out) -> int:

@@ -50,7 +50,7 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
         from n2a_gitops.pipeline import prepare
         from n2a_gitops.preview import check
 
-        options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements") if k in kwargs}
+        options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements", "environment") if k in kwargs}
         # The service decides the owner; here it only names the app being run.
         options.setdefault("owner", os.environ.get("JUPYTERHUB_USER") or "check")
         # Check the notebook without a GitOps clone: build it as a publish would, then run it.
@@ -61,6 +61,11 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
             payload[key] = kwargs[key]
     if "requirements" in kwargs:
         payload["requirements"] = Path(kwargs["requirements"]).read_text(encoding="utf-8")
+    from n2a_gitops.deps import conda
+
+    environment = conda.find(notebook, kwargs.get("environment"))  # given, else the one beside the notebook
+    if environment:
+        payload["environment"] = Path(environment).read_text(encoding="utf-8")
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
     request = urllib.request.Request(
         url + ("plan" if dry_run else "publish"),

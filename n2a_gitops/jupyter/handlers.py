@@ -23,7 +23,14 @@ from jupyter_server.base.handlers import APIHandler
 
 from n2a_gitops.jupyter.apps_api import ROUTES as APPS_ROUTES
 from n2a_gitops.jupyter.locate import locate_repo
-from n2a_gitops.jupyter.options import JSONReplies, accepted, dialog_settings, publish_kwargs, repo_argument
+from n2a_gitops.jupyter.options import (
+    JSONReplies,
+    accepted,
+    dialog_settings,
+    publish_kwargs,
+    publish_request,
+    repo_argument,
+)
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
 
 # nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
@@ -93,17 +100,17 @@ class PublishHandler(N2AHandler):
     dry_run = False
 
     def run_publish(self, body: dict, kernel=None) -> dict:
-        import n2a_gitops
         from n2a_gitops.jupyter.forward import forward, service_url
+        from n2a_gitops.pipeline import publish
 
         url = service_url()
         if url:  # the hub's service publishes and pushes for this user
             return forward(url, body, self.root, self.dry_run)
 
-        notebook, kwargs = publish_kwargs(body, self.root)
+        notebook, _ = publish_kwargs(body, self.root)  # a bad body is refused before any clone is made
         repo, _ = self.locate(repo_argument(body, self.root), notebook)
-        kwargs["repo"] = str(repo)
-        return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, kernel=kernel, **kwargs).to_dict()
+        request = publish_request(body, self.root, repo, self.dry_run)
+        return publish(request, kernel=kernel).to_dict()
 
     async def running_kernel(self, body: dict):
         """The kernel of the notebook's session in this server, if the notebook has one: its
@@ -141,6 +148,8 @@ class PlanHandler(PublishHandler):
     dry_run = True
 
 
+# (route under /n2a/, handler). server.py mounts every row; a module with more endpoints adds its
+# rows here, as apps_api.py (My apps) does with ``*APPS_ROUTES``.
 ROUTES = [
     ("repo", RepoHandler),
     ("plan", PlanHandler),

@@ -11,8 +11,9 @@ authenticated user's name, whatever the request says.
 
 API (under the service prefix, e.g. /services/n2a/):
   POST publish  {"notebook": <nbformat JSON>, "filename": "sales.ipynb", "name", "framework",
-                 "env", "secret_env", "cpu", "memory", "gpu", "replicas",
-                 "requirements": "<requirements.txt text>"}  -> the `n2a publish --json` object
+                 "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas", "warmup", "no_lock", "idle", "always_on",
+                 "requirements": "<requirements.txt text>", "environment": "<environment.yml text>"}
+                -> the `n2a publish --json` object
   POST plan     same body -> the dry run
   GET  whoami   -> {"user": name}
   GET  apps     -> the user's apps with their states, as the server extension's GET /n2a/apps
@@ -32,11 +33,16 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 
 from n2a_gitops.errors import UsageError
-from n2a_gitops.jupyter.options import APP_OPTIONS, JSONReplies, publish_kwargs
+from n2a_gitops.jupyter.options import APP_OPTIONS, JSONReplies, publish_request
 
-# No "check": running a user's code here, next to the service's git credentials, is what this
-# service exists to avoid; the user's own server checks before it sends (forward.py).
-KEYS = {"notebook", "filename", "requirements", "owner", *APP_OPTIONS}
+# The body: the options of `n2a publish` that make sense here (options.APP_OPTIONS), the notebook and
+# the files it names sent as text. Not taken, on purpose: "check" (running a user's code here, next
+# to the service's git credentials, is what this service exists to avoid; the user's own server
+# checks before it sends, forward.py), "include" and "repo" (no user files, the service's clone),
+# "push" (always) and "push_timeout" (the service's own n2a.yaml budget: it holds the clone's lock
+# for every user). tests/test_front_doors.py holds these to the request's fields.
+TEXT_FILES = {"requirements": "requirements.txt", "environment": "environment.yml"}
+KEYS = {"notebook", "filename", "owner", *TEXT_FILES, *APP_OPTIONS}
 # One publish at a time in this process (nbconvert and kustomize share two cores anyway); the
 # clone's lock (repolock.py) serialises other processes, and --push's retries cope with every
 # other publisher pushing to the same remote.
@@ -66,7 +72,8 @@ class AppsHandler(ServiceHandler):
 
 
 def _stage(body: dict, folder: Path) -> dict:
-    """Write the sent notebook (and requirements) into FOLDER; the body publish_kwargs expects."""
+    """Write the sent notebook (and its requirements and environment) into FOLDER; the body
+    options.publish_request expects."""
     if not isinstance(body, dict):
         raise UsageError("the request body must be a JSON object", 'send {"notebook": {...}, "filename": "x.ipynb"}')
     unknown = sorted(set(body) - KEYS)
@@ -88,12 +95,13 @@ def _stage(body: dict, folder: Path) -> dict:
     for key in APP_OPTIONS:
         if body.get(key) is not None:
             staged[key] = body[key]
-    requirements = body.get("requirements")
-    if requirements is not None:
-        if not isinstance(requirements, str):
-            raise UsageError("requirements must be the text of a requirements.txt", "send it as one string")
-        (folder / "requirements.txt").write_text(requirements, encoding="utf-8")
-        staged["requirements"] = "requirements.txt"
+    for key, name in TEXT_FILES.items():
+        text = body.get(key)
+        if text is not None:
+            if not isinstance(text, str):
+                raise UsageError(f"{key} must be the text of a {name}", "send it as one string")
+            (folder / name).write_text(text, encoding="utf-8")
+            staged[key] = name
     return staged
 
 
@@ -101,17 +109,19 @@ class PublishHandler(ServiceHandler):
     dry_run = False
 
     def run_publish(self, body: dict, owner: str) -> dict:
-        import n2a_gitops
         from n2a_gitops.jupyter.locate import locate_repo
+        from n2a_gitops.pipeline import publish
 
         repo, _ = locate_repo()
         with tempfile.TemporaryDirectory(prefix="n2a-hub-") as tmp:
             folder = Path(tmp)
-            notebook, kwargs = publish_kwargs(_stage(body, folder), folder)
-            kwargs["owner"] = owner  # never what the request claims
-            kwargs["repo"] = str(repo)
-            kwargs["push"] = True  # the service holds the credentials; users cannot push
-            return n2a_gitops.publish(str(notebook), dry_run=self.dry_run, **kwargs).to_dict()
+            staged = {
+                **_stage(body, folder),
+                "owner": owner,  # never what the request claims
+                "push": True,  # the service holds the credentials; users cannot push
+            }
+            request = publish_request(staged, folder, repo, self.dry_run)
+            return publish(request).to_dict()
 
     @tornado.web.authenticated
     async def post(self):

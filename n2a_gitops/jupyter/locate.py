@@ -1,5 +1,9 @@
 """Finding the user's GitOps clone from inside JupyterLab, and cloning it when it is missing.
 
+``locate_repo`` is the one discovery function: the server extension (the Publish button, with
+the server's root), the ``%n2a`` magic (in a kernel, which finds the root of the server that
+started it, see ``jupyter_root``) and the hub service all call it, so they find the same clone.
+
 Order: the request's ``repo`` (or the magic's --repo), ``N2A_REPO``, the user config's ``repo``,
 the repository enclosing the notebook, then a clone holding ``n2a.yaml`` at the Jupyter root or
 one level below it (``~/gitops`` in a typical hub pod). When none exists and ``N2A_REPO_URL``
@@ -61,12 +65,52 @@ def _under_root(root: Path | None) -> list[Path]:
     return found + [p for p in children if _is_clone(p)]
 
 
+def jupyter_root(notebook: Path) -> Path:
+    """The root of the Jupyter server whose kernel runs this code, as the server extension sees it:
+    the server that started the kernel (JPY_PARENT_PID names it; its runtime file has root_dir),
+    else a running server whose root holds the notebook (the deepest), else the home folder when
+    it holds the notebook, else the notebook's folder (a kernel no Jupyter server started)."""
+    notebook = Path(notebook).resolve()
+    servers = _running_servers()
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    roots = [root for pid, root in servers if str(pid) == parent] or sorted(
+        (root for _pid, root in servers if root == notebook or root in notebook.parents),
+        key=lambda r: len(r.parts),
+        reverse=True,
+    )
+    if roots:
+        return roots[0]
+    home = Path.home().resolve()
+    return home if home in notebook.parents else notebook.parent
+
+
+def _running_servers() -> list[tuple[int, Path]]:
+    """(pid, root_dir) of the Jupyter servers of this user that are alive (their runtime files)."""
+    import json
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    found = []
+    for info_file in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
+        try:
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+            pid, root = int(info["pid"]), Path(info["root_dir"]).expanduser().resolve()
+            os.kill(pid, 0)  # a file left by a server that died says nothing
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        found.append((pid, root))
+    return found
+
+
 def locate_repo(
     explicit: Path | None = None,
     notebook: Path | None = None,
     root: Path | None = None,
 ) -> tuple[Path, bool]:
-    """The GitOps clone to publish into, and whether it was cloned just now."""
+    """The GitOps clone to publish into, and whether it was cloned just now. ROOT: the Jupyter
+    root; left out with a NOTEBOOK (the magic), the root of the server that runs the kernel."""
+    if root is None and notebook is not None:
+        root = jupyter_root(notebook)
     url = setting("repo_url", "N2A_REPO_URL")
     configured = explicit or os.environ.get("N2A_REPO") or user_config().get("repo")
     if configured:

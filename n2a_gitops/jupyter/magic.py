@@ -16,11 +16,8 @@ from pathlib import Path
 
 from n2a_gitops.errors import N2AError, UsageError
 
-USAGE = """%n2a publish [--name NAME] [--owner OWNER] [--framework FW] [--requirements FILE]
-            [--env KEY=VALUE ...] [--secret-env NAME=SECRET/KEY ...] [--include PATH ...] [--access WHO]
-            [--cpu CPU] [--memory BYTES] [--gpu N] [--replicas N] [--repo DIR] [--check] [--no-warmup]
-            [--idle DURATION | --always-on] [--push] [--push-timeout SECONDS] [NOTEBOOK]
-%n2a plan    (same options: the dry run, nothing is committed)
+USAGE = """%n2a publish [options] [NOTEBOOK]    (the options of `n2a publish`, see below)
+%n2a plan    [options] [NOTEBOOK]    (the dry run: nothing is committed)
 
 examples:
   %n2a plan
@@ -28,9 +25,13 @@ examples:
   %n2a publish --check          # run the app here first; commit only if its code runs
   %n2a publish --framework voila --include data/prices.csv --push
   %n2a publish --access users:jane@example.com,bob@example.com   (or public, authenticated,
-                private, groups:GROUP,...; default: accessDefault of n2a.yaml)
+                private, groups:GROUP,...; default: the app's current access, else accessDefault)
   %n2a publish --push --push-timeout 300
-  %n2a publish --secret-env OPENAI_API_KEY=llm-keys/openai --memory 4Gi --gpu 1"""
+  %n2a publish --environment env.yml --no-lock
+  %n2a publish --secret-env OPENAI_API_KEY=llm-keys/openai --memory 4Gi --gpu 1
+
+The GitOps clone is found as JupyterLab's Publish button finds it (jupyter/locate.py); --repo
+names another one."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,30 +40,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="%n2a", add_help=False, usage=USAGE)
+    """`n2a publish`'s own options (commands/common.py), so the two cannot drift apart. Left out:
+    --wait, --json and --quiet, which are about a terminal (the result renders in the cell)."""
+    from n2a_gitops.commands import common
+
+    # argparse %-formats prog and usage: "%n2a" must be written "%%n2a" there.
+    parser = _Parser(prog="%%n2a", add_help=False, usage=USAGE.replace("%", "%%"))
     parser.add_argument("action", choices=["publish", "plan"])
     parser.add_argument("notebook", nargs="?")
-    parser.add_argument("--name")
-    parser.add_argument("--owner")
-    parser.add_argument("--framework")
-    parser.add_argument("--requirements")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--include", action="append", default=[], metavar="PATH")
-    parser.add_argument("--access")
-    parser.add_argument("--secret-env", action="append", default=[], metavar="NAME=SECRET/KEY")
-    parser.add_argument("--cpu")
-    parser.add_argument("--memory")
-    parser.add_argument("--gpu")  # publish() checks it is a whole number, like the CLI's
-    parser.add_argument("--replicas")
-    parser.add_argument("--repo")
-    parser.add_argument("--push", action="store_true")
-    parser.add_argument("--push-timeout", type=float)
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--no-warmup", dest="warmup", action="store_const", const=False, default=None)
-    parser.add_argument("--idle")  # scaleToZero in n2a.yaml: publish() checks the duration
-    parser.add_argument("--always-on", action="store_true")
+    common.add_repo(parser)
+    common.add_publish_options(parser)
+    common.add_push(parser)
     return parser
+
+
+def options_help() -> str:
+    """The options, as `%n2a?` shows them."""
+    return _parser().format_help()
 
 
 def current_notebook(user_ns: dict) -> Path:
@@ -162,9 +156,10 @@ def run(line: str, user_ns: dict) -> PublishedApp:
 
 
 def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
-    import n2a_gitops
     from n2a_gitops.jupyter.locate import locate_repo
     from n2a_gitops.kernel.interpreter import ThisKernel
+    from n2a_gitops.pipeline import publish
+    from n2a_gitops.request import from_namespace
 
     try:
         args = _parser().parse_intermixed_args(shlex.split(line))  # NOTEBOOK may follow options
@@ -173,38 +168,19 @@ def _run(line: str, user_ns: dict, loaded: set[str]) -> PublishedApp:
     notebook = Path(args.notebook).expanduser().resolve() if args.notebook else current_notebook(user_ns)
     if not notebook.is_file():
         raise UsageError(f"notebook {notebook} does not exist", "check the path (relative to the kernel's folder)")
-    home = Path.home().resolve()
-    root = home if home in notebook.parents else notebook.parent
     explicit = Path(args.repo).expanduser().resolve() if args.repo else None
-    repo, _ = locate_repo(explicit, notebook, root)
-    kwargs: dict = {"repo": str(repo)}
-    for key in ("name", "framework", "requirements", "access"):
-        if getattr(args, key):
-            kwargs[key] = getattr(args, key)
-    if args.owner:  # else publish() takes JUPYTERHUB_USER, then git's user.name
-        kwargs["owner"] = args.owner
-    if args.env:
-        kwargs["env"] = list(args.env)  # publish() checks KEY=VALUE
-    if args.secret_env:
-        kwargs["secret_env"] = list(args.secret_env)
-    for key in ("cpu", "memory", "gpu", "replicas"):
-        if getattr(args, key) is not None:
-            kwargs[key] = getattr(args, key)
-    if args.include:
-        kwargs["include"] = [str(Path(p).expanduser().resolve()) for p in args.include]
-    if args.push_timeout is not None:
-        kwargs["push_timeout"] = args.push_timeout
-    if args.check:
-        kwargs["check"] = True
-    if args.warmup is not None:
-        kwargs["warmup"] = args.warmup
-    if args.idle is not None:
-        kwargs["idle"] = args.idle
-    if args.always_on:
-        kwargs["always_on"] = True
-    dry_run = args.action == "plan" or args.dry_run
+    repo, _ = locate_repo(explicit, notebook)  # the very function the Publish button uses
+    # Paths are the kernel's (its cwd is the notebook's folder); publish() reads them from here.
+    include = [str(Path(p).expanduser().resolve()) for p in args.include]
+    request = from_namespace(
+        args,
+        notebook=notebook,
+        repo=str(repo),
+        include=include or None,
+        dry_run=args.action == "plan" or args.dry_run,
+    )
     kernel = ThisKernel(loaded, ignore=_loaded_by_n2a)  # the kernel is this process
-    return PublishedApp(n2a_gitops.publish(str(notebook), push=args.push, dry_run=dry_run, kernel=kernel, **kwargs))
+    return PublishedApp(publish(request, kernel=kernel))
 
 
 def load_ipython_extension(ipython) -> None:
@@ -218,5 +194,5 @@ def load_ipython_extension(ipython) -> None:
             fix = f"\nfix: {exc.fix}" if exc.fix else ""
             raise IPythonUsageError(f"{exc.message}{fix}") from None
 
-    n2a.__doc__ = __doc__ + "\n" + USAGE
+    n2a.__doc__ = __doc__ + "\n" + USAGE + "\n\n" + options_help()
     ipython.register_magic_function(n2a, magic_kind="line", magic_name="n2a")

@@ -25,34 +25,43 @@ from n2a_gitops.errors import (
 )
 from n2a_gitops.jupyter.paths import under_root
 
-KEYS = {
-    "notebook",
+# How each option of a publish request (request.PublishRequest) travels in JSON. Every field is
+# here but dry_run (the endpoint says it: /n2a/plan or /n2a/publish) and refresh_lock (`n2a lock`'s
+# job); tests/test_front_doors.py holds this table to the dataclass.
+STRINGS = ("name", "owner", "framework", "access", "idle")
+PATHS = ("requirements", "environment")  # relative to the Jupyter root, inside it
+PATH_LISTS = ("include",)
+PAIRS = {"env": '{"KEY": "value"}', "secret_env": '{"OPENAI_API_KEY": "llm-keys/openai"}'}
+AMOUNTS = {"cpu": False, "memory": False, "gpu": True, "replicas": True}  # key -> a whole number?
+FLAGS = ("push", "check", "no_lock", "always_on")
+TRISTATE = ("warmup",)  # absent: the notebook's metadata decides (default on)
+NUMBERS = ("push_timeout",)
+CLONE = ("repo",)  # read by repo_argument: the clone is located, not passed through
+KEYS = {"notebook", *STRINGS, *PATHS, *PATH_LISTS, *PAIRS, *AMOUNTS, *FLAGS, *TRISTATE, *NUMBERS, *CLONE}
+# The options that travel as they are (the hub service's body carries them too).
+APP_OPTIONS = (
     "name",
-    "owner",
     "framework",
-    "requirements",
     "env",
-    "include",
-    "repo",
-    "push",
     "access",
     "secret_env",
     "cpu",
     "memory",
     "gpu",
     "replicas",
-    "check",
     "warmup",
-}
-# The options that travel as they are (the hub service's body carries them too).
-APP_OPTIONS = ("name", "framework", "env", "access", "secret_env", "cpu", "memory", "gpu", "replicas", "warmup")
+    "no_lock",
+    "idle",
+    "always_on",
+)
 
 
 def accepted(service: bool = False) -> list[str]:
     """The request keys /n2a/plan and /n2a/publish accept, for GET /n2a/repo: the front end sends
     only these (an option added on the server shows up in the dialog when the server has it).
-    Through the hub's publish service, extra files and a local clone are not possible."""
-    return sorted(KEYS - {"include", "repo"} if service else KEYS)
+    Through the hub's publish service, extra files and a local clone are not possible, and the
+    service keeps its own push budget (it holds the clone's lock for everyone)."""
+    return sorted(KEYS - {"include", "repo", "push_timeout"} if service else KEYS)
 
 
 def dialog_settings(settings) -> dict:
@@ -121,39 +130,54 @@ def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
     if not notebook.is_file():
         raise NotFoundError(f"notebook {body['notebook']!r} does not exist", "save the notebook, then publish again")
     kwargs: dict = {}
-    for key in ("name", "owner", "framework", "access"):
+    for key in STRINGS:
         value = _string(body, key)
         if value is not None:
             kwargs[key] = value
-    requirements = _string(body, "requirements")
-    if requirements is not None:
-        kwargs["requirements"] = str(under_root(root, requirements, "requirements"))
-    env = _env(body.get("env"))
-    if env:
-        kwargs["env"] = env
-    secret_env = _env(body.get("secret_env"), "secret_env", '{"OPENAI_API_KEY": "llm-keys/openai"}')
-    if secret_env:
-        kwargs["secret_env"] = secret_env
-    for key in ("cpu", "memory", "gpu", "replicas"):
-        value = _amount(body, key, whole=key in ("gpu", "replicas"))
+    for key in PATHS:
+        value = _string(body, key)
+        if value is not None:
+            kwargs[key] = str(under_root(root, value, key))
+    for key, example in PAIRS.items():
+        value = _env(body.get(key), key, example)
+        if value:
+            kwargs[key] = value
+    for key, whole in AMOUNTS.items():
+        value = _amount(body, key, whole=whole)
         if value is not None:
             kwargs[key] = value
-    include = body.get("include")
-    if include is not None:
-        if not isinstance(include, list) or not all(isinstance(p, str) for p in include):
-            raise UsageError("include must be a list of paths", 'send include as ["data/x.csv", ...]')
-        kwargs["include"] = [str(under_root(root, p, "include")) for p in include]
-    for key in ("push", "check"):
+    for key in PATH_LISTS:
+        paths = body.get(key)
+        if paths is not None:
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise UsageError(f"{key} must be a list of paths", f'send {key} as ["data/x.csv", ...]')
+            kwargs[key] = [str(under_root(root, p, key)) for p in paths]
+    for key in FLAGS:
         value = body.get(key, False)
         if not isinstance(value, bool):
             raise UsageError(f"{key} must be true or false", f"send {key} as a JSON boolean")
         kwargs[key] = value
-    warmup = body.get("warmup")  # absent: the notebook's metadata decides (default on)
-    if warmup is not None:
-        if not isinstance(warmup, bool):
-            raise UsageError("warmup must be true or false", "send warmup as a JSON boolean")
-        kwargs["warmup"] = warmup
+    for key in TRISTATE:
+        value = body.get(key)
+        if value is not None:
+            if not isinstance(value, bool):
+                raise UsageError(f"{key} must be true or false", f"send {key} as a JSON boolean")
+            kwargs[key] = value
+    for key in NUMBERS:
+        value = body.get(key)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UsageError(f"{key} must be a number of seconds", f"send {key} as a JSON number, e.g. 300")
+            kwargs[key] = value
     return notebook, kwargs
+
+
+def publish_request(body, root: Path, repo: Path, dry_run: bool):
+    """The PublishRequest of a request body, into the located clone REPO."""
+    from n2a_gitops.request import PublishRequest
+
+    notebook, kwargs = publish_kwargs(body, root)
+    return PublishRequest.create(notebook, repo=str(repo), dry_run=dry_run, **kwargs)
 
 
 def repo_argument(body: dict, root: Path) -> Path | None:

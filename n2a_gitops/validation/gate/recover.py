@@ -294,7 +294,7 @@ def _scaling(settings, app: str, annotation, replicas) -> dict:
 
 
 def _notify_triggers() -> tuple:
-    from n2a_gitops.pipeline import NOTIFY_TRIGGERS
+    from n2a_gitops.render import NOTIFY_TRIGGERS
 
     return NOTIFY_TRIGGERS
 
