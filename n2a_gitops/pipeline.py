@@ -532,7 +532,8 @@ def publish(
     if check:  # before anything touches the repo: a failed check commits nothing
         from n2a_gitops.preview import check as checking
 
-        result.check = checking.run(prepared.manifests, out)
+        prepared = checking.run_learning(prepared, lambda: prepare(notebook, out=out, **options), out)
+        result = prepared.result
     if dry_run:
         result.dry_run = True
         return result

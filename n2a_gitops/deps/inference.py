@@ -277,14 +277,17 @@ def _unresolved(items: list[tuple[str, int]], ctx: Context, warnings: list[str])
 
 
 def from_run_time(modules, ctx: Context, taken: set[str]) -> list[Requirement]:
-    """Distributions of modules a running kernel loaded that no import or install names."""
+    """Distributions of modules a running kernel loaded that no import or install names, and
+    that nothing already required brings: a module of Streamlit's own dependencies (anyio,
+    narwhals ...) is installed with Streamlit, so pinning it again would only over-constrain."""
     env = ctx.environment
+    brought = env.closure(ctx.named | taken)  # canonical names the requirements already install
     found: dict[str, Requirement] = {}
     for module in sorted(modules):
         if module in ctx.local or module in ctx.beside:
             continue
         dist = _installed(module, env)
-        if not dist or canonical(dist) in env.local:
+        if not dist or canonical(dist) in env.local or canonical(dist) in brought:
             continue
         spec, note = _pinned(dist, env)
         key = canonical(spec.partition("==")[0])
