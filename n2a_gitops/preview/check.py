@@ -33,8 +33,7 @@ FIX = (
 )
 
 
-def _page(url: str) -> tuple[int, str]:
-    """(status, error) of one GET of the app's page, following redirects like a browser."""
+def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=PAGE_TIMEOUT) as response:
             response.read()
@@ -43,6 +42,27 @@ def _page(url: str) -> tuple[int, str]:
         return exc.code, ""
     except OSError as exc:  # no answer at all (reset, timeout)
         return 0, str(exc)
+
+
+def _page(url: str) -> tuple[int, str]:
+    """(status, error) of one GET of the app's page, following redirects like a browser.
+
+    PAGE_TIMEOUT bounds the whole page, not each read: voila streams its page while the kernel
+    runs, and a page whose kernel stalls would otherwise keep the check waiting for ever. A page
+    that stalls is asked once more (Voila's executor, like nbclient's, now and then loses a
+    widget notebook's execute_reply; a second visit gets a fresh kernel)."""
+    import concurrent.futures
+
+    for attempt in (1, 2):
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        try:
+            return pool.submit(_get, url).result(timeout=PAGE_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            if attempt == 2:
+                return 0, f"it did not finish within {PAGE_TIMEOUT} s, twice"
+        finally:
+            pool.shutdown(wait=False)
+    return 0, ""
 
 
 def run(manifests: list[dict], out: Output | None = None, cache_dir=None, wait: float | None = None) -> dict:
