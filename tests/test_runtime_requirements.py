@@ -131,7 +131,8 @@ def _dash_plotly(path):
 
 
 @pytest.mark.slow
-def test_dash_with_plotly_express_gets_numpy_from_the_check_run_and_serves(gitops, tmp_path):
+def test_dash_with_plotly_express_gets_numpy_from_the_check_run_and_serves(gitops, tmp_path, monkeypatch):
+    monkeypatch.delenv("N2A_NO_LOCK")  # the point is the lock: it must pin numpy
     path = _dash_plotly(tmp_path / "sales_px.ipynb")
     proc = subprocess.run(
         [*N2A, "publish", str(path), "--repo", str(gitops), "--owner", "ci", "--check", "--json"],
@@ -146,7 +147,8 @@ def test_dash_with_plotly_express_gets_numpy_from_the_check_run_and_serves(gitop
     assert "numpy" in learned and learned["numpy"].startswith(runtime.FOUND_BY), result["requirement_sources"]
     assert result["check"]["passed"] is True and {r["spec"] for r in result["check"]["learned"]} == set(learned)
     assert any("%pip install numpy" in n for n in result["notes"])
-    lock = git(gitops, "show", f"{result['commit']}:{result['path']}/src/requirements.lock")
+    assert git(gitops, "log", "-1", "--format=%H").strip() == result["commit"]
+    lock = (gitops / result["path"] / "src" / "requirements.lock").read_text()
     assert any(line.startswith("numpy==") for line in lock.splitlines())
 
     preview = subprocess.Popen(
