@@ -176,9 +176,12 @@ def from_wheels(folders) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for folder in folders:
         for wheel in sorted(Path(folder).expanduser().glob("**/*.whl")):
-            name, version = wheel.name.split("-")[:2]
+            name, version = wheel.name.split("-")[:2]  # normalised: the METADATA has the project's own
             with zipfile.ZipFile(wheel) as archive:
                 imports = top_levels(archive.namelist())
+                meta = next((n for n in archive.namelist() if n.endswith(".dist-info/METADATA")), None)
+                own = re.search(r"^Name:\s*(.+)$", archive.read(meta).decode(errors="replace"), re.M) if meta else None
+                name = own[1].strip() if own else name
             if imports:
                 found.setdefault(canonical(name), {"name": name, "version": version, "imports": sorted(imports)})
     return found
