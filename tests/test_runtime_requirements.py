@@ -176,3 +176,59 @@ def test_dash_with_plotly_express_gets_numpy_from_the_check_run_and_serves(gitop
         preview.terminate()
         _, err = preview.communicate(timeout=60)
     assert "preview added numpy" in err and "%pip install numpy" in err, err[-3000:]
+
+
+# -- the loop's bound, on pods whose image is this Python (tests/test_warmup.py's hand-written pod) --
+
+
+def _failing_pod(module: str) -> list[dict]:
+    from test_warmup import _pod
+
+    manifests = _pod("ok")
+    container = manifests[1]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = [sys.executable, "-c", f"import {module}"]
+    return manifests
+
+
+def _prepared(round_: int, learned: int):
+    """What the pipeline's prepare returns, as far as the loop reads it: the manifests, and the
+    result's lines that a check run added. Stands in for prepare(): each round's app misses a new
+    module, as plotly express misses numpy and then pandas."""
+    from types import SimpleNamespace
+
+    sources = [{"spec": f"p{i}", "source": runtime.FOUND_BY, "origin": runtime.ORIGIN} for i in range(learned)]
+    result = SimpleNamespace(requirement_sources=sources, notes=[], check=None)
+    return SimpleNamespace(manifests=_failing_pod(f"n2a_missing_{round_}"), result=result)
+
+
+def test_the_check_run_learns_at_most_max_rounds_times(tmp_path):
+    from n2a_gitops.errors import CheckError
+    from n2a_gitops.preview import check
+
+    rounds = []
+
+    def again():
+        rounds.append(runtime.current())
+        return _prepared(len(rounds), len(rounds))
+
+    with pytest.raises(CheckError) as failed:
+        check.run_learning(_prepared(0, 0), again)
+    assert len(rounds) == runtime.MAX_ROUNDS
+    assert [m.module for m in rounds[-1]] == [f"n2a_missing_{i}" for i in range(runtime.MAX_ROUNDS)]
+    assert f"{runtime.MAX_ROUNDS} times; it still needs n2a_missing_{runtime.MAX_ROUNDS}" in failed.value.message
+    assert failed.value.exit_code == 11
+
+
+def test_a_missing_module_that_resolves_to_nothing_stops_at_once(tmp_path):
+    from n2a_gitops.errors import CheckError
+    from n2a_gitops.preview import check
+
+    calls = []
+
+    def again():
+        calls.append(1)
+        return _prepared(0, 0)  # nothing was added
+
+    with pytest.raises(CheckError) as failed:
+        check.run_learning(_prepared(0, 0), again)
+    assert calls == [1] and "n2a could not add it" in failed.value.message

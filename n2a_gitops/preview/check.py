@@ -135,8 +135,10 @@ def run_learning(prepared, prepare_again, out: Output | None = None):
                 again = prepare_again()
             if len(runtime.learned_requirements(again.result)) <= before:
                 raise CheckError(
-                    exc.message + f"\n(no package provides {names}: see the warnings above)",
-                    FIX,
+                    exc.message + f"\n(the app needs {names} at run time, and n2a could not add it: "
+                    "no package provides it (see the warnings above), or --requirements FILE is the whole truth)",
+                    f"add the package that provides {names} to the notebook (`%pip install ...`) or to the "
+                    "requirements file, then publish again; nothing was committed",
                 ) from None
             prepared = again
     added = runtime.learned_requirements(prepared.result)
