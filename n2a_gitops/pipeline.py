@@ -148,7 +148,8 @@ def publish(request, *, out: Output | None = None, kernel=None, **options) -> Pu
     if request.check:  # before anything touches the repo: a failed check commits nothing
         from n2a_gitops.preview import check as checking
 
-        result.check = checking.run(prepared.manifests, out)
+        prepared = checking.run_learning(prepared, lambda: prepare(request, out=out, kernel=kernel), out)
+        result = prepared.result
     if request.dry_run:
         result.dry_run = True
         return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata as metadata
 import json
 
+import import_tables
 import pytest
 from conftest import git, snapshot, write_notebook
 from kernel_envs import make_venv, register, with_kernelspec
@@ -34,6 +35,13 @@ def index(tmp_path_factory):
     with idx.serve() as url:
         idx.url = url
         yield idx
+
+
+@pytest.fixture(scope="module", autouse=True)
+def index_table(index, tmp_path_factory):
+    """The loopback index's table of import names, built by tools/build_import_table.py."""
+    with import_tables.using(import_tables.build(index, tmp_path_factory.mktemp("table"))) as path:
+        yield path
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata as metadata
 from pathlib import Path
 
+import import_tables
 import nbformat
 import pytest
 from conftest import write_notebook
@@ -119,6 +120,13 @@ def index(tmp_path_factory):
     with idx.serve() as url:
         idx.url = url
         yield idx
+
+
+@pytest.fixture(scope="module", autouse=True)
+def index_table(index, tmp_path_factory):
+    """The loopback index's table of import names, built by tools/build_import_table.py."""
+    with import_tables.using(import_tables.build(index, tmp_path_factory.mktemp("table"))) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

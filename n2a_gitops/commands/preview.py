@@ -121,4 +121,7 @@ def run(args, out) -> int:
         from n2a_gitops.errors import UsageError
 
         raise UsageError(f"--port {args.port} is not a TCP port", "pass a number between 1024 and 65535")
-    return preview.run(_manifests(args, out), args.port, out, wait=args.timeout)
+    from n2a_gitops.preview import check
+
+    serve = lambda manifests: preview.run(manifests, args.port, out, wait=args.timeout)  # noqa: E731
+    return check.preview_learning(lambda: _manifests(args, out), serve, out)

@@ -6,8 +6,13 @@ For each import of the converted code (the standard library, n2a's own IPython s
 1. a module beside the notebook that is not shipped: a warning with ``--include`` (never looked
    up anywhere: a local ``utils.py`` must not pull a stranger's ``utils`` from the index);
 2. the distributions installed in the notebook's kernel: pinned to the kernel's version;
-3. ``data/import_names.yaml``, for import names that differ from their distribution;
-4. the configured package index: a project whose normalised name equals the import;
+3. ``data/import_names.yaml`` (written by hand), then ``data/import_table.json`` (built from the
+   wheels' own file lists by ``tools/build_import_table.py``), for import names that differ from
+   their distribution;
+4. the configured package index: a project whose normalised name equals the import. Unless the
+   built table confirms that this project's wheel installs that name, it is marked "unverified:
+   check that it is the project you mean" (a lookalike may hold the name); with
+   ``requirements: strict`` that is a refusal naming the likely project where the table knows one;
 5. otherwise a warning naming the cell, the line and the fix (with ``requirements: strict`` in
    n2a.yaml, a refusal).
 
@@ -23,9 +28,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from n2a_gitops.deps.import_table import built, confirmed
 from n2a_gitops.errors import PolicyError
 from n2a_gitops.model import Requirement
 
+UNVERIFIED = "unverified: check that it is the project you mean"
 STAND_IN = "n2a_ipython"  # n2a's IPython stand-in beside app.py (notebook.STAND_IN): never a package
 INCLUDE_FIX = "fix: pass --include {file} so it is shipped with the app"
 UNRESOLVED_FIX = (
@@ -64,6 +71,23 @@ def table() -> tuple[dict[str, list[str]], dict[str, str]]:
     data = _data()
     imports = {k: ([v] if isinstance(v, str) else list(v)) for k, v in data["imports"].items()}
     return imports, {canonical(k): v for k, v in data["server_builds"].items()}
+
+
+def likely(top: str) -> str | None:
+    """A project the tables know for an import name spelled like TOP (case, - and _ aside)."""
+    imports, _ = table()
+    for source in (imports, built()):
+        for name, projects in source.items():
+            if "." not in name and canonical(name) == canonical(top) and projects:
+                return projects[0]
+    return None
+
+
+def submodule_needs(module: str) -> str | None:
+    """The project shipping a submodule whose code its parent's project does not ship."""
+    needs = _data().get("submodules") or {}
+    parts = module.split(".")
+    return next((needs[".".join(parts[:i])] for i in range(len(parts), 1, -1) if ".".join(parts[:i]) in needs), None)
 
 
 def namespaces() -> set[str]:
@@ -160,6 +184,12 @@ def _from_table(module: str) -> list[str] | None:
     for i in range(len(parts), 0, -1):
         if ".".join(parts[:i]) in names:
             return names[".".join(parts[:i])]
+    evidence = built()  # only where the project's name differs: equal names are the index's to confirm
+    for i in range(len(parts), 0, -1):
+        key = ".".join(parts[:i])
+        projects = evidence.get(key, [])
+        if projects and canonical(key) not in {canonical(p) for p in projects}:
+            return projects
     return None
 
 
@@ -190,6 +220,14 @@ def from_imports(code: str, ctx: Context, warnings: list[str]) -> list[Requireme
                 not_shipped.setdefault(top, (module, line))
             continue
         source = f"import {module} ({ctx.at(line)})"
+        extra = submodule_needs(module)
+        if extra and not optional and canonical(extra) not in ctx.named | set(found):
+            version = env.version_of(extra)
+            found[canonical(extra)] = Requirement(
+                f"{extra}=={version}" if version else extra,
+                f"{source}: {module} is shipped by the project {extra} (n2a's table of import names)",
+                "table",
+            )
         dist = _installed(module, env)
         if dist and canonical(dist) in env.local:
             if canonical(dist) not in ctx.named and not optional:
@@ -237,12 +275,32 @@ def _ask_index(ask: dict, ctx: Context, found: dict, warnings: list[str]) -> lis
     if not ask:
         return []
     answer = package_index.lookup(ctx.index, ask)
+    unverified = []
     for top in sorted(answer.found):
         module, line = ask[top][0]
         project = answer.found[top]
+        note = "" if confirmed(top, project) else f" ({UNVERIFIED})"
         found[canonical(project)] = Requirement(
-            project, f"import {module} ({ctx.at(line)}): from the index, not installed in the kernel", "index"
+            project, f"import {module} ({ctx.at(line)}): from the index, not installed in the kernel{note}", "index"
         )
+        if note:
+            hint = likely(top)
+            hint = (
+                f"; n2a's table knows `{top}`-like imports from the project {hint}"
+                if hint and canonical(hint) != canonical(project)
+                else ""
+            )
+            unverified.append(
+                f"{ctx.at(line)}: `import {module}` was matched to the project {project} on the index by its name "
+                f"alone, which n2a's table of import names does not confirm{hint}"
+            )
+    if unverified and ctx.strict:
+        raise PolicyError(
+            "imports matched to an index project by name only, and n2a.yaml sets `requirements: strict`:\n  "
+            + "\n  ".join(unverified),
+            "name the project you mean with `%pip install <project>` or --requirements FILE",
+        )
+    warnings.extend(f"{text}: {UNVERIFIED}; {UNRESOLVED_FIX}" for text in unverified)
     if answer.unreachable:
         missed = sorted(answer.not_asked)
         where = "; ".join(f"{ask[t][0][0]} ({ctx.at(ask[t][0][1])})" for t in missed)
@@ -277,14 +335,17 @@ def _unresolved(items: list[tuple[str, int]], ctx: Context, warnings: list[str])
 
 
 def from_run_time(modules, ctx: Context, taken: set[str]) -> list[Requirement]:
-    """Distributions of modules a running kernel loaded that no import or install names."""
+    """Distributions of modules a running kernel loaded that no import or install names, and
+    that nothing already required brings: a module of Streamlit's own dependencies (anyio,
+    narwhals ...) is installed with Streamlit, so pinning it again would only over-constrain."""
     env = ctx.environment
+    brought = env.closure(ctx.named | taken)  # canonical names the requirements already install
     found: dict[str, Requirement] = {}
     for module in sorted(modules):
         if module in ctx.local or module in ctx.beside:
             continue
         dist = _installed(module, env)
-        if not dist or canonical(dist) in env.local:
+        if not dist or canonical(dist) in env.local or canonical(dist) in brought:
             continue
         spec, note = _pinned(dist, env)
         key = canonical(spec.partition("==")[0])

@@ -58,7 +58,7 @@ def resolve(
     requirements file, the whole truth for pip; PROVIDED: packages its conda part installs
     (they cover imports and are not added again for pip).
     """
-    from n2a_gitops.deps import inference
+    from n2a_gitops.deps import inference, runtime
 
     if environment is None:
         from n2a_gitops.kernel import installed as environments
@@ -121,6 +121,8 @@ def resolve(
             ctx_file = dataclasses.replace(ctx, where=_where_in(converted, name), named=ctx.named | _names(reqs))
             reqs += inference.from_imports(text, ctx_file, warnings)
         reqs += inference.from_run_time(loaded, ctx, _names(reqs))
+        # What an earlier check run of this app found missing (deps/runtime.py), resolved like imports.
+        reqs += runtime.requirements(ctx, _names(reqs), warnings)
     named = _names(reqs) | conda_names
     for req in framework_reqs:
         if _key(req)[1] not in named:  # the user's own line for it wins

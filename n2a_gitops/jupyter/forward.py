@@ -53,8 +53,13 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
         options = {k: kwargs[k] for k in (*APP_OPTIONS, "owner", "requirements", "environment") if k in kwargs}
         # The service decides the owner; here it only names the app being run.
         options.setdefault("owner", os.environ.get("JUPYTERHUB_USER") or "check")
-        # Check the notebook without a GitOps clone: build it as a publish would, then run it.
-        checked = check.run(prepare(notebook, need_repo=False, **options).manifests)
+
+        # Check the notebook without a GitOps clone: build it as a publish would, then run it
+        # (learning what it needs at run time, as publish --check does).
+        def again():
+            return prepare(notebook, need_repo=False, **options)
+
+        checked = check.run_learning(again(), again).result.check
     payload: dict = {"notebook": json.loads(notebook.read_text(encoding="utf-8")), "filename": notebook.name}
     for key in APP_OPTIONS:
         if key in kwargs:

@@ -37,8 +37,22 @@ _EXPRESSION = (
     "'modules': sorted(set(m.partition('.')[0] for m in list(__import__('sys').modules)))})"
 )
 # The kernel's own machinery: modules of these distributions and their dependencies are loaded
-# by the kernel and its front end (completion loads jedi, %matplotlib loads matplotlib_inline).
-KERNEL_DISTRIBUTIONS = ("ipykernel",)
+# by the kernel and its front end (completion loads jedi, %matplotlib loads matplotlib_inline),
+# by `%load_ext n2a_gitops` (n2a's own dependencies: nbconvert, bs4, soupsieve ...) or by
+# Jupyter tooling imported into the kernel. Never the app's, whatever the notebook loaded.
+KERNEL_DISTRIBUTIONS = (
+    "ipykernel",
+    "ipython",
+    "n2a-gitops",
+    "jupyter-client",
+    "jupyter-core",
+    "jupyter-server",
+    "jupyterlab",
+    "notebook",
+    "nbconvert",
+    "nbclient",
+    "nbformat",
+)
 
 
 class KernelUnavailable(N2AError):
