@@ -10,9 +10,6 @@ Markers in a page (HTML comments, so a page reads fine on GitHub too) are replac
                                         its headings one level down with `demote`
     <!-- n2a:optional-link PAGE A [linked] sentence. -->
                                         the sentence, [linked] to PAGE, when PAGE exists; else nothing
-
-Pages other engineers may add (the CI gate, scale to zero, files) join the navigation only when
-they exist at build time, so `mkdocs build --strict` never meets a missing page.
 """
 
 from __future__ import annotations
@@ -31,26 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PACKAGE = ROOT / "n2a_gitops"
 MARKER = re.compile(r"<!--\s*n2a:([a-z-]+)\s*(.*?)\s*-->")
-
-# (section of the nav, title, page): added when docs/<page> exists.
-OPTIONAL_PAGES = [
-    ("Admins", "The CI gate", "gate.md"),
-    ("Admins", "Scale to zero", "scale-to-zero.md"),
-    ("Users", "Files and data", "files.md"),
-]
-
-
-def on_config(config, **kwargs):
-    nav = config["nav"]
-    for section, title, page in OPTIONAL_PAGES:
-        if not (DOCS / page).is_file():
-            continue
-        for entry in nav:
-            if isinstance(entry, dict) and section in entry:
-                entry[section].append({title: page})
-                break
-    return config
-
 
 def on_page_markdown(markdown, page, config, files, **kwargs):
     here = Path(page.file.src_path).parent
