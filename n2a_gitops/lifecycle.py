@@ -62,7 +62,7 @@ def read_application(root: Path, app: str) -> dict | None:
 def app_summary(root: Path, settings, app: str) -> dict:
     """owner, framework, url, notebook and access of one app, from its child Application (else its
     overlay); access always from the overlay, which is what the cluster enforces."""
-    info = {
+    info: dict[str, object] = {
         "app": app,
         "owner": "",
         "framework": "",
@@ -126,7 +126,9 @@ def app_resources(root: Path, app: str) -> dict:
 
     patch = load(Path(root) / app_dir(app) / "patch-deployment.yaml")
     base = load(Path(root) / BASE_DIR / "deployment.yaml")
-    spec = patch.get("spec") if isinstance(patch, dict) and isinstance(patch.get("spec"), dict) else {}
+    spec = patch.get("spec") if isinstance(patch, dict) else None
+    if not isinstance(spec, dict):
+        spec = {}
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
     container = next((c for c in containers if isinstance(c, dict) and c.get("name") == "app"), {})
     base_replicas = ((base.get("spec") or {}) if isinstance(base, dict) else {}).get("replicas", 1)
@@ -144,7 +146,7 @@ def _overlay_labels(root: Path, app: str) -> dict:
         kust = yamlio.load((Path(root) / app_dir(app) / "kustomization.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
-    pairs = {}
+    pairs: dict = {}  # label -> value, as the kustomization wrote them
     for entry in kust.get("labels") or []:
         if isinstance(entry, dict):
             pairs.update(entry.get("pairs") or {})

@@ -581,3 +581,20 @@ def test_this_repositorys_admin_files_are_what_init_renders_from_its_n2a_yaml():
         if not (REPO_ROOT / rel).is_file() or (REPO_ROOT / rel).read_bytes() != content
     )
     assert stale == []
+
+
+@pytest.mark.shared("argocd")
+def test_a_non_string_host_hides_no_other_host_problem(repo):
+    # A number among an Ingress's TLS hosts (a hand edit) once reached the host rules: sorting the
+    # repo's hosts (str with int) for host-conflict raised TypeError out of validate_repo, a traceback
+    # for `n2a validate`. hosts_of keeps only string hosts (found by mypy: set[str] held ints).
+    def edit(p):
+        p["spec"]["rules"][0]["host"] = "evil.example.com"
+        p["spec"]["tls"][0]["hosts"] = ["evil.example.com", 8080]
+
+    edit_yaml(repo / "apps/hello-bob/patch-ingress.yaml", edit)
+    problems = problems_of(repo, crds_dir=CRDS)
+    host = [p for p in problems if p.rule == "ingress-host"]
+    assert [(p.file, p.resource) for p in host] == [("apps/hello-bob", "Ingress/hello-bob-web")]
+    assert "evil.example.com" in host[0].message
+    assert not [p for p in problems if p.rule == "malformed"]

@@ -67,6 +67,7 @@ def run(args, out) -> int:
     if info["current"] is True:
         rev += " (the last pushed commit)"
     elif info["current"] is False:
+        assert head is not None  # current is None when nothing was pushed
         rev += f" (the last pushed commit is {head[:12]}: Argo CD has not caught up yet)"
     out.text(f"revision  {rev}")
     if info["message"]:

@@ -141,7 +141,9 @@ class RepoPush(RepoReplay):
             answer = classify(status, "", stderr)
             if answer.kind == "transient":
                 raise _Transient(answer.reason)
-            raise self._push_failed(answer, remote, remote_branch, self.head_sha(), action="fetch from")
+            head = self.head_sha()
+            assert head is not None, "push() refuses a branch without a commit before it ever fetches"
+            raise self._push_failed(answer, remote, remote_branch, head, action="fetch from")
         return self._out("rev-parse", ref)
 
     def _push_failed(self, answer, remote: str, remote_branch: str, local: str, action: str = "push to") -> N2AError:

@@ -116,13 +116,13 @@ class RepoRecovery(GitRunner):
                 f"keep them: git -C {self.root} add -- {spec} && git -C {self.root} commit; or drop them: "
                 f"git -C {self.root} checkout HEAD -- {spec} && git -C {self.root} clean -fd -- {spec}; then run n2a again",
             )
-        if paths and self.head_sha():
+        head = self.head_sha() if paths else None
+        if head:
             if self.dirty_paths(paths):
                 self._run("reset", "-q", "HEAD", "--", *paths)
                 self.restore_paths(paths)
                 self.recovered.append(
-                    f"{who} was interrupted during a {what}; {', '.join(paths)} put back as in "
-                    f"HEAD ({self.head_sha()[:12]})"
+                    f"{who} was interrupted during a {what}; {', '.join(paths)} put back as in HEAD ({head[:12]})"
                 )
         self._journal(None)
 

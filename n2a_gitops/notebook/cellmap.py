@@ -62,7 +62,8 @@ class CellMap:
     @classmethod
     def from_script(cls, code: str) -> CellMap:
         """Read nbconvert's ``# In[ ]:`` markers (n2a writes ``# In[K]:`` with the cell number)."""
-        starts, cells = [], []
+        starts: list[int] = []
+        cells: list[int] = []
         for n, text in enumerate(code.splitlines(), 1):
             match = _MARKER.match(text)
             if match:
@@ -72,13 +73,19 @@ class CellMap:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> CellMap:
+        def ints(key: str) -> tuple[int, ...]:
+            return tuple(int(v) for v in data.get(key, ()))
+
         return cls(
-            *(tuple(int(v) for v in data.get(k, ())) for k in ("starts", "cells", "ends", "lines")),
+            starts=ints("starts"),
+            cells=ints("cells"),
+            ends=ints("ends"),
+            lines=ints("lines"),
             notebook=str(data.get("notebook", "")),
         )
 
-    def to_dict(self) -> dict:
-        data = {"starts": list(self.starts), "cells": list(self.cells)}
+    def to_dict(self) -> dict[str, list[int] | str]:
+        data: dict[str, list[int] | str] = {"starts": list(self.starts), "cells": list(self.cells)}
         if self.ends:
             data["ends"] = list(self.ends)
         if self.lines:
@@ -133,7 +140,9 @@ def frame_location(text: str, maps: Mapping[str, CellMap]) -> str | None:
     """ "code cell K, line M" for the first traceback frame in TEXT of a mapped file, else None."""
     for match in _FRAME.finditer(text):
         cells = _map_for(match["path"], maps)
-        found = cells.locate(int(match["line"])) if cells else None
+        if cells is None:
+            continue
+        found = cells.locate(int(match["line"]))
         if found:
             return cells.label(*found)
     return None

@@ -298,7 +298,8 @@ def _retarget_python(python: str, line: str, new: str) -> str:
     rows = python.splitlines(keepends=True)
     for node in ast.walk(tree):
         call = _ipython_call(node)
-        if call and call[0] == "run_line_magic" and call[1][:2] == ["run", line]:
+        # _ipython_call only matches an ast.Call; the isinstance says so to the type checker.
+        if call and isinstance(node, ast.Call) and call[0] == "run_line_magic" and call[1][:2] == ["run", line]:
             arg = node.args[1]
             row = rows[arg.lineno - 1].encode()  # AST columns count UTF-8 bytes
             rows[arg.lineno - 1] = (row[: arg.col_offset] + repr(new).encode() + row[arg.end_col_offset :]).decode()

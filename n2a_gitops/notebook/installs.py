@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+from collections.abc import Iterator
 
 from n2a_gitops.notebook.findings import Findings, escape
 from n2a_gitops.notebook.magics import RUNNING_CELL_MAGICS
@@ -115,22 +116,23 @@ def _install(number: int, how: str, installer: str, rest: str, found: Findings) 
         found.requirements.append((line, source))
 
 
-def _pip_tokens(number: int, how: str, tokens: list[str], warnings: list[str]):
-    tokens = iter(tokens)
-    for token in tokens:
+def _pip_tokens(number: int, how: str, tokens: list[str], warnings: list[str]) -> Iterator[str]:
+    # One iterator, so an option that takes a value consumes the next token (`--index-url URL`).
+    rest = iter(tokens)
+    for token in rest:
         option, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
         if option in _PIP_FLAGS or re.fullmatch(r"-[qUvIy]+", option):
             continue
         if option in _PIP_FLAGS_WITH_VALUE:
             if not eq:
-                next(tokens, None)
+                next(rest, None)
         elif option in _PIP_POLICY_OPTIONS:
-            value = value if eq else next(tokens, "")
+            value = value if eq else next(rest, "")
             yield f"{_PIP_POLICY_OPTIONS[option]} {value}".strip()
         elif option in _PIP_KEPT_FLAGS:
             yield option
         elif option in ("-r", "--requirement", "-c", "--constraint"):
-            value = value if eq else next(tokens, "")
+            value = value if eq else next(rest, "")
             warnings.append(
                 f"cell {number}: `{how} {option} {value}` is not followed; "
                 f"pass --requirements {value or 'FILE'} to n2a publish instead"
@@ -143,14 +145,14 @@ def _pip_tokens(number: int, how: str, tokens: list[str], warnings: list[str]):
             yield token
 
 
-def _conda_tokens(number: int, how: str, tokens: list[str], warnings: list[str]):
-    names = []
-    tokens = iter(tokens)
-    for token in tokens:
+def _conda_tokens(number: int, how: str, tokens: list[str], warnings: list[str]) -> Iterator[str]:
+    names: list[str] = []
+    rest = iter(tokens)
+    for token in rest:
         if token in _CONDA_FLAGS:
             continue
         if token in _CONDA_FLAGS_WITH_VALUE:
-            next(tokens, None)
+            next(rest, None)
         elif token.startswith("-"):
             warnings.append(f"cell {number}: option {token} of {how} is ignored")
         elif _runtime_value(token):

@@ -152,7 +152,7 @@ def _report(entry: dict, base: Path, found: Found) -> None:
 def _locator(name: str, cellmap: CellMap | None):
     def where(line: int) -> str:
         located = cellmap.locate(line) if cellmap else None
-        if located:
+        if located and cellmap:
             return f"{cellmap.notebook + ' ' if cellmap.notebook else ''}code cell {located[0]}"
         return f"{name} line {line}" if name != "app.py" or not cellmap else f"app.py line {line}"
 
@@ -203,7 +203,7 @@ def _func_name(func: ast.AST) -> str:
     return ""
 
 
-def _path_args(call: ast.Call) -> list[ast.AST]:
+def _path_args(call: ast.Call) -> list[ast.expr]:
     args = list(call.args[:1])
     args += [k.value for k in call.keywords if k.arg in PATH_KEYWORDS]
     return args
@@ -233,8 +233,11 @@ def _fold(node: ast.AST, names: Mapping[str, ast.AST], depth: int = 0) -> str | 
         return node.value
     if isinstance(node, ast.Name) and node.id in names:
         return _fold(names[node.id], {}, depth + 1)  # one level: no cycles through names
-    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
-        return "".join(v.value for v in node.values)
+    if isinstance(node, ast.JoinedStr):
+        # Without fields every part is a string Constant; a FormattedValue means "not always the same".
+        pieces = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+        if len(pieces) == len(node.values):
+            return "".join(pieces)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
         left, right = _fold(node.left, names, depth + 1), _fold(node.right, names, depth + 1)
         if left is None or right is None:
@@ -242,8 +245,9 @@ def _fold(node: ast.AST, names: Mapping[str, ast.AST], depth: int = 0) -> str | 
         return left + right if isinstance(node.op, ast.Add) else posixpath.join(left, right)
     if isinstance(node, ast.Call) and _func_name(node.func) in ("Path", "PurePath", "PosixPath", "join"):
         parts = [_fold(a, names, depth + 1) for a in node.args]
-        if parts and None not in parts and not node.keywords:
-            return posixpath.join(*parts)
+        folded = [p for p in parts if p is not None]
+        if folded and len(folded) == len(parts) and not node.keywords:
+            return posixpath.join(*folded)
     return None
 
 
@@ -253,7 +257,7 @@ def _classify(text: str, base: Path, limits: Limits, max_file, how: str, is_read
         return None
     if any(c in text for c in "*?[") or text.startswith("~"):
         return None
-    entry = {"path": text, "status": "", "bytes": None, "how": how}
+    entry: dict[str, str | int | None] = {"path": text, "status": "", "bytes": None, "how": how}
     normal = posixpath.normpath(text.replace("\\", "/"))
     absolute = os.path.isabs(text)
     if absolute or normal == ".." or normal.startswith("../"):

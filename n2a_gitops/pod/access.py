@@ -132,10 +132,8 @@ def resolve(settings, choice: str | None, owner_identity: str) -> Access:
     ``owner_identity`` is the owner as given (--owner or JUPYTERHUB_USER, before it is shortened
     to a DNS name): ``private`` lets exactly that identity in.
     """
-    from_default = choice in (None, "")
-    access = parse(
-        settings.accessDefault if from_default else choice, "accessDefault in n2a.yaml" if from_default else "--access"
-    )
+    from_default = not choice  # None or ""
+    access = parse(choice or settings.accessDefault, "accessDefault in n2a.yaml" if from_default else "--access")
     if access.kind not in settings.accessAllowed:
         raise PolicyError(
             f"[access-choice] access {access.kind!r} is not allowed by n2a.yaml "
@@ -143,6 +141,7 @@ def resolve(settings, choice: str | None, owner_identity: str) -> Access:
             f"choose one of: {', '.join(settings.accessAllowed)} (the default is {settings.accessDefault})",
         )
     ident = identity(settings)
+    names: tuple[str, ...]
     if access.kind == "private":
         names = (ident.user(owner_identity),)
     elif access.kind == "users":

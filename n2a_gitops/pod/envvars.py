@@ -12,7 +12,7 @@ against the finished environment. The expansion works on bytes, so this module d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 
 _DOLLAR, _OPEN, _CLOSE = ord("$"), ord("("), ord(")")
 
@@ -103,6 +103,6 @@ def resolve(container: dict, value_from: Callable[[dict], str | None]) -> tuple[
     return env, tainted
 
 
-def expand_args(args, env: dict[str, str], hidden: set[str] = frozenset()) -> list[str]:
+def expand_args(args, env: dict[str, str], hidden: Set[str] = frozenset()) -> list[str]:
     """``ExpandContainerCommandAndArgs``; names in ``hidden`` stay as ``$(NAME)`` (for display)."""
     return [expand(str(a), lambda n: None if n in hidden else env.get(n)) for a in args]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from n2a_gitops.errors import UsageError
 
@@ -145,9 +146,9 @@ def pod_reservation(pod_spec: dict) -> dict[str, float]:
     def requests(container) -> dict:
         return ((container or {}).get("resources") or {}).get("requests") or {}
 
-    reserved = {}
+    reserved: dict[str, float] = {}
     for key in ("cpu", "memory"):
-        running = sum(parse(requests(c).get(key, 0)) for c in pod_spec.get("containers") or [])
-        init = max([parse(requests(c).get(key, 0)) for c in pod_spec.get("initContainers") or []] or [0])
+        running = sum((parse(requests(c).get(key, 0)) for c in pod_spec.get("containers") or []), Fraction(0))
+        init = max((parse(requests(c).get(key, 0)) for c in pod_spec.get("initContainers") or []), default=Fraction(0))
         reserved[key] = float(max(running, init))
     return reserved

@@ -11,6 +11,7 @@ whatever an overlay holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 
@@ -75,7 +76,7 @@ def foreign_owner(app: str, name: str, apps) -> str | None:
     return max(claims, key=len) if claims else None
 
 
-def parse(items, settings, app: str, owner: str, taken: set[str] = frozenset(), apps=()) -> list[SecretRef]:
+def parse(items, settings, app: str, owner: str, taken: Set[str] = frozenset(), apps=()) -> list[SecretRef]:
     """``--secret-env`` values -> references; UsageError when malformed, PolicyError when the rule
     of n2a.yaml does not let this app read them. ``taken``: names already set with --env;
     ``apps``: the repo's apps (a Secret of another app is refused, see foreign_owner)."""

@@ -22,6 +22,7 @@ from n2a_gitops.errors import UsageError
 from n2a_gitops.output import Output
 from n2a_gitops.pod.access import ACCESS_ANNOTATION, APP_CONTAINER, PROXY_CONTAINER
 from n2a_gitops.preview.containers import (
+    Install,
     PreviewError,
     _argv,
     _container_env,
@@ -44,6 +45,11 @@ def free_port() -> int:
 
 class _App:
     """The main container's process, its output tail, and its probe."""
+
+    # Set by serve() once the app answers its readiness probe, before it yields the app.
+    url: str
+    install: Install
+    seconds: dict[str, float]
 
     def __init__(self, pod: LocalPod, container: dict, out: Output, echo: bool):
         self.pod, self.container, self.out, self.echo = pod, container, out, echo
@@ -73,6 +79,7 @@ class _App:
         self.reader.start()
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None  # Popen(stdout=PIPE)
         for raw in self.proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.lines.append(line)

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from n2a_gitops import kustomize
@@ -96,7 +96,7 @@ class _Builds:
         self.root, self.plan, self.limit = root, plan, workers + 1
         self.unit_of = {app: u for u, unit in enumerate(plan) for app in unit}
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="n2a-kustomize")
-        self.held: dict[int, object] = {}  # unit -> future
+        self.held: dict[int, Future[dict[str, tuple]]] = {}  # unit -> future
         self.submitted = 0
         self._submit(-1)
 

@@ -33,8 +33,10 @@ class Unsupported(Exception):
     pass
 
 
-def _tokens(text: str) -> list:
-    out, pos = [], 0
+def _tokens(text: str) -> list[tuple[str, object]]:
+    # (kind, value): ("lit", int | str | bool), ("op", str) or ("name", str)
+    out: list[tuple[str, object]] = []
+    pos = 0
     while pos < len(text):
         if text[pos:].strip() == "":
             break

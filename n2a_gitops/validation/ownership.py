@@ -31,7 +31,9 @@ def dns(identity: str) -> str:
 
 
 def is_admin(actor: str | None, settings) -> bool:
-    return bool(actor) and actor.strip().lower() in {a.strip().lower() for a in settings.admins}
+    if not actor:
+        return False
+    return actor.strip().lower() in {a.strip().lower() for a in settings.admins}
 
 
 def may_own(actor: str, owner: str | None, settings=None) -> bool:

@@ -20,7 +20,8 @@ def check_paths(settings, app, pod, proxy, manifests, file) -> list[Problem]:
     def bypass(doc, message):
         problems.append(Problem(file, resource_id(doc), "access-bypass", message, fix))
 
-    services: dict[str, dict] = {}
+    # Keyed by metadata.name; a Service without one (the schema check names that) is still checked.
+    services: dict[str | None, dict] = {}
     for doc in manifests:
         if doc.get("kind") != "Service":
             continue
@@ -141,12 +142,12 @@ def _container_of(pod, port) -> str:
 
 
 def deployment_labels(manifests) -> dict:
-    deployment = next((d for d in manifests if d.get("kind") == "Deployment"), {})
+    deployment: dict = next((d for d in manifests if d.get("kind") == "Deployment"), {})
     return (deployment.get("metadata") or {}).get("labels") or {}
 
 
 def _pod_labels(manifests) -> dict:
-    deployment = next((d for d in manifests if d.get("kind") == "Deployment"), {})
+    deployment: dict = next((d for d in manifests if d.get("kind") == "Deployment"), {})
     return ((((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")) or {}
 
 

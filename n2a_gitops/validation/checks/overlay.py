@@ -33,9 +33,12 @@ def hosts_of(doc: dict) -> set[str]:
         return {h for h in spec.get("hostnames") or [] if isinstance(h, str) and h}
     if doc.get("kind") != "Ingress":
         return set()
-    hosts = {r.get("host") for r in spec.get("rules") or [] if isinstance(r, dict) and r.get("host")}
+    # Only string hosts, as for routes above: a non-string one is the schema check's to report,
+    # and sorting or hashing it here would fail.
+    rule_hosts = (r.get("host") for r in spec.get("rules") or [] if isinstance(r, dict))
+    hosts = {h for h in rule_hosts if isinstance(h, str) and h}
     for tls in spec.get("tls") or []:
-        hosts.update(h for h in (tls or {}).get("hosts") or [] if h)
+        hosts.update(h for h in (tls or {}).get("hosts") or [] if isinstance(h, str) and h)
     return hosts
 
 

@@ -47,7 +47,7 @@ def pod_spec(doc: dict) -> dict | None:
     path = WORKLOAD_TEMPLATE.get(doc.get("kind", ""))
     if path is None:
         return None
-    node = doc
+    node: object = doc
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else {}

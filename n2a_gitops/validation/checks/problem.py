@@ -22,5 +22,7 @@ class Problem:
 
 
 def resource_id(doc: dict) -> str:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return f"{doc.get('kind', '?')}/{meta.get('name', '?')}"

@@ -6,6 +6,8 @@ only the GPU ones n2a.yaml gives, no nodeName). The same maxima publish enforces
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from n2a_gitops import quantity
 from n2a_gitops.pod.resources import SETTING, above_maximum
 from n2a_gitops.validation.checks.podsecurity import pod_spec
@@ -43,13 +45,14 @@ def _containers(spec: dict, bad, settings) -> int:
     """Check each container's resources; returns the GPUs the pod takes (as the scheduler counts:
     the larger of the app containers' sum and any one init container)."""
     gpu = settings.gpuResource
-    app_gpus, init_gpus = 0, 0
+    app_gpus: Fraction | int = 0
+    init_gpus: Fraction | int = 0
     groups = [("initContainers", c) for c in spec.get("initContainers") or []]
     groups += [("containers", c) for c in spec.get("containers") or []]
     for group, c in groups:
         who = f"container {c.get('name')!r}"
         resources = c.get("resources") or {}
-        counts = {}
+        counts: dict[str, Fraction] = {}
         for kind in ("requests", "limits"):
             for name, value in (resources.get(kind) or {}).items():
                 try:

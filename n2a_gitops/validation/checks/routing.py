@@ -148,11 +148,11 @@ def check_routes(settings, app: str, manifests: list[dict], crds: Path | None, f
                 f"set hostnames: [{host}]",
             )
         for ref in backend_refs(doc):
-            message = _backend_problem(settings, app, ref)
-            if message:
+            backend_problem = _backend_problem(settings, app, ref)
+            if backend_problem:
                 bad(
                     "route-backend",
-                    message,
+                    backend_problem,
                     f"send traffic only to the app's own Service {app}-web port {SERVICE_PORT}",
                 )
     return problems

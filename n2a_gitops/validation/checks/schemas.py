@@ -28,7 +28,9 @@ def skip_format_checker_imports() -> None:
     if "jsonschema" in sys.modules:
         return
     for name in FORMAT_ONLY_MODULES:
-        sys.modules.setdefault(name, None)  # `import name` now raises ImportError, which jsonschema expects
+        # typeshed types sys.modules as str -> ModuleType, but None is the documented way to make
+        # an import fail (https://docs.python.org/3/reference/import.html#the-module-cache).
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # `import name` now raises ImportError, which jsonschema expects
 
 
 @cache
@@ -106,7 +108,7 @@ def _cached_validator(version: str, api_version: str, kind: str):
     try:
         import importlib_resources as resources
     except ImportError:  # pragma: no cover
-        from importlib import resources
+        from importlib import resources  # type: ignore[no-redef]  # mypy cannot merge a fallback import
     full = [v for v in all_versions() if major_minor(v) == version]
     if not full or not kind or not api_version:
         return None

@@ -140,7 +140,9 @@ def _external_secret(settings, app: str, owner: str, doc: dict) -> list[tuple[st
                 "or ask your platform admin to configure a store",
             )
         ]
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
     for path, node in (("spec", spec), ("spec.target", spec.get("target") or {})):
         extra = sorted(set(node) - ALLOWED[path]) if isinstance(node, dict) else []
         if extra:
