@@ -13,7 +13,7 @@ from conftest import GRADIO_CELLS, write_notebook
 
 from n2a_gitops.config import load_settings
 from n2a_gitops.errors import UsageError
-from n2a_gitops.jupyter.options import KEYS, accepted, dialog_settings, publish_kwargs
+from n2a_gitops.jupyter.options import FLAGS, KEYS, accepted, dialog_settings, publish_kwargs
 
 LABEXT = Path(__file__).resolve().parents[1] / "labextension" / "src"
 
@@ -59,7 +59,7 @@ def test_every_key_offered_is_accepted_and_nothing_else(tmp_path):
     assert accepted() == sorted(KEYS)
     # The hub's service takes no files or clone, and keeps its own push budget (hub_service.py).
     assert set(accepted(service=True)) == KEYS - {"include", "repo", "push_timeout"}
-    body = {key: False if key in ("push", "check", "no_lock") else None for key in accepted()} | {
+    body = {key: False if key in FLAGS else None for key in accepted()} | {
         "notebook": "nb.ipynb"
     }
     publish_kwargs(body, tmp_path)  # no "unknown option"

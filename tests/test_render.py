@@ -69,6 +69,7 @@ def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settin
         "notebook_url": f"https://git.example.com/{notebook}",
         "notify_triggers": ("on-deployed",),
         "conda": None,
+        "scaling": {"enabled": False},  # always on, as the overlay stage renders without scaleToZero
     }
 
 
