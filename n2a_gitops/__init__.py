@@ -39,7 +39,8 @@ def _signature():
     return inspect.Signature(params)
 
 
-publish.__signature__ = _signature()
+# inspect.signature() reads __signature__; mypy does not model that attribute on functions.
+publish.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 def plan(notebook, **options):

@@ -154,6 +154,7 @@ def publish(request, *, out: Output | None = None, kernel=None, **options) -> Pu
         result.dry_run = True
         return result
 
+    assert prepared.repo_root is not None  # prepared with need_repo=True: find_repo found the clone
     repo = GitOpsRepo(prepared.repo_root)
     budget = resolve_timeout(prepared.settings, request.push_timeout)
     paths = app_paths(prepared.settings, prepared.app)

@@ -415,6 +415,26 @@ def test_wait_needs_push(gitops, gradio_notebook, capsys):
     assert code == 2 and "--push" in body["fix"]
 
 
+def test_wait_refuses_a_dry_run_before_anything_happens(remote_clone, gradio_notebook, capsys, monkeypatch):
+    """A dry run pushes nothing, so there is no revision to wait for: refused up front (it used to
+    reach the wait with no revision and fail with a TypeError). The loopback server from
+    fake_argocd.py stands in for Argo CD, so only the missing revision could make the wait fail."""
+    from fake_argocd import TOKEN, FakeArgoCD, application
+
+    clone, bare = remote_clone
+    before, remote_before = snapshot(clone), git(bare, "log", "--format=%H", "main")
+    with FakeArgoCD() as argo:
+        argo.add_app(APP, application(APP, revision="0" * 40))
+        monkeypatch.setenv("N2A_ARGOCD_URL", argo.url)
+        monkeypatch.setenv("N2A_ARGOCD_TOKEN", TOKEN)
+        code, body, err = publish_cli(
+            capsys, str(gradio_notebook), "--repo", str(clone), "--owner", "jane", "--push", "--dry-run", "--wait", "1"
+        )
+    assert code == 2, err
+    assert "dry run" in body["error"] and "--dry-run" in body["fix"]
+    assert snapshot(clone) == before and git(bare, "log", "--format=%H", "main") == remote_before
+
+
 def test_push_and_wait_reports_a_revision_argo_cd_has_not_synced(remote_clone, gradio_notebook, capsys, monkeypatch):
     """The loopback server from fake_argocd.py stands in for Argo CD: it keeps answering with an
     older revision, so the wait times out with Argo CD's message and the logs command to run."""

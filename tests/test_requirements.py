@@ -337,6 +337,15 @@ def test_index_credentials_never_reach_a_message(bare):
     assert len(warnings) == 1 and "s3cret" not in warnings[0] and "http://127.0.0.1:9/simple/" in warnings[0]
 
 
+def test_index_credentials_without_a_host_are_one_warning_not_a_crash(bare):
+    """urlsplit gives no hostname for "user:pw@" alone: hiding the credentials must not fail on it."""
+    reqs, warnings = requirements.resolve(
+        None, "import n2a_missing\n", Settings(packageIndex="http://user:s3cret@/simple/"), environment=bare
+    )
+    assert reqs == [] and len(warnings) == 1
+    assert "could not be reached" in warnings[0] and "s3cret" not in warnings[0] and "http:///simple/" in warnings[0]
+
+
 def test_stdlib_local_relative_and_written_modules_are_never_requirements(tmp_path, index, bare):
     code = (
         "from __future__ import annotations\nimport os, sys, json, asyncio\nfrom collections import abc\n"

@@ -151,6 +151,8 @@ def run(args, out) -> int:
 
     if args.wait is not None and not args.push:
         raise UsageError("--wait needs --push: Argo CD only sees pushed commits", "add --push")
+    if args.wait is not None and args.dry_run:  # a dry run pushes nothing, so there is no commit to wait for
+        raise UsageError("--wait cannot wait for a dry run: nothing is pushed", "drop --dry-run (or --wait)")
     if args.push_timeout is not None and not args.push:
         raise UsageError("--push-timeout needs --push", "add --push")
     result = publish(from_namespace(args), out=out)
@@ -171,6 +173,8 @@ def run(args, out) -> int:
         from n2a_gitops import argocd
         from n2a_gitops.config import find_repo, load_settings
 
+        # --wait needs --push and refuses --dry-run, and every push sets the remote head it waits for.
+        assert result.revision is not None
         settings = load_settings(find_repo(args.repo))
         out.step(f"waiting up to {args.wait} s for Argo CD to sync {result.app}")
         argocd.wait_for(result.app, result.revision, args.wait, out, url=settings.argocdURL or None)

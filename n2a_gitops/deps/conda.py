@@ -30,7 +30,7 @@ class CondaEnv:
 
     def names(self) -> set[str]:
         """The conda packages' names: a framework package conda installs is not added to pip."""
-        return {_SPEC.match(d).group("name").lower() for d in self.dependencies}
+        return {_spec_name(d).lower() for d in self.dependencies}
 
     def command(self) -> list[str]:
         """micromamba's argv: only the allowed channels, whatever a .condarc in the image says."""
@@ -119,6 +119,12 @@ def read(path: Path, settings) -> CondaEnv:
     if data.get("variables"):
         raise UsageError(f"{path.name}: `variables` are not supported", "pass them with --env KEY=VALUE instead")
     return CondaEnv(path.name, channels, dependencies, python, pip)
+
+
+def _spec_name(spec: str) -> str:
+    match = _SPEC.match(spec)
+    assert match, spec  # parse() keeps only dependencies that match _SPEC
+    return match.group("name")
 
 
 def _check_channel(channel: str, allowed: list[str], what: str) -> None:

@@ -25,12 +25,17 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2a_gitops.deps.import_table import built, confirmed
 from n2a_gitops.errors import PolicyError
 from n2a_gitops.model import Requirement
+
+if TYPE_CHECKING:
+    from n2a_gitops.kernel.installed import Environment
 
 UNVERIFIED = "unverified: check that it is the project you mean"
 STAND_IN = "n2a_ipython"  # n2a's IPython stand-in beside app.py (notebook.STAND_IN): never a package
@@ -45,10 +50,10 @@ UNRESOLVED_FIX = (
 class Context:
     """What resolving one notebook's imports needs to know."""
 
-    environment: object  # environment.Environment of the notebook's kernel
+    environment: Environment  # of the notebook's kernel
     index: str  # packageIndex from n2a.yaml
     strict: bool = False  # requirements: strict
-    where: object = None  # line -> "code cell K, line M" (CellMap.where)
+    where: Callable[[int], str] | None = None  # line -> "code cell K, line M" (CellMap.where)
     local: set[str] = field(default_factory=set)  # shipped modules: --include files, launchers, %%writefile
     beside: dict[str, str] = field(default_factory=dict)  # module -> file beside the notebook, not shipped
     named: set[str] = field(default_factory=set)  # canonical names already required
@@ -367,7 +372,7 @@ def report_uncovered(code: str, ctx: Context, label: str, modules, warnings: lis
     covered = ctx.named | env.closure(ctx.named)
     local = ctx.local | written_modules(code) | {STAND_IN}
     seen: set[str] = set()
-    items = [(m, line, opt, "import") for m, line, opt in imports(code)]
+    items: list[tuple[str, int | None, bool, str]] = [(m, line, opt, "import") for m, line, opt in imports(code)]
     items += [(m, None, False, "run time") for m in sorted(modules)]
     for module, line, optional, _how in items:
         top = module.split(".")[0]

@@ -222,7 +222,7 @@ def _failure(stderr: str, requirements: str, tgt: Target) -> LockError:
     if not package:
         said = _canonical_text(stderr)  # the requirement uv names first is the one to change
         where = {n: m.start() for n in names if (m := re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", said))}
-        package = min(where, key=where.get) if where else None
+        package = min(where, key=where.__getitem__) if where else None
     what = f" for {package}" if package else ""
     if unreachable:
         return LockError(

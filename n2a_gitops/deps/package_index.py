@@ -30,7 +30,7 @@ def shown(index: str) -> str:
     """The index URL without credentials, for messages."""
     parts = urllib.parse.urlsplit(index)
     if parts.username or parts.password:
-        parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+        parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
     return urllib.parse.urlunsplit(parts)
 
 

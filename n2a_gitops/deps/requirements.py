@@ -100,6 +100,7 @@ def resolve(
                     f"{len(environment_pip)} pip line(s) are left out"
                 )
         else:
+            assert environment_pip is not None  # no file given: the outer test saw the environment's pip section
             label, lines = "the environment file", list(environment_pip)
         reqs = [r for r in (check(text, source, settings, warnings, "file") for text, source in lines) if r]
         ctx.named = _names(reqs + framework_reqs) | conda_names

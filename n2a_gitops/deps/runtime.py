@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import dataclasses
 import re
+from collections.abc import Iterable, Iterator
 
 from n2a_gitops.model import Requirement
 
@@ -59,7 +60,7 @@ def current() -> tuple[Learned, ...]:
 
 
 @contextlib.contextmanager
-def learning(items):
+def learning(items: Iterable[Learned]) -> Iterator[list[Requirement]]:
     """While preparing the app again: what the check run learned is added to its requirements.
     Yields the list of requirements the learned modules resolved to (filled by the prepare)."""
     added: list[Requirement] = []

@@ -26,8 +26,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2a_gitops.errors import N2AError
+
+if TYPE_CHECKING:
+    from jupyter_client.connect import KernelConnectionInfo
 
 ASK_TIMEOUT = 15  # seconds a running kernel may take to answer (it may be finishing a cell)
 FRESH_TIMEOUT = 60  # seconds to start a fresh kernel for the baseline
@@ -73,7 +77,7 @@ class KernelState:
 class ConnectedKernel:
     """A kernel reached through its connection info (the server extension: the notebook's session)."""
 
-    def __init__(self, connection_info: dict, name: str | None = None, label: str | None = None):
+    def __init__(self, connection_info: KernelConnectionInfo, name: str | None = None, label: str | None = None):
         self.connection_info = connection_info
         self.name = name
         self.label = label or f"the notebook's running kernel ({name or 'unnamed'})"
@@ -104,7 +108,7 @@ class ThisKernel:
         return KernelState(sys.executable, self.modules, self.label, self.ignore)
 
 
-def ask(connection_info: dict, timeout: float) -> dict:
+def ask(connection_info: KernelConnectionInfo, timeout: float) -> dict:
     """{"python", "modules"} from the kernel at CONNECTION_INFO, through a user expression."""
     from jupyter_client import BlockingKernelClient
 

@@ -12,8 +12,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2a_gitops.kernel import interpreter as kernels
+
+if TYPE_CHECKING:
+    from n2a_gitops.kernel.installed import Environment
 
 SKIPPED = (
     "no running kernel has executed this notebook, so packages that its libraries import only at "
@@ -28,7 +32,7 @@ SKIPPED_FIX = (
 @dataclass
 class NotebookEnv:
     interpreter: kernels.Interpreter
-    environment: object  # environment.Environment
+    environment: Environment
     loaded: list[str] = field(default_factory=list)  # modules loaded at run time (empty when not checked)
     run_time: dict = field(default_factory=dict)  # {"checked": bool, "detail": str, "modules": [...]}
     warnings: list[str] = field(default_factory=list)
@@ -112,7 +116,8 @@ class Job:
     """``find()`` in a background thread; ``result()`` waits and re-raises its error."""
 
     def __init__(self, notebook: Path, running=None):
-        self._value = self._error = None
+        self._value: NotebookEnv | None = None
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(notebook, running), name="n2a-env", daemon=True)
         self._thread.start()
 
@@ -126,6 +131,7 @@ class Job:
         self._thread.join()
         if self._error is not None:
             raise self._error
+        assert self._value is not None  # _run sets one of the two before the thread ends
         return self._value
 
 

@@ -191,7 +191,10 @@ class Install:
     key: str | None = None
 
     def describe(self) -> str:
-        what = {"hit": "venv hit: nothing installed", "miss": "venv miss: installed from the lock"}
+        what: dict[str | None, str] = {
+            "hit": "venv hit: nothing installed",
+            "miss": "venv miss: installed from the lock",
+        }
         return f"install {self.seconds:.1f} s ({what.get(self.venv, 'no lock: installed from requirements.txt')})"
 
 
@@ -205,7 +208,7 @@ def install(pod: LocalPod, out: Output) -> Install:
 
 def _notes(pod: LocalPod, out: Output) -> None:
     """Where this preview differs from a pod, in words."""
-    if pod.envs_kind == "emptyDir":
+    if pod.envs and pod.envs_kind == "emptyDir":  # envs_kind is only set for the envs volume
         out.info(
             f"note: n2a.yaml names no envVolumeClaim, so this app's pods install at every start; "
             f"this preview keeps its environments in {pod.volumes[pod.envs]} as a shared volume would"

@@ -75,7 +75,7 @@ def resolve(d: Draft) -> None:
     try:
         d.access = access_mod.resolve(d.settings, choice, owner)
     except PolicyError as exc:
-        if "access" not in kept:
+        if "access" not in kept or not d.current:  # kept only from the app's current files
             raise
         raise PolicyError(
             f"the app's current access {choice!r} (kept from {d.current['path']}) is no longer allowed: {exc.message}",
