@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2a_gitops.errors import (
     AuthError,
@@ -139,9 +140,9 @@ def publish_kwargs(body, root: Path) -> tuple[Path, dict]:
         if value is not None:
             kwargs[key] = str(under_root(root, value, key))
     for key, example in PAIRS.items():
-        value = _env(body.get(key), key, example)
-        if value:
-            kwargs[key] = value
+        items = _env(body.get(key), key, example)
+        if items:
+            kwargs[key] = items
     for key, whole in AMOUNTS.items():
         value = _amount(body, key, whole=whole)
         if value is not None:
@@ -202,7 +203,13 @@ _STATUS = [
 ]
 
 
-class JSONReplies:
+if TYPE_CHECKING:  # a mixin of tornado handlers: typed as one, no base class at run time
+    from tornado.web import RequestHandler as _Handler
+else:
+    _Handler = object
+
+
+class JSONReplies(_Handler):
     """JSON in and out for the server extension's and the hub service's tornado handlers."""
 
     def json_body(self) -> dict:
