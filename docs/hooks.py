@@ -29,6 +29,7 @@ DOCS = ROOT / "docs"
 PACKAGE = ROOT / "n2a_gitops"
 MARKER = re.compile(r"<!--\s*n2a:([a-z-]+)\s*(.*?)\s*-->")
 
+
 def on_page_markdown(markdown, page, config, files, **kwargs):
     here = Path(page.file.src_path).parent
 

@@ -59,9 +59,7 @@ def test_every_key_offered_is_accepted_and_nothing_else(tmp_path):
     assert accepted() == sorted(KEYS)
     # The hub's service takes no files or clone, and keeps its own push budget (hub_service.py).
     assert set(accepted(service=True)) == KEYS - {"include", "repo", "push_timeout"}
-    body = {key: False if key in FLAGS else None for key in accepted()} | {
-        "notebook": "nb.ipynb"
-    }
+    body = {key: False if key in FLAGS else None for key in accepted()} | {"notebook": "nb.ipynb"}
     publish_kwargs(body, tmp_path)  # no "unknown option"
     with pytest.raises(UsageError, match="unknown option"):
         publish_kwargs({"notebook": "nb.ipynb", "not_an_option": True}, tmp_path)
