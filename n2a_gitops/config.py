@@ -15,6 +15,7 @@ from n2a_gitops.errors import N2AError, UsageError
 
 SETTINGS_FILE = "n2a.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
+DEFAULT_BLOB_SOURCE = "http://n2a-blobs.n2a-blobs.svc.cluster.local"
 DEFAULT_MAX_RESOURCES = {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
 DEFAULT_QUOTA = {
     "requests.cpu": "16",
@@ -149,6 +150,11 @@ class Settings:
     maxCellSize: str | int | None = None  # one code cell's source (default 512Ki)
     maxCodeSize: str | int | None = None  # all code cells together (default 1Mi)
     maxPathLength: int | None = None  # a file's path in the app, in bytes (default 200, at most 240)
+    # Large files (n2a_gitops/blobs/, docs/files.md "Large files"): the largest one file an app may
+    # ship (a quantity, default 100Mi), and the base URL of the admin's read-only, in-cluster server
+    # of the repo's blobs/ folder, which the pods' blobs step fetches from (no credential).
+    maxFileSize: str | int | None = None
+    blobSource: str = DEFAULT_BLOB_SOURCE
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:
@@ -169,6 +175,8 @@ class Settings:
 
         def bad(message, fix):
             raise N2AError(f"{source}: {message}", fix)
+
+        _check_blobs(self, bad)
 
         if self.routing not in ROUTINGS:
             bad(f"routing {self.routing!r} is not one of {', '.join(ROUTINGS)}", "set routing: gateway (or ingress)")
@@ -275,6 +283,21 @@ def _check_limits(settings: Settings, source: str) -> None:
         bad(
             f"secretStoreKind {settings.secretStoreKind!r} is neither {' nor '.join(STORE_KINDS)}",
             "use ClusterSecretStore or SecretStore",
+        )
+
+
+def _check_blobs(settings: Settings, bad) -> None:
+    """maxFileSize is a positive quantity; blobSource an http(s) URL without credentials in it."""
+    from n2a_gitops import quantity
+
+    size = settings.maxFileSize
+    if size is not None and (not quantity.is_quantity(size) or quantity.parse(size) <= 0):
+        bad(f"maxFileSize {size!r} is not a positive quantity", "e.g. maxFileSize: 100Mi")
+    url = settings.blobSource
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?", url):
+        bad(
+            f"blobSource {url!r} is not an http(s) URL of the blob server (no user, query or fragment)",
+            f"e.g. blobSource: {DEFAULT_BLOB_SOURCE}",
         )
 
 

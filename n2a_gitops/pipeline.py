@@ -245,6 +245,7 @@ def prepare(
     None follows the notebook's metadata (default on).
     """
     from n2a_gitops import render, runtimes
+    from n2a_gitops.blobs import store as blob_store
     from n2a_gitops.deps import conda
     from n2a_gitops.deps import requirements as reqs
     from n2a_gitops.kernel import notebook_env
@@ -275,7 +276,8 @@ def prepare(
     included = includes.collect(include, nb_path, limits)
     out.step(f"converting {nb_path.name} with nbconvert")
     converted = nbconv.convert(nb_path, included, limits)
-    read = reads.find(converted, nb_path, included, limits, MAX_FILE)  # files the code reads beside it
+    read = reads.find(converted, nb_path, included, limits, blob_store.max_file_size(settings))  # files the code reads
+    blob_store.refuse_too_large(read.entries, settings)  # above maxFileSize: exit 3, before any work
     included = {**read.ship, **included}
     warnings = list(converted.warnings) + read.warnings
     if converted.shell_escapes and not settings.allowShellEscapes:
@@ -359,6 +361,7 @@ def prepare(
         prefer = kernel_env.environment.versions() if preferences is None else preferences
         lock_bytes, lock_info = _lock(requirements_txt, settings, root, folder, conda_env, prefer, refresh_lock, out)
         app_files[LOCK_FILE] = lock_bytes
+    app_files, blobs = blob_store.split(app_files, set(extra), settings)  # large data: blobs, not ConfigMaps
     configmaps = _configmaps(app_files)
 
     host = f"{app}.{settings.appsDomain}"
@@ -382,6 +385,7 @@ def prepare(
         "tolerations": wanted.tolerations,
         "probes": _probes(launch),
         "configmaps": configmaps,
+        "blobs": blobs.context(),
         "host": host,
         "url": url,
         "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",
@@ -398,6 +402,7 @@ def prepare(
     }
     files = {f"{folder}/{k}": v.encode() for k, v in render.render_app(ctx).items()}
     files.update({f"{folder}/src/{p}": c for p, c in app_files.items()})
+    files.update(blobs.files(folder))
     files[notebook_rel] = source_notebook
     application_path = None
     if not settings.applicationSet:
@@ -534,7 +539,7 @@ def publish(
 
     repo = GitOpsRepo(prepared.repo_root)
     budget = resolve_timeout(prepared.settings, push_timeout)
-    paths = app_paths(prepared.settings, prepared.app)
+    paths = app_paths(prepared.settings, prepared.app) + [p for p in prepared.files if p.startswith("blobs/")]
     # One lock from writing to pushing: another tab, the magic or a second process waits its turn.
     with repo.locked(budget, out):
         result.warnings += repo.recovered

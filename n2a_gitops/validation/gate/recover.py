@@ -147,8 +147,8 @@ def _configmaps(kustomization: dict, pod: dict, folder: Path, app_container: dic
     for gen in _list(kustomization.get("configMapGenerator"), "configMapGenerator"):
         gen = _dict(gen, "a configMapGenerator entry")
         name = _str(gen.get("name"), "a configMapGenerator name")
-        if name == "access":
-            continue  # rendered from the access choice
+        if name in ("access", "blobs"):
+            continue  # rendered from the access choice, and from blobs.json
         files = [_str(f, "a generator file").partition("=") for f in _list(gen.get("files"), "files")]
         if CODE_MAP.match(name):
             paths = items.get(name, {})
@@ -272,8 +272,20 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
         "access": access,
         "proxy": access_mod.proxy_context(access, host, CONTAINER_PORT),
         "conda": {"command": conda.get("command")} if isinstance(conda, dict) else None,
+        "blobs": _blobs(kustomization, folder),
     }
     return Recovered(ctx, extra)
+
+
+def _blobs(kustomization: dict, folder: Path) -> dict | None:
+    """The large files' context, from blobs.json when the kustomization generates its ConfigMap."""
+    from n2a_gitops.blobs import check
+
+    names = [g.get("name") for g in kustomization.get("configMapGenerator") or () if isinstance(g, dict)]
+    try:
+        return check.recovered_context(folder) if "blobs" in names else None
+    except ValueError as exc:
+        raise Refused("blob-manifest", f"blobs.json: {exc}") from None
 
 
 def _notify_triggers() -> tuple:
