@@ -25,7 +25,7 @@ import tempfile
 import urllib.request
 
 CHUNK = 1 << 20
-HEX = re.compile(r"^[0-9a-f]{64}$")
+HEX = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def fail(message):
