@@ -199,6 +199,17 @@ def test_hand_edits_of_blobs_and_their_references_are_refused(gitops, tmp_path, 
     code, rules = _validate_rules(capsys, gitops)
     assert code == 3 and "blob-hash" in rules, rules
     blob.unlink()
+    # A text blob holding a secret, swapped in by hand with its manifest and annotation to match.
+    leaked = ("token = 'ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'\n").encode() * 40_000
+    git(gitops, "checkout", "--", ".")
+    digest = sha(leaked)
+    (gitops / store.blob_path(digest)).parent.mkdir(parents=True, exist_ok=True)
+    (gitops / store.blob_path(digest)).write_bytes(leaked)
+    edit(lambda f: f.update(sha256=digest, size=len(leaked)) if f["path"] == "sales.csv" else None)
+    deploy = gitops / "apps" / APP / "patch-deployment.yaml"
+    deploy.write_text(deploy.read_text().replace(manifest.digest(original), manifest.digest(path.read_bytes())))
+    code, rules = _validate_rules(capsys, gitops)
+    assert code == 3 and rules == {"secret-in-git"}, rules
     # A stray file under blobs/ that is not content-addressed.
     git(gitops, "checkout", "--", ".")
     (gitops / "blobs" / "notes.txt").write_text("hello")

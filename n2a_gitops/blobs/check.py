@@ -127,6 +127,36 @@ def problems(root: Path, apps: list[str] | None = None) -> list[Problem]:
                         FIX_REPUBLISH,
                     )
                 )
+    found += _secrets(root, files, {rel: (app, e) for app in sorted(selected) for rel, e in refs[app]})
+    return found
+
+
+def _secrets(root: Path, files: dict[str, Path], used: dict[str, tuple[str, manifest.Entry]]) -> list[Problem]:
+    """A blob is in git like a ConfigMap file: a text blob an app uses is scanned as publish scans
+    its files (publish does before it commits; this catches a blob added by hand)."""
+    from n2a_gitops.notebook import secrets_scan
+
+    found = []
+    for rel, (app, entry) in sorted(used.items()):
+        path = files.get(rel)
+        if path is None or path.is_symlink():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # binary data
+        findings = secrets_scan.scan(text)
+        if findings:
+            where = "; ".join(f"line {f.line}: {f.kind}" for f in findings[:3])
+            found.append(
+                Problem(
+                    f"{APPS_DIR}/{app}",
+                    manifest.MANIFEST_FILE,
+                    "secret-in-git",
+                    f"{entry.path} (blob {rel}) seems to hold a secret ({where}); it is in git for anyone who can read it",
+                    "remove it from the file, publish again, and rotate the secret (the history keeps the old blob)",
+                )
+            )
     return found
 
 
