@@ -304,3 +304,52 @@ def test_the_fetch_script_verifies_caches_and_places_read_only(tmp_path):
 def test_the_script_survives_the_kubelets_variable_expansion():
     # The kubelet rewrites $(NAME) and $$ in a container's command: the script carries no "$".
     assert "$" not in store.script()
+
+
+def test_the_fetch_script_reads_an_http_blob_server(tmp_path):
+    # What stands in for the admin's in-cluster blob server: Python's static file server over a
+    # folder laid out as the repo's blobs/ (the server documented in docs/files.md serves the same).
+    import socket
+    import time
+
+    data = random.Random(4).randbytes(1_500_000)
+    digest = sha(data)
+    served = tmp_path / "served"
+    (served / "sha256" / digest[:2]).mkdir(parents=True)
+    (served / "sha256" / digest[:2] / digest).write_bytes(data)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(served)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        work, listing = tmp_path / "work", tmp_path / "blobs.json"
+        work.mkdir()
+        listing.write_text(
+            json.dumps({"version": 1, "files": [{"path": "m.bin", "sha256": digest, "size": len(data)}]})
+        )
+        env = {
+            "PATH": os.environ["PATH"],
+            "N2A_BLOBS_MANIFEST": str(listing),
+            "N2A_BLOB_SOURCE": f"http://127.0.0.1:{port}/",
+            "N2A_BLOB_CACHE": str(tmp_path / "cache"),
+            "N2A_WORK": str(work),
+        }
+        done = subprocess.run([sys.executable, "-c", store.script()], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert (work / "m.bin").read_bytes() == data
+        # A blob the server does not have: the step fails, naming the URL.
+        listing.write_text(json.dumps({"version": 1, "files": [{"path": "x", "sha256": "1" * 64, "size": 3}]}))
+        failed = subprocess.run([sys.executable, "-c", store.script()], env=env, capture_output=True, text=True)
+        assert failed.returncode == 1 and f"127.0.0.1:{port}/sha256/11/" in failed.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

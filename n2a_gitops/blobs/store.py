@@ -1,9 +1,11 @@
 """Which files of an app become blobs, where a blob lives in the repo, and the size policy.
 
-A file of the app's data (what the code reads or --include ships) above INLINE_MAX becomes a
-blob: its bytes go to ``blobs/sha256/<first two hex>/<hash>`` in the GitOps repo, and the app
-keeps only a manifest entry. Files up to INLINE_MAX stay in the code ConfigMaps as before. No
-file may weigh more than ``maxFileSize`` (n2a.yaml, default 100Mi): publish refuses (exit 3).
+The app's data files (what the code reads or --include ships) stay in the code ConfigMaps, the
+smallest first, while together they weigh at most INLINE_BUDGET; the others become blobs: their
+bytes go to ``blobs/sha256/<first two hex>/<hash>`` in the GitOps repo, and the app keeps only a
+manifest entry. So the build stays under 1 MiB whatever the data weighs (the code itself is
+bounded by maxCodeSize). No file may weigh more than ``maxFileSize`` (n2a.yaml, default 100Mi):
+publish refuses (exit 3).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from n2a_gitops.blobs import manifest
 from n2a_gitops.errors import PolicyError
 
 BLOBS_DIR = "blobs"  # at the top of the GitOps repo
-INLINE_MAX = 512 * 1024  # larger data files become blobs (a ConfigMap holds 1 MiB in all)
+INLINE_BUDGET = 512 * 1024  # data kept in ConfigMaps, all files together (the build must stay < 1 MiB)
 DEFAULT_MAX_FILE = "100Mi"
 # The blobs step's own paths in the pod (the working directory and shared volume of the base).
 MANIFEST_MOUNT = "/app/blobs"
@@ -83,7 +85,8 @@ class Blobs:
 
 
 def split(app_files: dict[str, bytes], data: set[str], settings) -> tuple[dict[str, bytes], Blobs]:
-    """(the files that stay in ConfigMaps, the blobs): files of DATA above INLINE_MAX become blobs.
+    """(the files that stay in ConfigMaps, the blobs): the files of DATA beyond INLINE_BUDGET
+    (the smallest stay inline) become blobs.
 
     Code, requirements and the lock always stay in ConfigMaps: the install step reads them before
     any blob is fetched. A file above maxFileSize is refused, whatever brought it in."""
@@ -91,14 +94,16 @@ def split(app_files: dict[str, bytes], data: set[str], settings) -> tuple[dict[s
     big = {p: len(c) for p, c in app_files.items() if len(c) > limit}
     if big:
         _refuse(", ".join(f"{p} ({_mib(n)})" for p, n in sorted(big.items())), settings)
-    kept, blobs = {}, Blobs()
-    for path, content in app_files.items():
-        if path in data and len(content) > INLINE_MAX:
-            sha = hashlib.sha256(content).hexdigest()
-            blobs.entries.append(manifest.Entry(path, sha, len(content)))
-            blobs.data[blob_path(sha)] = content
-        else:
-            kept[path] = content
+    kept, blobs, inline = dict(app_files), Blobs(), 0
+    for path in sorted((p for p in app_files if p in data), key=lambda p: (len(app_files[p]), p)):
+        content = app_files[path]
+        if inline + len(content) <= INLINE_BUDGET:
+            inline += len(content)
+            continue
+        sha = hashlib.sha256(content).hexdigest()
+        blobs.entries.append(manifest.Entry(path, sha, len(content)))
+        blobs.data[blob_path(sha)] = content
+        del kept[path]
     stage(blobs.data)
     return kept, blobs
 
