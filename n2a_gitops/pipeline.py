@@ -157,7 +157,8 @@ def publish(request, *, out: Output | None = None, kernel=None, **options) -> Pu
     assert prepared.repo_root is not None  # prepared with need_repo=True: find_repo found the clone
     repo = GitOpsRepo(prepared.repo_root)
     budget = resolve_timeout(prepared.settings, request.push_timeout)
-    paths = app_paths(prepared.settings, prepared.app)
+    # The app's own paths, and the blobs its data needs (content-addressed: shared, never rewritten).
+    paths = app_paths(prepared.settings, prepared.app) + [p for p in prepared.files if p.startswith("blobs/")]
     # One lock from writing to pushing: another tab, the magic or a second process waits its turn.
     with repo.locked(budget, out):
         result.warnings += repo.recovered

@@ -226,7 +226,7 @@ def render_base(settings) -> dict[str, bytes]:
 def render_app(ctx: dict) -> dict[str, str]:
     """The overlay of one app: kustomization + patches (+ the proxy's configuration when the app
     has one); code files are added by the caller."""
-    ctx = _with_scaling(ctx)
+    ctx = _with_scaling({"blobs": None, **ctx})  # an app without large files renders as before
     route = "patch-httproute.yaml" if ctx["settings"].routing == "gateway" else "patch-ingress.yaml"
     names = ["kustomization.yaml", "patch-deployment.yaml", route, "patch-networkpolicy.yaml"]
     if ctx["scaling"]["enabled"]:

@@ -111,6 +111,9 @@ def _manifests(args, out):
             f"no app {args.target!r} in {root}/apps", "one of: " + (", ".join(known) or "(none published yet)")
         )
     out.step(f"building {app_dir} with kustomize")
+    from n2a_gitops.blobs.store import stage_from_repo
+
+    stage_from_repo(root, f"apps/{args.target}")  # its large files: the blobs step's file:// source
     return kustomize.build(app_dir)
 
 

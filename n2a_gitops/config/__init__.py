@@ -15,6 +15,7 @@ from n2a_gitops.errors import N2AError, UsageError
 
 SETTINGS_FILE = "n2a.yaml"
 DEFAULT_INDEX = "https://pypi.org/simple"
+DEFAULT_BLOB_SOURCE = "http://n2a-blobs.n2a-blobs.svc.cluster.local"
 DEFAULT_MAX_RESOURCES = {"cpu": "4", "memory": "16Gi", "gpu": 0, "replicas": 3}
 DEFAULT_QUOTA = {
     "requests.cpu": "16",
@@ -159,6 +160,11 @@ class Settings:
     # My apps may list everyone's apps (GET /n2a/apps?owner=all), not only the user's own.
     presets: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_PRESETS.items()})
     listAllApps: bool = False
+    # Large files (n2a_gitops/blobs/, docs/files.md "Large files"): the largest one file an app may
+    # ship (a quantity, default 100Mi), and the base URL of the admin's read-only, in-cluster server
+    # of the repo's blobs/ folder, which the pods' blobs step fetches from (no credential).
+    maxFileSize: str | int | None = None
+    blobSource: str = DEFAULT_BLOB_SOURCE
 
     @classmethod
     def from_dict(cls, data: dict, source: str = SETTINGS_FILE) -> Settings:

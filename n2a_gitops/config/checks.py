@@ -12,6 +12,7 @@ from typing import NoReturn
 from n2a_gitops.config import (
     ACCESS_IDENTITIES,
     ACCESS_KINDS,
+    DEFAULT_BLOB_SOURCE,
     DEFAULT_MAX_RESOURCES,
     REQUIREMENTS_MODES,
     ROUTINGS,
@@ -27,6 +28,7 @@ def check_settings(settings: Settings, source: str) -> None:
     def bad(message: str, fix: str | None) -> NoReturn:
         raise N2AError(f"{source}: {message}", fix)
 
+    check_blobs(settings, bad)
     if settings.routing not in ROUTINGS:
         bad(f"routing {settings.routing!r} is not one of {', '.join(ROUTINGS)}", "set routing: gateway (or ingress)")
     allowed = settings.accessAllowed
@@ -167,3 +169,18 @@ def check_presets(settings: Settings, source: str) -> None:
                 )
     if not isinstance(settings.listAllApps, bool):
         raise N2AError(f"{source}: listAllApps must be true or false", "set listAllApps: false")
+
+
+def check_blobs(settings: Settings, bad) -> None:
+    """maxFileSize is a positive quantity; blobSource an http(s) URL without credentials in it."""
+    from n2a_gitops import quantity
+
+    size = settings.maxFileSize
+    if size is not None and (not quantity.is_quantity(size) or quantity.parse(size) <= 0):
+        bad(f"maxFileSize {size!r} is not a positive quantity", "e.g. maxFileSize: 100Mi")
+    url = settings.blobSource
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?", url):
+        bad(
+            f"blobSource {url!r} is not an http(s) URL of the blob server (no user, query or fragment)",
+            f"e.g. blobSource: {DEFAULT_BLOB_SOURCE}",
+        )

@@ -110,6 +110,10 @@ def _container_env(pod: LocalPod, container: dict, init: bool) -> dict[str, str]
         env["PATH"] = f"{Path(uv.find_uv_bin()).parent}:{env['PATH']}"
         env.setdefault("UV_PYTHON", sys.executable)
         env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+        if "N2A_BLOB_SOURCE" in env:  # the blobs step fetches from the local copy of blobs/, not the cluster's server
+            from n2a_gitops.blobs.store import preview_source
+
+            env["N2A_BLOB_SOURCE"] = preview_source()
     else:
         cport = _container_port(container)
         env = {k: v if k in secret else _replace_port(v, cport, pod.port) for k, v in env.items()}

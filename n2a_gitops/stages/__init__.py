@@ -66,6 +66,7 @@ class Draft:
     # files.files
     app_files: dict = field(default_factory=dict)
     configmaps: list = field(default_factory=list)
+    blobs: Any = None  # blobs.store: data too large for the ConfigMaps, shipped as content-addressed blobs
     # overlay.render
     host: str = ""
     url: str = ""

@@ -13,12 +13,12 @@ from n2a_gitops.stages import Draft
 
 def convert(d: Draft) -> None:
     from n2a_gitops import runtimes
+    from n2a_gitops.blobs import store as blob_store
     from n2a_gitops.kernel import notebook_env
     from n2a_gitops.lifecycle import app_names
     from n2a_gitops.notebook import convert as nbconv
     from n2a_gitops.notebook import includes, reads
     from n2a_gitops.pod import secretrefs
-    from n2a_gitops.stages.files import MAX_FILE
 
     nb_path, settings = d.request.notebook, d.settings
     # The kernel's environment is asked in the background (a subprocess, cached) while nbconvert works.
@@ -26,7 +26,9 @@ def convert(d: Draft) -> None:
     d.included = includes.collect(d.request.include, nb_path, d.limits)
     d.out.step(f"converting {nb_path.name} with nbconvert")
     d.converted = converted = nbconv.convert(nb_path, d.included, d.limits)
-    d.read = reads.find(converted, nb_path, d.included, d.limits, MAX_FILE)  # files the code reads beside it
+    # Files the code reads beside it; one above maxFileSize is refused (exit 3) before any work.
+    d.read = reads.find(converted, nb_path, d.included, d.limits, blob_store.max_file_size(settings))
+    blob_store.refuse_too_large(d.read.entries, settings)
     d.included = {**d.read.ship, **d.included}
     d.warnings += converted.warnings + d.read.warnings
     d.notes += d.read.notes

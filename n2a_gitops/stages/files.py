@@ -15,6 +15,7 @@ MAX_FILE = 1024 * 1024 - 4096
 
 
 def files(d: Draft) -> None:
+    from n2a_gitops.blobs import store as blob_store
     from n2a_gitops.deps import conda
 
     launch, converted = d.launch, d.converted
@@ -30,6 +31,8 @@ def files(d: Draft) -> None:
         d.app_files[conda.SHIPPED] = d.conda_env.render().encode()
     if d.lock:
         d.app_files[LOCK_FILE] = d.lock[0]
+    # Large data becomes content-addressed blobs, so the ConfigMaps (and the build) stay small.
+    d.app_files, d.blobs = blob_store.split(d.app_files, set(d.extra), d.settings)
     d.configmaps = configmaps(d.app_files)
 
 

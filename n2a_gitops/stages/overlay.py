@@ -17,6 +17,7 @@ def render(d: Draft) -> None:
     ctx = context(d)
     d.files = {f"{folder}/{k}": v.encode() for k, v in templates.render_app(ctx).items()}
     d.files.update({f"{folder}/src/{p}": c for p, c in d.app_files.items()})
+    d.files.update(d.blobs.files(folder))
     d.files[f"{folder}/notebook.ipynb"] = d.source_notebook
     if not settings.applicationSet:
         d.application_path = application_file(d.app)
@@ -49,6 +50,7 @@ def context(d: Draft) -> dict:
         "tolerations": d.resources.tolerations,
         "probes": probes(launch),
         "configmaps": d.configmaps,
+        "blobs": d.blobs.context(),
         "host": host,
         "url": d.url,
         "tls_secret": settings.tlsSecret if not settings.tlsIssuer else f"{app}-tls",

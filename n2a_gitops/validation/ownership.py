@@ -116,7 +116,8 @@ def check_changes(root: Path, rev: str, changed: list[str], actor: str, settings
                 "only the app's owner or an admin (admins: in n2a.yaml) may change or delete it",
             )
         )
-    admin_paths = [p for p in changed if app_of(p) is None]
+    # blobs/ is content-addressed: anyone may add one; validate checks each is its hash (validation/checks/blobs.py).
+    admin_paths = [p for p in changed if app_of(p) is None and not p.startswith("blobs/")]
     if CODEOWNERS in admin_paths and _codeowners_own_lines_only(before, now, actor, settings):
         admin_paths.remove(CODEOWNERS)
     for path in admin_paths:

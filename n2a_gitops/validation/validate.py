@@ -178,6 +178,9 @@ def validate_repo(
     problems += _check_apps(
         root, settings, selected, crds, project, notes, conflicts=not apps, batch=batch, schemas=schemas
     )
+    from n2a_gitops.validation.checks import blobs as blob_check  # each blob named by its hash, each reference there
+
+    problems += blob_check.problems(root, None if everything else selected)
     return most_specific(problems)
 
 

@@ -165,7 +165,9 @@ def folder_problems(root: Path, app: str, rendered: set[str] | None, recovered: 
     """Every file in the app's folder must be one n2a writes (or an allowed extra ConfigMap's)."""
     folder = app_dir(app)
     top = root / folder
-    allowed = set(rendered or ()) | {"notebook.ipynb"}
+    allowed = (
+        set(rendered or ()) | {"notebook.ipynb"} | ({"blobs.json"} if recovered and recovered.ctx["blobs"] else set())
+    )
     code = extra = None
     if recovered is not None:
         code = {f["source"] for cm in recovered.ctx["configmaps"] for f in cm["files"]}

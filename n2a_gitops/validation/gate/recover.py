@@ -148,8 +148,8 @@ def _configmaps(kustomization: dict, pod: dict, folder: Path, app_container: dic
     for gen in _list(kustomization.get("configMapGenerator"), "configMapGenerator"):
         gen = _dict(gen, "a configMapGenerator entry")
         name = _str(gen.get("name"), "a configMapGenerator name")
-        if name == "access":
-            continue  # rendered from the access choice
+        if name in ("access", "blobs"):
+            continue  # rendered from the access choice, and from blobs.json
         files = [_str(f, "a generator file").partition("=") for f in _list(gen.get("files"), "files")]
         if CODE_MAP.match(name):
             paths = items.get(name, {})
@@ -275,6 +275,7 @@ def recover(settings, app: str, root: Path, load) -> Recovered:
         "proxy": access_mod.proxy_context(access, host, CONTAINER_PORT),
         "conda": {"command": conda.get("command")} if isinstance(conda, dict) else None,
         "scaling": scaling,
+        "blobs": _blobs(kustomization, folder),
     }
     return Recovered(ctx, extra)
 
@@ -291,6 +292,17 @@ def _scaling(settings, app: str, annotation, replicas) -> dict:
     except Exception as exc:  # UsageError: scale to zero is off in n2a.yaml, or a bad idle time
         raise Refused("scaling-not-rendered", str(getattr(exc, "message", exc)), "re-publish the app") from None
     return scaling_mod.context(settings, app, scaling, replicas)
+
+
+def _blobs(kustomization: dict, folder: Path) -> dict | None:
+    """The large files' context, from blobs.json when the kustomization generates its ConfigMap."""
+    from n2a_gitops.validation.checks import blobs as check
+
+    names = [g.get("name") for g in kustomization.get("configMapGenerator") or () if isinstance(g, dict)]
+    try:
+        return check.recovered_context(folder) if "blobs" in names else None
+    except ValueError as exc:
+        raise Refused("blob-manifest", f"blobs.json: {exc}") from None
 
 
 def _notify_triggers() -> tuple:

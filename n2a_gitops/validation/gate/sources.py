@@ -27,7 +27,7 @@ KEYS = {
 RESOURCES = {"../_base", "externalsecret.yaml", "interceptorroute.yaml", "scaledobject.yaml"}  # render.render_app
 HELM = {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}
 REMOTE = re.compile(r"(://|^git@|\?ref=|^github\.com/|^gitlab\.com/|^bitbucket\.org/|\?version=|//)")
-LOCAL_FILE = re.compile(r"^(src|access|config)/[^/]+(/[^/]+)*$|^[A-Za-z0-9._-]+\.yaml$")
+LOCAL_FILE = re.compile(r"^(src|access|config)/[^/]+(/[^/]+)*$|^[A-Za-z0-9._-]+\.yaml$|^blobs\.json$")
 BLOCKING = {"remote-source", "helm", "symlink", "yaml", "overlay-shape"}  # not built at all
 FIX = "re-publish the app with `n2a publish`: its kustomization names only ../_base and its own files"
 
