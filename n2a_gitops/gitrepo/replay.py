@@ -87,7 +87,9 @@ class RepoReplay(RepoRecovery):
                 else:
                     lost.append((app, other))
             if lost:
-                if all(app_of(p) in {a for a, _ in lost} for p in ours):
+                # Blobs are content-addressed (blobs/sha256/..): a set-aside commit's blobs are
+                # its app's data, owned by no app and never rewritten, so they do not block it.
+                if all(app_of(p) in {a for a, _ in lost} or p.startswith("blobs/") for p in ours):
                     app, other = lost[0]
                     result.commits[commit] = None
                     result.superseded.append(
