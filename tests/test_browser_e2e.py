@@ -249,18 +249,47 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         wait_until(lambda: git(bare, "rev-parse", "main").strip() == head, 90, "the push to reach the remote")
         page.screenshot(path=str(ARTIFACTS / "after-push.png"))
 
-        # Publishing it again: the dialog says that empty fields would change who may open it
-        # and its resources (back to the platform's defaults), before anything is written.
+        # Publishing it again (issue 17): the dialog starts from what the app has, so leaving the
+        # fields alone keeps who may open it, its secret and its size; a change shows as a change.
         page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
         page.locator(".jp-Dialog .jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
-        assert page.locator(".jp-Dialog .jp-n2a-changes").count() == 0  # greeter-jane is not published
+        assert page.locator(".jp-Dialog .jp-n2a-changes, .jp-Dialog .jp-n2a-keeps").count() == 0  # not published
         page.locator(".jp-Dialog input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        keeps = page.locator(".jp-Dialog .jp-n2a-keeps")
+        keeps.wait_for(state="visible")
+        assert keeps.inner_text() == (
+            "hello-world-jane is already published; this publish keeps who may open it, its secrets and its size."
+        )
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator(".jp-n2a-access").inner_text() == "only jane@example.com"
+        assert dialog.locator("select.jp-n2a-access-kind").input_value() == "users"
+        assert dialog.locator("input.jp-n2a-access-names").input_value() == "jane@example.com"
+        assert dialog.locator("select.jp-n2a-size").input_value() == "custom"
+        assert dialog.locator("input.jp-n2a-memory").input_value() == "4Gi"
+        assert dialog.locator("input.jp-n2a-secret-name").input_value() == "API_KEY"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 4 GiB memory"
+        page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog-republish.png"))
+        # Commit it unchanged: the app keeps jane alone (the dialog sent no access of its own).
+        if "check" in KEYS:
+            dialog.locator("input.jp-n2a-check").uncheck()
+        page.locator(".jp-Dialog-button", has_text="Commit only").click()
+        page.locator(".Toastify__toast", has_text="is unchanged").wait_for(state="visible")
+        assert git(clone, "rev-parse", "HEAD").strip() == head
+        emails = git(clone, "show", f"HEAD:{app_dir}/access/authenticated-emails.txt")
+        assert [line for line in emails.splitlines() if not line.startswith("#")] == ["jane@example.com"]
+        # A change the user makes is shown as one, before anything is written.
+        page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
+        page.locator(".jp-Dialog .jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
+        page.locator(".jp-Dialog input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        page.locator(".jp-Dialog .jp-n2a-keeps").wait_for(state="visible")
+        page.locator(".jp-Dialog select.jp-n2a-access-kind").select_option("authenticated")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         changes = page.locator(".jp-Dialog .jp-n2a-changes")
         changes.wait_for(state="visible")
         assert changes.inner_text() == (
-            "hello-world-jane is already published: this publish changes who may open it "
-            "(now only jane@example.com) and its size (now 1 CPU, 4 GiB memory)."
+            "hello-world-jane is already published; this publish changes access: users:jane@example.com → authenticated."
         )
         page.locator(".jp-Dialog-button", has_text="Cancel").click()
         page.locator(".jp-Dialog").wait_for(state="detached")

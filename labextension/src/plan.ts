@@ -6,7 +6,7 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, N2AError } from './api';
+import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, ISecretRef, N2AError } from './api';
 import { ACCESS_WORDS, accessWords, IPlanChoice, ISecretRow, presetOf, RESOURCE_KEYS, splitAccess } from './choice';
 import { details } from './details';
 import { cpuWords, el, inFieldTerms, input, memoryWords, sizeWords } from './dom';
@@ -22,6 +22,14 @@ export interface IPlanView {
   accepts: (key: string) => boolean; // the request keys the server accepts
   published: IAppRow[]; // the user's apps committed in the clone, to compare with
   anyway: boolean; // the user pressed Publish once with these warnings: the next press publishes
+}
+
+/** A secret reference as `--secret-env` spells it: NAME=SECRET/KEY, or NAME=KEY[#PROPERTY]. */
+function secretItem(ref: ISecretRef): string {
+  if (ref.remote) {
+    return `${ref.env}=${ref.remote}${ref.property ? `#${ref.property}` : ''}`;
+  }
+  return `${ref.env}=${ref.secret}/${ref.key}`;
 }
 
 export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> {
@@ -162,8 +170,30 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     return box;
   }
 
-  /** Re-publishing an app: say what this publish changes about who may open it or its size. */
+  /** Re-publishing an app: say what this publish changes about who may open it, its secrets or
+   *  its size, each as "before → after"; or that it keeps them. */
   private changes(parent: HTMLElement, plan: IPublishResult): void {
+    if (plan.current) {
+      const before = plan.current;
+      const changed: string[] = [];
+      if ((before.access ?? '') !== (plan.access ?? '')) {
+        changed.push(`access: ${before.access || '(none)'} → ${plan.access}`);
+      }
+      const refs = (plan.secret_env ?? []).map(secretItem);
+      if (JSON.stringify([...before.secret_env].sort()) !== JSON.stringify([...refs].sort())) {
+        changed.push(`secrets: ${before.secret_env.join(', ') || '(none)'} → ${refs.join(', ') || '(none)'}`);
+      }
+      const was = sizeWords(before.resources);
+      const will = sizeWords(plan.resources);
+      if (was !== will) {
+        changed.push(`size: ${was} → ${will}`);
+      }
+      const text = changed.length
+        ? `${plan.app} is already published; this publish changes ${changed.join('; ')}.`
+        : `${plan.app} is already published; this publish keeps who may open it, its secrets and its size.`;
+      parent.appendChild(el('p', text, changed.length ? 'jp-n2a-changes' : 'jp-n2a-keeps'));
+      return;
+    }
     const now = this.view.published.find(r => r.app === plan.app);
     if (!now) {
       return;
@@ -369,7 +399,10 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       memory: amount('memory'),
       gpu: amount('gpu'),
       replicas: amount('replicas'),
-      check: this.checkBox ? this.checkBox.checked : previous.check
+      check: this.checkBox ? this.checkBox.checked : previous.check,
+      include: previous.include,
+      idle: previous.idle,
+      alwaysOn: previous.alwaysOn
     };
   }
 }
