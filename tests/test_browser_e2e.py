@@ -155,6 +155,7 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert dialog.locator("input.jp-n2a-access-names").is_hidden()
         assert dialog.locator(".jp-n2a-access").inner_text() == "anyone who signs in"
         assert dialog.locator(".jp-n2a-max-memory").text_content() == "max 16Gi"
+        assert dialog.locator(".jp-n2a-idle-fields").count() == 0  # n2a.yaml does not scale to zero
         assert dialog.locator(".jp-n2a-max-gpu").text_content() == "none on this platform"
         assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 1 GiB memory"  # the platform default
         assert dialog.locator(".jp-n2a-brought-in li").text_content() == "helpers.py (by %run in code cell 1)"

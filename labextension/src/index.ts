@@ -211,6 +211,8 @@ async function publishNotebook(
   if (plan) {
     adopt(plan); // My apps' "Publish again" too: the plan's current values win over the row's
     planned = JSON.stringify(request(current, false));
+  } else {
+    origin = defaultKept(null, info); // what the user types before a plan succeeds is theirs to keep
   }
   let anyway = false; // the user pressed publish once with the plan's warnings shown
   let published: api.IPublishResult | null = null;

@@ -6,9 +6,11 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, ISecretRef, N2AError } from './api';
+import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, N2AError } from './api';
+import { changes } from './changes';
 import { ACCESS_WORDS, accessWords, IPlanChoice, ISecretRow, presetOf, RESOURCE_KEYS, splitAccess } from './choice';
 import { details } from './details';
+import { fileChecklist, idleChoice, IFileChecklist, IIdleChoice } from './fields';
 import { cpuWords, el, inFieldTerms, input, memoryWords, sizeWords } from './dom';
 
 /** What the dialog shows besides the form. */
@@ -24,14 +26,6 @@ export interface IPlanView {
   anyway: boolean; // the user pressed Publish once with these warnings: the next press publishes
 }
 
-/** A secret reference as `--secret-env` spells it: NAME=SECRET/KEY, or NAME=KEY[#PROPERTY]. */
-function secretItem(ref: ISecretRef): string {
-  if (ref.remote) {
-    return `${ref.env}=${ref.remote}${ref.property ? `#${ref.property}` : ''}`;
-  }
-  return `${ref.env}=${ref.secret}/${ref.key}`;
-}
-
 export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> {
   private nameInput: HTMLInputElement;
   private frameworkSelect: HTMLSelectElement;
@@ -41,6 +35,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
   private sizeSelect: HTMLSelectElement | null = null;
   private amounts: { [key: string]: HTMLInputElement } = {};
   private checkBox: HTMLInputElement | null = null;
+  private files: IFileChecklist | null = null;
+  private idle: IIdleChoice | null = null;
 
   constructor(private view: IPlanView) {
     super();
@@ -86,6 +82,14 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     }
     if (view.accepts('secret_env')) {
       this.secretFields(form, choice.secretEnv);
+    }
+    if (plan?.data_files?.length) {
+      this.files = fileChecklist(plan.data_files, choice.include, view.accepts('include'));
+      form.appendChild(this.files.node);
+    }
+    if (info.scaleToZero && (view.accepts('idle') || view.accepts('always_on'))) {
+      this.idle = idleChoice(choice, info.idleAfter ?? '', view.accepts('idle'), view.accepts('always_on'));
+      form.appendChild(this.idle.node);
     }
     if (view.accepts('check')) {
       const label = el('label', undefined, 'jp-n2a-check-label');
@@ -166,48 +170,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       problems ? 'jp-n2a-problems jp-n2a-has-problems' : 'jp-n2a-problems'
     );
     box.appendChild(summary);
-    this.changes(box, plan);
+    changes(box, plan, this.view.published);
     return box;
-  }
-
-  /** Re-publishing an app: say what this publish changes about who may open it, its secrets or
-   *  its size, each as "before → after"; or that it keeps them. */
-  private changes(parent: HTMLElement, plan: IPublishResult): void {
-    if (plan.current) {
-      const before = plan.current;
-      const changed: string[] = [];
-      if ((before.access ?? '') !== (plan.access ?? '')) {
-        changed.push(`access: ${before.access || '(none)'} → ${plan.access}`);
-      }
-      const refs = (plan.secret_env ?? []).map(secretItem);
-      if (JSON.stringify([...before.secret_env].sort()) !== JSON.stringify([...refs].sort())) {
-        changed.push(`secrets: ${before.secret_env.join(', ') || '(none)'} → ${refs.join(', ') || '(none)'}`);
-      }
-      const was = sizeWords(before.resources);
-      const will = sizeWords(plan.resources);
-      if (was !== will) {
-        changed.push(`size: ${was} → ${will}`);
-      }
-      const text = changed.length
-        ? `${plan.app} is already published; this publish changes ${changed.join('; ')}.`
-        : `${plan.app} is already published; this publish keeps who may open it, its secrets and its size.`;
-      parent.appendChild(el('p', text, changed.length ? 'jp-n2a-changes' : 'jp-n2a-keeps'));
-      return;
-    }
-    const now = this.view.published.find(r => r.app === plan.app);
-    if (!now) {
-      return;
-    }
-    const changed: string[] = [];
-    if (now.access && plan.access && now.access !== plan.access) {
-      changed.push(`who may open it (now ${now.access_words || now.access})`);
-    }
-    if (now.resources && plan.resources && sizeWords(now.resources) !== sizeWords(plan.resources)) {
-      changed.push(`its size (now ${sizeWords(now.resources)})`);
-    }
-    if (changed.length) {
-      parent.appendChild(el('p', `${plan.app} is already published: this publish changes ${changed.join(' and ')}.`, 'jp-n2a-changes'));
-    }
   }
 
   /** Who may open the app: only the kinds the platform can honour for this user. */
@@ -400,9 +364,9 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       gpu: amount('gpu'),
       replicas: amount('replicas'),
       check: this.checkBox ? this.checkBox.checked : previous.check,
-      include: previous.include,
-      idle: previous.idle,
-      alwaysOn: previous.alwaysOn
+      include: this.files ? this.files.include() : previous.include,
+      idle: this.idle ? this.idle.idle() : previous.idle,
+      alwaysOn: this.idle ? this.idle.alwaysOn() : previous.alwaysOn
     };
   }
 }
