@@ -1,6 +1,6 @@
 // What the user chooses in the publish dialog, and the words the dialog describes an app in:
 // who may open it, its size by preset name. Shared by the dialog (plan.ts) and index.ts.
-import { ICurrent, IPreset, IPublishResult, IRepoInfo, IResources } from './api';
+import { IAppRow, ICurrent, IPreset, IPublishResult, IRepoInfo, IResources } from './api';
 
 /** One "NAME = reference" row of the Secrets table, as typed. */
 export interface ISecretRow {
@@ -150,4 +150,26 @@ export function keptDiffer(a: IKeptChoice, b: IKeptChoice): Set<string> {
     differ.add('resources');
   }
   return differ;
+}
+
+/** The choices an app has now (My apps' "Publish again"): its name, access and size. */
+export function choiceFromRow(row: IAppRow, presets: IPreset[], check: boolean): IPlanChoice {
+  const suffix = `-${row.owner}`;
+  const preset = presetOf(row.resources, presets);
+  const limits = row.resources?.limits ?? {};
+  return {
+    name: row.owner && row.app.endsWith(suffix) ? row.app.slice(0, -suffix.length) : row.app,
+    framework: row.framework ?? '',
+    access: row.access ?? '',
+    secretEnv: [],
+    size: preset || 'custom',
+    cpu: preset ? '' : String(limits.cpu ?? ''),
+    memory: preset ? '' : String(limits.memory ?? ''),
+    gpu: '',
+    replicas: row.resources?.replicas !== undefined && row.resources.replicas !== 1 ? String(row.resources.replicas) : '',
+    check,
+    include: [],
+    idle: '',
+    alwaysOn: false
+  };
 }

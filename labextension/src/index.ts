@@ -16,7 +16,7 @@ import * as api from './api';
 import { explain } from './dom';
 import { followDeployment } from './follow';
 import { MyAppsPanel, PANEL_ID } from './myapps';
-import { defaultKept, IKeptChoice, initialChoice, IPlanChoice, keptDiffer, keptFromCurrent, presetOf } from './choice';
+import { choiceFromRow, defaultKept, IKeptChoice, initialChoice, IPlanChoice, keptDiffer, keptFromCurrent } from './choice';
 import { PlanBody } from './plan';
 
 const COMMAND = 'n2a:publish';
@@ -51,28 +51,6 @@ async function openGitPanel(app: JupyterFrontEnd, browser: IDefaultFileBrowser |
 /** "2" -> 2; anything that is not a whole number goes as typed, for the server to explain. */
 function whole(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
-}
-
-/** The choices an app has now (My apps' "Publish again"): its name, access and size. */
-function choiceFromRow(row: api.IAppRow, presets: api.IPreset[], check: boolean): IPlanChoice {
-  const suffix = `-${row.owner}`;
-  const preset = presetOf(row.resources, presets);
-  const limits = row.resources?.limits ?? {};
-  return {
-    name: row.owner && row.app.endsWith(suffix) ? row.app.slice(0, -suffix.length) : row.app,
-    framework: row.framework ?? '',
-    access: row.access ?? '',
-    secretEnv: [],
-    size: preset || 'custom',
-    cpu: preset ? '' : String(limits.cpu ?? ''),
-    memory: preset ? '' : String(limits.memory ?? ''),
-    gpu: '',
-    replicas: row.resources?.replicas !== undefined && row.resources.replicas !== 1 ? String(row.resources.replicas) : '',
-    check,
-    include: [],
-    idle: '',
-    alwaysOn: false
-  };
 }
 
 async function publishNotebook(
