@@ -155,6 +155,7 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         assert dialog.locator("input.jp-n2a-access-names").is_hidden()
         assert dialog.locator(".jp-n2a-access").inner_text() == "anyone who signs in"
         assert dialog.locator(".jp-n2a-max-memory").text_content() == "max 16Gi"
+        assert dialog.locator(".jp-n2a-idle-fields").count() == 0  # n2a.yaml does not scale to zero
         assert dialog.locator(".jp-n2a-max-gpu").text_content() == "none on this platform"
         assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 1 GiB memory"  # the platform default
         assert dialog.locator(".jp-n2a-brought-in li").text_content() == "helpers.py (by %run in code cell 1)"
@@ -249,18 +250,55 @@ def test_publish_as_app_then_push_from_the_git_panel(browser, lab):
         wait_until(lambda: git(bare, "rev-parse", "main").strip() == head, 90, "the push to reach the remote")
         page.screenshot(path=str(ARTIFACTS / "after-push.png"))
 
-        # Publishing it again: the dialog says that empty fields would change who may open it
-        # and its resources (back to the platform's defaults), before anything is written.
+        # Publishing it again (issue 17): the dialog starts from what the app has, so leaving the
+        # fields alone keeps who may open it, its secret and its size; a change shows as a change.
         page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
         page.locator(".jp-Dialog .jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
-        assert page.locator(".jp-Dialog .jp-n2a-changes").count() == 0  # greeter-jane is not published
+        assert page.locator(".jp-Dialog .jp-n2a-changes, .jp-Dialog .jp-n2a-keeps").count() == 0  # not published
         page.locator(".jp-Dialog input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        keeps = page.locator(".jp-Dialog .jp-n2a-keeps")
+        keeps.wait_for(state="visible")
+        assert keeps.inner_text() == (
+            "hello-world-jane is already published; this publish keeps who may open it, its secrets and its size."
+        )
+        dialog = page.locator(".jp-Dialog .jp-n2a-plan")
+        assert dialog.locator(".jp-n2a-access").inner_text() == "only jane@example.com"
+        assert dialog.locator("select.jp-n2a-access-kind").input_value() == "users"
+        assert dialog.locator("input.jp-n2a-access-names").input_value() == "jane@example.com"
+        assert dialog.locator("select.jp-n2a-size").input_value() == "custom"
+        assert dialog.locator("input.jp-n2a-memory").input_value() == "4Gi"
+        assert dialog.locator("input.jp-n2a-secret-name").input_value() == "API_KEY"
+        assert dialog.locator(".jp-n2a-resources").inner_text() == "1 CPU, 4 GiB memory"
+        page.locator(".jp-Dialog-content").screenshot(path=str(ARTIFACTS / "publish-dialog-republish.png"))
+        # Commit it unchanged: the app keeps jane alone (the dialog sent no access of its own).
+        if "check" in KEYS:
+            dialog.locator("input.jp-n2a-check").uncheck()
+        page.locator(".jp-Dialog-button", has_text="Commit only").click()
+        # Nothing to commit, or only the notebook's metadata (JupyterLab saves it before a publish,
+        # adding language_info once the kernel has started): either way, access stays as it was.
+        unchanged = page.locator(".Toastify__toast", has_text="is unchanged")
+        wait_until(lambda: unchanged.count() or git(clone, "rev-parse", "HEAD").strip() != head, 90, "the commit")
+        first, head = head, git(clone, "rev-parse", "HEAD").strip()
+        emails = git(clone, "show", f"HEAD:{app_dir}/access/authenticated-emails.txt")
+        assert [line for line in emails.splitlines() if not line.startswith("#")] == ["jane@example.com"]
+        assert git(clone, "diff", "--name-only", first, "HEAD", "--", f"{app_dir}/access").strip() == ""
+        deployment = next(d for d in kustomize.build(clone / app_dir) if d["kind"] == "Deployment")
+        container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "app")
+        assert container["resources"]["limits"]["memory"] == "4Gi"  # the size is kept too
+        assert any(e["name"] == "API_KEY" for e in container["env"])  # and the secret
+        # A change the user makes is shown as one, before anything is written.
+        page.locator(".jp-NotebookPanel .jp-n2a-toolbar-button").first.click()
+        page.locator(".jp-Dialog .jp-n2a-app", has_text="greeter-jane").wait_for(state="visible")
+        page.locator(".jp-Dialog input.jp-n2a-name").fill("Hello World")
+        page.locator(".jp-Dialog-button", has_text="Update plan").click()
+        page.locator(".jp-Dialog .jp-n2a-keeps").wait_for(state="visible")
+        page.locator(".jp-Dialog select.jp-n2a-access-kind").select_option("authenticated")
         page.locator(".jp-Dialog-button", has_text="Update plan").click()
         changes = page.locator(".jp-Dialog .jp-n2a-changes")
         changes.wait_for(state="visible")
         assert changes.inner_text() == (
-            "hello-world-jane is already published: this publish changes who may open it "
-            "(now only jane@example.com) and its size (now 1 CPU, 4 GiB memory)."
+            "hello-world-jane is already published; this publish changes access: users:jane@example.com → authenticated."
         )
         page.locator(".jp-Dialog-button", has_text="Cancel").click()
         page.locator(".jp-Dialog").wait_for(state="detached")

@@ -51,17 +51,25 @@ def lab(tmp_path):
         # Already on the remote: bob's app (never shown to jane) and jane's app that crashes.
         write_notebook(tmp_path / "nb" / "shop.ipynb", CRASHING)
         for owner in ("bob", "jane"):
-            run(
-                sys.executable,
-                "-m",
-                "n2a_gitops",
-                "publish",
-                str(tmp_path / "nb" / "shop.ipynb"),
-                "--repo",
-                str(clone),
-                "--owner",
-                owner,
-                "--quiet",
+            # Each as its owner, signed in: n2a refuses --owner for someone other than the hub user.
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "n2a_gitops",
+                    "publish",
+                    str(tmp_path / "nb" / "shop.ipynb"),
+                    "--repo",
+                    str(clone),
+                    "--owner",
+                    owner,
+                    "--quiet",
+                ],
+                cwd=tmp_path,
+                env={**env, "JUPYTERHUB_USER": owner},
+                check=True,
+                capture_output=True,
+                text=True,
             )
         run("git", "-C", str(clone), "push", "-q", "origin", "main")
         server = jupyter_server.start(root, env, tmp_path / "jupyterlab.log", lab=True, timeout=120)

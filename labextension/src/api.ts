@@ -53,6 +53,26 @@ export interface IPublishResult {
   brought_in?: { path: string; by: string }[]; // files %run brings in
   environment?: { description?: string }; // where imports were resolved (newer servers)
   check?: { passed?: boolean; seconds?: number; status?: number } | null; // with check: the run
+  current?: ICurrent | null; // the app as published before this publish (null: a new app)
+  data_files?: IDataFile[]; // files the code reads, and the others of the notebook's folder
+}
+
+/** What a published app has now (n2a_gitops/stages/current.py): re-publishing starts from it. */
+export interface ICurrent {
+  path: string;
+  access: string | null;
+  resources: IResources;
+  secret_env: string[]; // "NAME=SECRET/KEY" (or "NAME=KEY" with a secret store)
+  kept: string[]; // what the request left out and so kept: "access", "resources", "secret_env"
+}
+
+/** A file the code reads (docs/files.md): shipped, included, missing, ... or available to add. */
+export interface IDataFile {
+  path: string; // relative to the notebook's folder
+  cell: string; // e.g. "code cell 3"; '' for an available file
+  status: 'shipped' | 'included' | 'missing' | 'outside' | 'folder' | 'too-large' | 'available';
+  bytes: number | null;
+  how: string;
 }
 
 /** GET /n2a/repo: the GitOps clone the server will publish into. */
@@ -73,6 +93,8 @@ export interface IRepoInfo {
   resources?: IResources; // the platform's defaults
   secretStore?: string; // set: secret references are store keys; empty: SECRET/KEY
   secretsAllowed?: string[]; // what an app may read: globs with {app} and {owner}
+  scaleToZero?: boolean; // the platform stops idle apps (KEDA)
+  idleAfter?: string; // the platform's default idle time, e.g. "15m"
 }
 
 /** Where an app is on its way to live (n2a_gitops/jupyter/app_state.py). */
@@ -147,6 +169,9 @@ export interface IPublishOptions {
   gpu?: number | string; // a string only when it is not a whole number: the server says why
   replicas?: number | string;
   check?: boolean; // sent only when the server lists it among its options
+  include?: string[]; // extra files, relative to the Jupyter root
+  idle?: string; // scale to zero: stop after this long without visitors
+  always_on?: boolean; // scale to zero: keep the pod
   push?: boolean; // publish and deploy: commit, then push with `--push`'s retries
 }
 

@@ -16,7 +16,7 @@ import * as api from './api';
 import { explain } from './dom';
 import { followDeployment } from './follow';
 import { MyAppsPanel, PANEL_ID } from './myapps';
-import { initialChoice, IPlanChoice, presetOf } from './choice';
+import { choiceFromRow, defaultKept, IKeptChoice, initialChoice, IPlanChoice, keptDiffer, keptFromCurrent } from './choice';
 import { PlanBody } from './plan';
 
 const COMMAND = 'n2a:publish';
@@ -53,25 +53,6 @@ function whole(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
-/** The choices an app has now (My apps' "Publish again"): its name, access and size. */
-function choiceFromRow(row: api.IAppRow, presets: api.IPreset[], check: boolean): IPlanChoice {
-  const suffix = `-${row.owner}`;
-  const preset = presetOf(row.resources, presets);
-  const limits = row.resources?.limits ?? {};
-  return {
-    name: row.owner && row.app.endsWith(suffix) ? row.app.slice(0, -suffix.length) : row.app,
-    framework: row.framework ?? '',
-    access: row.access ?? '',
-    secretEnv: [],
-    size: preset || 'custom',
-    cpu: preset ? '' : String(limits.cpu ?? ''),
-    memory: preset ? '' : String(limits.memory ?? ''),
-    gpu: '',
-    replicas: row.resources?.replicas !== undefined && row.resources.replicas !== 1 ? String(row.resources.replicas) : '',
-    check
-  };
-}
-
 async function publishNotebook(
   app: JupyterFrontEnd,
   browser: IDefaultFileBrowser | null,
@@ -99,6 +80,12 @@ async function publishNotebook(
   const pushable = Boolean(info.service) || (accepts('push') && (platform?.push.possible ?? false));
   const presets = platform?.presets ?? [];
   let detected: string | null = null;
+  const folder = notebook.includes('/') ? notebook.slice(0, notebook.lastIndexOf('/') + 1) : '';
+  // What the app has before this publish (its current access, secrets and size; the platform's
+  // defaults for a new app). Only what the user changed from it is sent: the server keeps the
+  // rest, so re-publishing never changes who may open an app by accident.
+  let origin: IKeptChoice | null = null;
+  let originApp: string | null = null;
   const request = (choice: IPlanChoice | null, publishing: boolean, push = false): api.IPublishOptions => {
     const body: api.IPublishOptions = { notebook };
     if (info.repo !== null) {
@@ -113,26 +100,46 @@ async function publishNotebook(
     if (choice.framework && choice.framework !== detected) {
       body.framework = choice.framework;
     }
-    if (accepts('access') && choice.access) {
+    const changed = origin ? keptDiffer(choice, origin) : new Set(['access', 'secret_env', 'resources']);
+    if (accepts('access') && choice.access && changed.has('access')) {
       body.access = choice.access;
     }
-    if (accepts('secret_env') && choice.secretEnv.length) {
-      body.secret_env = choice.secretEnv.map(row => `${row.name}=${row.ref}`);
+    if (accepts('secret_env') && changed.has('secret_env') && (choice.secretEnv.length || origin?.secretEnv.length)) {
+      body.secret_env = choice.secretEnv.map(row => `${row.name}=${row.ref}`); // [] removes them all
     }
     const preset = presets.find(p => p.name === choice.size);
-    const cpu = preset ? preset.cpu : choice.size === 'custom' ? choice.cpu : '';
-    const memory = preset ? preset.memory : choice.size === 'custom' ? choice.memory : '';
+    const platform_ = info.resources?.limits ?? {};
+    const back = choice.size === '' && changed.has('resources') && origin !== null && origin.size !== ''; // back to the default
+    const resized = changed.has('resources');
+    const cpu = !resized ? '' : preset ? preset.cpu : choice.size === 'custom' ? choice.cpu : back ? String(platform_.cpu ?? '') : '';
+    const memory = !resized
+      ? ''
+      : preset
+        ? preset.memory
+        : choice.size === 'custom'
+          ? choice.memory
+          : back
+            ? String(platform_.memory ?? '')
+            : '';
     if (accepts('cpu') && cpu) {
       body.cpu = cpu;
     }
     if (accepts('memory') && memory) {
       body.memory = memory;
     }
-    if (choice.size === 'custom' && accepts('gpu') && choice.gpu) {
+    if (resized && choice.size === 'custom' && accepts('gpu') && choice.gpu) {
       body.gpu = whole(choice.gpu);
     }
-    if (choice.size === 'custom' && accepts('replicas') && choice.replicas) {
+    if (resized && choice.size === 'custom' && accepts('replicas') && choice.replicas) {
       body.replicas = whole(choice.replicas);
+    }
+    if (accepts('include') && choice.include.length) {
+      body.include = choice.include.map(path => folder + path); // the server takes root-relative paths
+    }
+    if (info.scaleToZero && choice.alwaysOn && accepts('always_on')) {
+      body.always_on = true;
+    } else if (info.scaleToZero && choice.idle && choice.idle !== info.idleAfter && accepts('idle')) {
+      body.idle = choice.idle;
     }
     if (publishing && accepts('check') && choice.check) {
       body.check = true; // the check runs the app: at publish only, so "Update plan" stays quick
@@ -161,8 +168,29 @@ async function publishNotebook(
     errorFromPlan = true;
   }
   let current: IPlanChoice = choice ?? initialChoice(plan, info, checkByDefault);
+  // Start from what the app has: its kept choices become the form's and the baseline.
+  const adopt = (answer: api.IPublishResult) => {
+    const base = defaultKept(answer, info);
+    const next = answer.current ? keptFromCurrent(answer.current, presets, info, base) : base;
+    if (origin === null || originApp !== answer.app) {
+      const keep = origin === null ? new Set<string>() : keptDiffer(current, origin); // what the user changed
+      current = {
+        ...current,
+        ...(keep.has('access') ? {} : { access: next.access }),
+        ...(keep.has('secret_env') ? {} : { secretEnv: next.secretEnv }),
+        ...(keep.has('resources')
+          ? {}
+          : { size: next.size, cpu: next.cpu, memory: next.memory, gpu: next.gpu, replicas: next.replicas })
+      };
+      origin = next;
+      originApp = answer.app;
+    }
+  };
   if (plan) {
+    adopt(plan); // My apps' "Publish again" too: the plan's current values win over the row's
     planned = JSON.stringify(request(current, false));
+  } else {
+    origin = defaultKept(null, info); // what the user types before a plan succeeds is theirs to keep
   }
   let anyway = false; // the user pressed publish once with the plan's warnings shown
   let published: api.IPublishResult | null = null;
@@ -224,7 +252,8 @@ async function publishNotebook(
       if (detected === null && body.framework === undefined) {
         detected = plan.framework; // only what n2a found by itself counts as detected
       }
-      planned = asked;
+      adopt(plan);
+      planned = JSON.stringify(request(current, false));
       error = null;
       errorFromPlan = false;
       anyway = false;

@@ -7,8 +7,10 @@ import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IAccessChoice, IAppRow, IAppsAnswer, IPublishResult, IRepoInfo, N2AError } from './api';
+import { changes } from './changes';
 import { ACCESS_WORDS, accessWords, IPlanChoice, ISecretRow, presetOf, RESOURCE_KEYS, splitAccess } from './choice';
 import { details } from './details';
+import { fileChecklist, idleChoice, IFileChecklist, IIdleChoice } from './fields';
 import { cpuWords, el, inFieldTerms, input, memoryWords, sizeWords } from './dom';
 
 /** What the dialog shows besides the form. */
@@ -33,6 +35,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
   private sizeSelect: HTMLSelectElement | null = null;
   private amounts: { [key: string]: HTMLInputElement } = {};
   private checkBox: HTMLInputElement | null = null;
+  private files: IFileChecklist | null = null;
+  private idle: IIdleChoice | null = null;
 
   constructor(private view: IPlanView) {
     super();
@@ -78,6 +82,14 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
     }
     if (view.accepts('secret_env')) {
       this.secretFields(form, choice.secretEnv);
+    }
+    if (plan?.data_files?.length) {
+      this.files = fileChecklist(plan.data_files, choice.include, view.accepts('include'));
+      form.appendChild(this.files.node);
+    }
+    if (info.scaleToZero && (view.accepts('idle') || view.accepts('always_on'))) {
+      this.idle = idleChoice(choice, info.idleAfter ?? '', view.accepts('idle'), view.accepts('always_on'));
+      form.appendChild(this.idle.node);
     }
     if (view.accepts('check')) {
       const label = el('label', undefined, 'jp-n2a-check-label');
@@ -158,26 +170,8 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       problems ? 'jp-n2a-problems jp-n2a-has-problems' : 'jp-n2a-problems'
     );
     box.appendChild(summary);
-    this.changes(box, plan);
+    changes(box, plan, this.view.published);
     return box;
-  }
-
-  /** Re-publishing an app: say what this publish changes about who may open it or its size. */
-  private changes(parent: HTMLElement, plan: IPublishResult): void {
-    const now = this.view.published.find(r => r.app === plan.app);
-    if (!now) {
-      return;
-    }
-    const changed: string[] = [];
-    if (now.access && plan.access && now.access !== plan.access) {
-      changed.push(`who may open it (now ${now.access_words || now.access})`);
-    }
-    if (now.resources && plan.resources && sizeWords(now.resources) !== sizeWords(plan.resources)) {
-      changed.push(`its size (now ${sizeWords(now.resources)})`);
-    }
-    if (changed.length) {
-      parent.appendChild(el('p', `${plan.app} is already published: this publish changes ${changed.join(' and ')}.`, 'jp-n2a-changes'));
-    }
   }
 
   /** Who may open the app: only the kinds the platform can honour for this user. */
@@ -369,7 +363,10 @@ export class PlanBody extends Widget implements Dialog.IBodyWidget<IPlanChoice> 
       memory: amount('memory'),
       gpu: amount('gpu'),
       replicas: amount('replicas'),
-      check: this.checkBox ? this.checkBox.checked : previous.check
+      check: this.checkBox ? this.checkBox.checked : previous.check,
+      include: this.files ? this.files.include() : previous.include,
+      idle: this.idle ? this.idle.idle() : previous.idle,
+      alwaysOn: this.idle ? this.idle.alwaysOn() : previous.alwaysOn
     };
   }
 }

@@ -175,6 +175,24 @@ def listing_for(hub_user: str) -> dict:
     return {"repo": None, "user": user, "apps": rows, "argocd": problem}
 
 
+def through_service(url: str, owner: str | None) -> dict:
+    """GET /n2a/apps when the hub's publish service publishes: its list of this hub user's apps.
+    The platform's facts stay the service's (it holds n2a.yaml): no presets or access kinds here;
+    the plan's answers carry what the service applies."""
+    from n2a_gitops.jupyter.forward import apps
+
+    answer = apps(url)
+    if owner not in (None, "", answer.get("user")):
+        raise PolicyError(
+            "through the hub's publish service, My apps lists only your own apps",
+            "ask the platform admin for the GitOps repo to see everyone's (n2a list --owner all)",
+        )
+    # Publishing pushes through the service (the dialog knows it from GET /n2a/repo); rollback and
+    # delete act on a local clone, which this server has none of.
+    push = {"possible": False, "remote": url, "reason": "the hub's publish service holds the GitOps repo"}
+    return {**answer, "repo": None, "dialog": {"push": push, "presets": [], "access": [], "listAll": False}}
+
+
 class AppsListHandler(AppsBase):
     @tornado.web.authenticated
     async def get(self):
@@ -182,6 +200,12 @@ class AppsListHandler(AppsBase):
             from n2a_gitops.jupyter.app_state import push_ability
 
             owner = self.get_query_argument("owner", None)
+            from n2a_gitops.jupyter.forward import service_url
+
+            url = service_url()
+            if url:  # no local clone: the hub's publish service holds it and lists the user's apps
+                self.reply(await self.in_thread(through_service, url, owner))
+                return
 
             def work():
                 repo, settings, where, user = self.clone()
@@ -200,10 +224,31 @@ class AppsListHandler(AppsBase):
             self.fail(exc)
 
 
+def one_through_service(url: str, app: str) -> dict:
+    """GET /n2a/apps/APP through the hub's publish service (the notification that follows a
+    publish asks it): the row of the service's list, which holds the user's apps only."""
+    from n2a_gitops.errors import NotFoundError
+
+    answer = through_service(url, None)
+    row = next((r for r in answer["apps"] if r.get("app") == app), None)
+    if row is None:
+        raise NotFoundError(
+            f"app {app!r} is not among your apps on the hub's publish service",
+            "open My apps: it lists the apps you own",
+        )
+    return {**row, "argocd": answer.get("argocd")}
+
+
 class AppHandler(AppsBase):
     @tornado.web.authenticated
     async def get(self, app: str):
         try:
+            from n2a_gitops.jupyter.forward import service_url
+
+            url = service_url()
+            if url:
+                self.reply(await self.in_thread(one_through_service, url, app))
+                return
 
             def work():
                 repo, settings, _, user = self.clone()

@@ -3,7 +3,8 @@
 Sites that give users no git write access run ``hub_service`` and set, in the singleuser
 environment, ``N2A_PUBLISH_SERVICE_URL`` (e.g. ``http://hub:8081/services/n2a/``). The server
 extension then sends the notebook's content (and its requirements file) with the server's own
-``JUPYTERHUB_API_TOKEN``; the service publishes as the token's user and pushes.
+``JUPYTERHUB_API_TOKEN``; the service publishes as the token's user and pushes. My apps' list
+(``GET /n2a/apps``) comes from the service's ``GET apps`` the same way (``apps``).
 """
 
 from __future__ import annotations
@@ -71,25 +72,49 @@ def forward(url: str, body: dict, root: Path, dry_run: bool) -> dict:
     environment = conda.find(notebook, kwargs.get("environment"))  # given, else the one beside the notebook
     if environment:
         payload["environment"] = Path(environment).read_text(encoding="utf-8")
+    result = _send(url, "plan" if dry_run else "publish", payload, timeout=600)
+    if checked is not None and isinstance(result, dict):
+        result["check"] = checked
+    return result
+
+
+def apps(url: str) -> dict:
+    """The service's GET apps: the apps of this server's hub user, with their states, as the
+    service's clone has them ({"repo": None, "user", "apps", "argocd"})."""
+    result = _send(url, "apps", None, timeout=60)
+    if not isinstance(result, dict) or not isinstance(result.get("apps"), list):
+        raise N2AError(
+            "the publish service answered GET apps without a list of apps", "see the hub's log for the n2a service"
+        )
+    return result
+
+
+def _send(url: str, endpoint: str, payload: dict | None, timeout: float):
+    """POST PAYLOAD (GET when None) to the service's ENDPOINT with the server's hub token; its
+    JSON answer, or its error as the N2AError it names."""
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    headers = {"Authorization": f"token {token}"}
+    if payload is not None:
+        headers["Content-Type"] = "application/json"
     request = urllib.request.Request(
-        url + ("plan" if dry_run else "publish"),
-        data=json.dumps(payload).encode(),
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-        method="POST",
+        url + endpoint,
+        data=None if payload is None else json.dumps(payload).encode(),
+        headers=headers,
+        method="GET" if payload is None else "POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=600) as response:
-            result = json.loads(response.read())
-            if checked is not None and isinstance(result, dict):
-                result["check"] = checked
-            return result
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
             data = json.loads(exc.read())
         except ValueError:
             data = None
         raise _error_from(exc.code, data if isinstance(data, dict) else None) from None
+    except ValueError:
+        raise N2AError(
+            f"the publish service's {endpoint} answer is not JSON", "see the hub's log for the n2a service"
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         raise UnreachableError(
             f"cannot reach the publish service at {url}: {exc}",

@@ -68,7 +68,8 @@ def accepted(service: bool = False) -> list[str]:
 def dialog_settings(settings) -> dict:
     """What the plan dialog offers, from n2a.yaml: who may open the app (the default and the
     choices allowed), the maxima and defaults of resources, and the form --secret-env takes
-    (a secret store: NAME=KEY; none: NAME=SECRET/KEY) with the rule of what an app may read."""
+    (a secret store: NAME=KEY; none: NAME=SECRET/KEY) with the rule of what an app may read, and
+    whether idle apps stop (scaleToZero) after how long (idleAfter)."""
     return {
         "accessDefault": settings.accessDefault,
         "accessAllowed": list(settings.accessAllowed),
@@ -78,6 +79,9 @@ def dialog_settings(settings) -> dict:
         "resources": dict(settings.resources),  # the defaults: requests and limits
         "secretStore": settings.secretStore,
         "secretsAllowed": list(settings.secretStoreKeys if settings.secretStore else settings.secretsAllowed),
+        # Scale to zero: the dialog offers "Stop when idle after" (idle) or "Always on" (always_on).
+        "scaleToZero": bool(settings.scaleToZero),
+        "idleAfter": settings.idleAfter,
     }
 
 
