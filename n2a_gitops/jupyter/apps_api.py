@@ -21,13 +21,11 @@ import argparse
 import io
 import json
 import os
-from pathlib import Path
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 
 from n2a_gitops.errors import N2AError, PolicyError, UsageError
-from n2a_gitops.jupyter.options import JSONReplies
+from n2a_gitops.jupyter.base import N2AHandler, publish_lock
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
 
 APP = r"([a-z0-9][a-z0-9-]{0,62})"
@@ -73,24 +71,7 @@ def presets(settings) -> list[dict]:
     ]
 
 
-class AppsBase(JSONReplies, APIHandler):
-    # handlers.py's N2AHandler, restated: handlers.py imports this module for its route table.
-    auth_resource = "n2a"
-
-    @property
-    def root(self) -> Path:
-        return Path(self.settings["server_root_dir"]).expanduser().resolve()
-
-    async def in_thread(self, fn, *args):
-        import asyncio
-
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-    def locate(self, explicit: Path | None, notebook: Path | None):
-        from n2a_gitops.jupyter.locate import locate_repo
-
-        return locate_repo(explicit, notebook, self.root)
-
+class AppsBase(N2AHandler):
     def clone(self):
         """(GitOpsRepo, Settings, the clone's path as JupyterLab names it, the current user)."""
         from n2a_gitops.config import load_settings
@@ -352,9 +333,7 @@ class ChangeHandler(AppsBase):
                     return run_command(delete, app=app, repo=str(repo.root), push=push)
                 return run_command(rollback, app=app, rev=rev.strip(), repo=str(repo.root), push=push)
 
-            from n2a_gitops.jupyter.handlers import _publish_lock  # one change at a time, publishes included
-
-            async with _publish_lock:
+            async with publish_lock:  # one change at a time, publishes included
                 self.reply(await self.in_thread(work))
         except Exception as exc:
             self.fail(exc)

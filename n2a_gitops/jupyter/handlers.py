@@ -15,16 +15,11 @@ Errors come back as ``{"error", "fix", "exit_code"}`` with a status from ``optio
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 
 from n2a_gitops.jupyter.apps_api import ROUTES as APPS_ROUTES
-from n2a_gitops.jupyter.locate import locate_repo
+from n2a_gitops.jupyter.base import N2AHandler, publish_lock
 from n2a_gitops.jupyter.options import (
-    JSONReplies,
     accepted,
     dialog_settings,
     publish_kwargs,
@@ -32,25 +27,6 @@ from n2a_gitops.jupyter.options import (
     repo_argument,
 )
 from n2a_gitops.jupyter.paths import relative_to_root, under_root
-
-# nbconvert, kustomize and git run in a worker thread so the server keeps answering; one at a
-# time per server. The clone's own lock (repolock.py) also keeps out the magic in a kernel and
-# any other process publishing from the same clone.
-_publish_lock = asyncio.Lock()
-
-
-class N2AHandler(JSONReplies, APIHandler):
-    auth_resource = "n2a"
-
-    @property
-    def root(self) -> Path:
-        return Path(self.settings["server_root_dir"]).expanduser().resolve()
-
-    async def in_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-    def locate(self, explicit: Path | None, notebook: Path | None):
-        return locate_repo(explicit, notebook, self.root)
 
 
 class RepoHandler(N2AHandler):
@@ -137,7 +113,7 @@ class PublishHandler(N2AHandler):
         try:
             body = self.json_body()
             kernel = await self.running_kernel(body)
-            async with _publish_lock:
+            async with publish_lock:
                 result = await self.in_thread(self.run_publish, body, kernel)
             self.reply(result)
         except Exception as exc:
