@@ -70,6 +70,7 @@ def _ctx(notebook, env_value, command_arg, path, access=Access("public"), settin
         "notify_triggers": ("on-deployed",),
         "conda": None,
         "scaling": {"enabled": False},  # always on, as the overlay stage renders without scaleToZero
+        "blobs": None,  # no data too large for the ConfigMaps
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from n2a_gitops.commands import common
+
 NAME = "gc"
 HELP = "list the large-file blobs no app references; --delete removes them in one commit"
 ORDER = 58
@@ -24,17 +26,10 @@ examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument(
-        "--repo", metavar="DIR", help="GitOps clone (default: N2A_REPO, user config, or the current repo)"
-    )
+    common.add_repo(parser)
     parser.add_argument("--delete", action="store_true", help="remove the unreferenced blobs in one commit")
-    parser.add_argument(
-        "--push", action="store_true", help="with --delete: push after committing (fetch, replay and retry)"
-    )
-    parser.add_argument(
-        "--push-timeout", type=float, metavar="SECONDS", help="with --push: how long to keep retrying (default 120)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object: {orphans, bytes, commit}")
+    common.add_push(parser, "with --delete: push after committing (fetch, replay and retry)")
+    common.add_json(parser, "print one JSON object: {orphans, bytes, commit}")
 
 
 def _size(n: int) -> str:
