@@ -136,4 +136,21 @@ class Job:
 
 
 def start(notebook: Path, running=None) -> Job:
+    _import_before_the_thread()
     return Job(Path(notebook), running)
+
+
+def _import_before_the_thread() -> None:
+    """Import here what ``find()`` imports, before its thread starts.
+
+    The caller goes on to import nbconvert, which imports jupyter_client too. Two threads that
+    import one package's circular modules at once can deadlock; Python then raises
+    ``_DeadlockError`` in one of them, and a publish failed that way under load. Imported first,
+    the thread finds them in ``sys.modules``. It costs nothing: nbconvert imports them anyway.
+    """
+    import shutil  # noqa: F401
+
+    import jupyter_client  # noqa: F401  (its __init__ brings kernelspec, manager, connect, blocking)
+    import packaging.utils  # noqa: F401
+
+    from n2a_gitops.kernel import installed  # noqa: F401
