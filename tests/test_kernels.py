@@ -136,3 +136,28 @@ def test_a_kernel_that_does_not_answer_falls_back_to_the_kernelspec(tmp_path, ju
         in found.run_time["detail"]
     )
     assert any("could not be asked" in w and "fix:" in w for w in found.warnings)
+
+
+def test_the_background_thread_imports_nothing_the_publish_imports_too(tmp_path, jupyter_path):
+    """The kernel's environment is found in a thread while the publish imports nbconvert, which
+    imports jupyter_client too. Two threads importing one package's circular modules at once can
+    deadlock (a publish died with ``_DeadlockError`` under load), so the thread must find every
+    module it needs already imported. A fresh interpreter records what each thread imports."""
+    import subprocess
+
+    nb = notebook(tmp_path, "python3")
+    script = """
+import sys, threading
+seen = []
+class Record:
+    def find_spec(self, name, path=None, target=None):
+        seen.append((threading.current_thread().name, name))
+        return None
+sys.meta_path.insert(0, Record())
+from n2a_gitops.kernel import notebook_env
+notebook_env.start(sys.argv[1]).result()
+print(sorted({name for thread, name in seen if thread == "n2a-env"}))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(nb)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -146,10 +146,14 @@ def _import_before_the_thread() -> None:
     The caller goes on to import nbconvert, which imports jupyter_client too. Two threads that
     import one package's circular modules at once can deadlock; Python then raises
     ``_DeadlockError`` in one of them, and a publish failed that way under load. Imported first,
-    the thread finds them in ``sys.modules``. It costs nothing: nbconvert imports them anyway.
+    the thread finds them in ``sys.modules``. It costs little: nbconvert and the magics import
+    them anyway, so only the overlap is lost. A test records what the thread imports.
     """
+    import pwd  # noqa: F401  (pathlib's owner(), which jupyter_core's paths call)
+    import shlex  # noqa: F401
     import shutil  # noqa: F401
 
+    import IPython.paths  # noqa: F401  (jupyter_client's kernel folders; the magics import IPython too)
     import jupyter_client  # noqa: F401  (its __init__ brings kernelspec, manager, connect, blocking)
     import packaging.utils  # noqa: F401
 
