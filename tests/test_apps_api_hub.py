@@ -4,8 +4,11 @@ The service has no Argo CD token here: pushed apps say so instead of guessing a 
 
 from __future__ import annotations
 
+import pytest
 import requests
 from test_hub_service import hub, notebook_json, post  # noqa: F401 (the hub fixture)
+
+pytestmark = pytest.mark.slow  # a real JupyterHub
 
 
 def test_the_service_lists_the_authenticated_users_apps_only(hub, tmp_path):

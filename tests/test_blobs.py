@@ -71,6 +71,7 @@ def deployment(docs: list[dict]) -> dict:
     return next(d for d in docs if d["kind"] == "Deployment")
 
 
+@pytest.mark.slow  # publishes, then validates again after each hand edit
 def test_large_files_ship_as_blobs_and_the_build_stays_under_one_mib(gitops, tmp_path, capsys):
     nb = make_notebook(tmp_path / "nb")
     code, result, err = publish(capsys, nb, gitops)
@@ -111,6 +112,7 @@ def test_large_files_ship_as_blobs_and_the_build_stays_under_one_mib(gitops, tmp
     assert code == 0, err
 
 
+@pytest.mark.slow  # publishes, then validates again after each hand edit
 def test_same_bytes_change_nothing_and_new_bytes_roll_only_the_pod(gitops, tmp_path, capsys):
     nb = make_notebook(tmp_path / "nb")
     assert publish(capsys, nb, gitops)[0] == 0
@@ -160,6 +162,7 @@ def _validate_rules(capsys, gitops: Path) -> tuple[int, set[str]]:
     return code, {p["rule"] for p in (result or {}).get("problems", [])}
 
 
+@pytest.mark.slow  # publishes, then validates again after each hand edit
 def test_hand_edits_of_blobs_and_their_references_are_refused(gitops, tmp_path, capsys):
     nb = make_notebook(tmp_path / "nb")
     assert publish(capsys, nb, gitops)[0] == 0
@@ -217,6 +220,7 @@ def test_hand_edits_of_blobs_and_their_references_are_refused(gitops, tmp_path, 
     assert code == 3 and "blob-layout" in rules, rules
 
 
+@pytest.mark.slow  # publishes, then validates again after each hand edit
 def test_gc_lists_the_orphan_and_deletes_it_in_one_commit(gitops, tmp_path, capsys):
     nb = make_notebook(tmp_path / "nb")
     assert publish(capsys, nb, gitops)[0] == 0
@@ -237,6 +241,7 @@ def test_gc_lists_the_orphan_and_deletes_it_in_one_commit(gitops, tmp_path, caps
     assert cli(capsys, "validate", "--repo", str(gitops))[0] == 0  # the referenced blobs all stayed
 
 
+@pytest.mark.slow  # publishes, then validates again after each hand edit
 def test_a_non_admin_may_add_blobs_but_not_other_admin_paths(gitops, tmp_path, capsys):
     settings = gitops / "n2a.yaml"
     settings.write_text(settings.read_text() + "admins: [boss@example.com]\n")

@@ -72,6 +72,7 @@ def venv_of(pod):
     return pod.venv
 
 
+@pytest.mark.slow  # two real installs, each wheel download held for a second
 def test_two_pods_missing_at_once_end_with_one_intact_venv(gitops, index, tmp_path):
     built = manifests(gitops, index, tmp_path, envVolumeClaim="team-envs")
     cache = tmp_path / "cache"

@@ -430,6 +430,59 @@ def test_same_app_newer_version_replaces_the_older_one_whole(remote_clone, tmp_p
     assert any("replaced" in n and older[:12] in n for n in result["notes"])
 
 
+def _with_a_blob(folder, seed: int) -> tuple[object, str]:
+    """A data file beyond the ConfigMaps' budget (blobs/store.py): published, it is a blob."""
+    import hashlib
+    import random
+
+    data = random.Random(seed).randbytes(700 * 1024)
+    (folder / f"table-{seed}.bin").write_bytes(data)
+    return folder / f"table-{seed}.bin", "blobs/sha256/" + hashlib.sha256(data).hexdigest()[:2]
+
+
+def _blob_paths(repo, rev: str = "HEAD") -> set[str]:
+    return set(git(repo, "ls-tree", "-r", "--name-only", rev, "--", "blobs").split())
+
+
+def test_an_older_version_with_blobs_is_superseded_and_kept_whole(remote_clone, tmp_path):
+    """A set-aside commit also adds blobs/ (content-addressed, owned by no app): that does not
+    make it a mixed commit, so it is superseded and kept like one that changes its app only."""
+    _, bare = remote_clone
+    (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
+    table, _ = _with_a_blob(nb_a.parent, 1)
+    now = int(time.time())
+    env = {**os.environ, "GIT_AUTHOR_DATE": f"@{now - 60} +0000"}
+    proc = n2a("publish", nb_a, "--repo", a, "--owner", "jane", "--include", table, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    older = last_json(proc.stdout)["commit"]
+    assert _blob_paths(a), "the table was expected to be a blob"
+    newer = _commit_at(b, nb_b, nb_b.parent / "only-b.txt", now)
+    assert git(b, "push", "-q", "origin", "main") == ""  # B reaches the remote first
+    proc = n2a("publish", nb_a, "--repo", a, "--owner", "jane", "--include", table, "--push", "--json")
+    body = one_error(proc, EXIT_SUPERSEDED)
+    assert body["commit"] == older and body["revision"] == remote_head(bare) == newer
+    assert git(a, "rev-parse", body["kept_as"]).strip() == older
+    assert _blob_paths(a, body["kept_as"]) and not _blob_paths(bare, "main")  # kept aside, not pushed
+    assert head(a) == newer and app_tree(a) == app_tree(bare, "main")
+    assert git(a, "status", "--porcelain") == ""
+
+
+def test_a_newer_version_with_blobs_replaces_the_older_one_with_its_blobs(remote_clone, tmp_path):
+    _, bare = remote_clone
+    (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
+    older = _commit_at(a, nb_a, nb_a.parent / "only-a.txt", int(time.time()) - 60)
+    git(a, "push", "-q", "origin", "main")
+    table, folder = _with_a_blob(nb_b.parent, 2)
+    proc = n2a("publish", nb_b, "--repo", b, "--owner", "jane", "--include", table, "--push", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = last_json(proc.stdout)
+    assert result["revision"] == remote_head(bare) and git(bare, "rev-parse", "main~1").strip() == older
+    pushed = _blob_paths(bare, "main")
+    assert pushed and all(p.startswith(folder) for p in pushed)  # B's blob went with B's version
+    assert app_tree(bare, "main") == app_tree(b, "HEAD@{1}")
+    assert "blobs.json" in app_tree(bare, "main")
+
+
 def test_same_app_from_two_clones_at_the_same_moment_ends_whole(remote_clone, tmp_path):
     """Both pushes are held by a barrier and released together: whoever wins, the remote serves
     one version whole, and what each publisher is told matches it."""
