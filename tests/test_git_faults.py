@@ -430,14 +430,16 @@ def test_same_app_newer_version_replaces_the_older_one_whole(remote_clone, tmp_p
     assert any("replaced" in n and older[:12] in n for n in result["notes"])
 
 
-def _with_a_blob(folder, seed: int) -> tuple[object, str]:
-    """A data file beyond the ConfigMaps' budget (blobs/store.py): published, it is a blob."""
+def _with_a_blob(folder, seed: int):
+    """A data file beyond the ConfigMaps' budget (blobs/store.py), and the blob path it gets."""
     import hashlib
     import random
 
+    from n2a_gitops.blobs.store import blob_path
+
     data = random.Random(seed).randbytes(700 * 1024)
     (folder / f"table-{seed}.bin").write_bytes(data)
-    return folder / f"table-{seed}.bin", "blobs/sha256/" + hashlib.sha256(data).hexdigest()[:2]
+    return folder / f"table-{seed}.bin", blob_path(hashlib.sha256(data).hexdigest())
 
 
 def _blob_paths(repo, rev: str = "HEAD") -> set[str]:
@@ -472,13 +474,13 @@ def test_a_newer_version_with_blobs_replaces_the_older_one_with_its_blobs(remote
     (a, nb_a), (b, nb_b) = _two_versions(bare, tmp_path)
     older = _commit_at(a, nb_a, nb_a.parent / "only-a.txt", int(time.time()) - 60)
     git(a, "push", "-q", "origin", "main")
-    table, folder = _with_a_blob(nb_b.parent, 2)
+    table, blob = _with_a_blob(nb_b.parent, 2)
     proc = n2a("publish", nb_b, "--repo", b, "--owner", "jane", "--include", table, "--push", "--json")
     assert proc.returncode == 0, proc.stderr
     result = last_json(proc.stdout)
     assert result["revision"] == remote_head(bare) and git(bare, "rev-parse", "main~1").strip() == older
     pushed = _blob_paths(bare, "main")
-    assert pushed and all(p.startswith(folder) for p in pushed)  # B's blob went with B's version
+    assert pushed and all(p == blob for p in pushed)  # B's blob went with B's version
     assert app_tree(bare, "main") == app_tree(b, "HEAD@{1}")
     assert "blobs.json" in app_tree(bare, "main")
 

@@ -285,20 +285,17 @@ def from_kernelspec(name: str | None) -> Interpreter:
     """The interpreter of kernelspec NAME (as jupyter_client would start it), else n2a's own."""
     if not name:
         return own("the notebook names no kernelspec")
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
     # The spec is read from its folder, not through get_kernel_spec() or ensure_native_kernel:
     # for 'python3' both import ipykernel, in the thread that runs beside the conversion, which
     # imports IPython itself (notebook_env.py says why two threads must not import one package).
-    folders = KernelSpecManager(ensure_native_kernel=False).find_kernel_specs()
-    try:
-        if name.lower() not in folders:
-            raise NoSuchKernel(name)
-        spec = KernelSpec.from_resource_dir(folders[name.lower()])
-    except NoSuchKernel:
+    folder = KernelSpecManager(ensure_native_kernel=False).find_kernel_specs().get(name.lower())
+    if folder is None:
         if name == "python3":  # jupyter_client's native kernel: the Python that starts it
             return Interpreter(sys.executable, "kernelspec", "kernelspec 'python3' (n2a's own Python)", kernelspec=name)
         return own(f"kernelspec '{name}' is not installed here (jupyter kernelspec list)", warn=True, name=name)
+    spec = KernelSpec.from_resource_dir(folder)
     if (spec.language or "").lower() != "python":
         return own(f"kernelspec '{name}' runs {spec.language or 'another language'}, not Python", warn=True, name=name)
     python = _python_of(spec.argv)
